@@ -1,0 +1,59 @@
+//! Builds the built-in policies to components and embeds them in the
+//! `shipgate` binary (`source = "builtin:NAME"` in a config).
+//!
+//! This is a nested `cargo build --target wasm32-unknown-unknown` into
+//! `target/guests`, a target directory of its own so it never waits on the
+//! outer build's lock (the recipe of wasmtime's test-programs artifacts).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// (builtin name, package).
+const BUILTINS: &[(&str, &str)] = &[("error-ratio", "error-ratio-policy")];
+
+fn main() {
+    if let Err(e) = run() {
+        println!("cargo::error={e}");
+    }
+}
+
+fn run() -> Result<(), String> {
+    let manifest_dir =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+    let workspace = manifest_dir
+        .parent()
+        .ok_or("host has no parent directory")?
+        .to_owned();
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
+    let packages: Vec<&str> = BUILTINS.iter().map(|(_, p)| *p).collect();
+    let built = shipgate_build::GuestBuild::in_workspace(&workspace, &packages)
+        .run()
+        .map_err(|e| e.to_string())?;
+
+    let mut code = String::from(
+        "/// The built-in policies: (name, component bytes).\npub static BUILTINS: &[(&str, &[u8])] = &[\n",
+    );
+    for ((name, _), guest) in BUILTINS.iter().zip(&built) {
+        let path = out_dir.join(format!("{name}.component.wasm"));
+        std::fs::write(&path, &guest.component).map_err(|e| format!("{}: {e}", path.display()))?;
+        let _ = writeln!(
+            code,
+            "    ({name:?}, include_bytes!({:?})),",
+            path.display().to_string()
+        );
+        for source in &guest.sources {
+            println!("cargo::rerun-if-changed={}", source.display());
+        }
+    }
+    code.push_str("];\n");
+    std::fs::write(out_dir.join("builtins.rs"), code).map_err(|e| e.to_string())?;
+    println!(
+        "cargo::rerun-if-changed={}",
+        workspace.join("wit").display()
+    );
+    println!(
+        "cargo::rerun-if-changed={}",
+        workspace.join("Cargo.lock").display()
+    );
+    Ok(())
+}

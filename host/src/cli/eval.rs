@@ -1,0 +1,74 @@
+//! `shipgate eval`: evaluate the configured policies on a saved snapshot.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use shipgate_model::{Snapshot, Stage};
+
+use super::{CliError, load_config, read};
+use crate::config::Format;
+use crate::policy_set::PolicySet;
+use crate::render;
+use crate::runtime::CacheMode;
+
+/// Arguments of `shipgate eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The snapshot file (JSON; see `shipgate snapshot schema`).
+    #[arg(long, short = 's', value_name = "FILE")]
+    pub snapshot: PathBuf,
+    /// The configuration; default `./shipgate.toml`, else the built-in default.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The question: `gate`, `canary` or `risk`. Default: `canary` if the
+    /// snapshot has a rollout in progress, else `gate`.
+    #[arg(long, value_name = "STAGE")]
+    pub stage: Option<Stage>,
+    /// Output format; default from the configuration's `[output]`, else text.
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<Format>,
+    /// Compile policies without the on-disk cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+/// Reads and parses a snapshot file, naming the file, line and column on
+/// error.
+pub fn read_snapshot(path: &Path) -> Result<Snapshot, CliError> {
+    let bytes = read(path)?;
+    serde_json::from_slice(&bytes).map_err(|e| CliError::Snapshot {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// Runs `shipgate eval`; returns the decision's exit code.
+pub fn run(args: &EvalArgs, out: &mut dyn Write) -> Result<i32, CliError> {
+    let config = load_config(args.config.as_deref())?;
+    let snapshot = read_snapshot(&args.snapshot)?;
+    let stage = args.stage.unwrap_or(if snapshot.rollout.is_some() {
+        Stage::Canary
+    } else {
+        Stage::Gate
+    });
+    let cache = if args.no_cache {
+        CacheMode::Disabled
+    } else {
+        CacheMode::Default
+    };
+    let policies = PolicySet::load(&config, &cache)?;
+    let report = policies.evaluate(stage, &snapshot);
+    let text = match args.format.unwrap_or(config.output.format) {
+        Format::Text => render::text(
+            &report,
+            &render::RenderOptions {
+                color: render::color_for_stdout(),
+            },
+        ),
+        Format::Json => render::json(&report),
+        Format::Markdown => render::markdown(&report),
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(report.exit_code())
+}

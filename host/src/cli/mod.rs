@@ -1,0 +1,98 @@
+//! The `shipgate` command line: the clap definitions and one module per
+//! subcommand. `main.rs` only parses and dispatches; every subcommand writes
+//! to the writer it is given and returns the process exit code.
+
+pub mod eval;
+pub mod policy;
+pub mod snapshot;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, ConfigError};
+use crate::policy_set::SetupError;
+
+/// Exit code for an error (bad flag, bad config, unreadable input).
+pub const EXIT_ERROR: i32 = 1;
+
+/// Deployment gating with sandboxed WebAssembly policies.
+///
+/// Exit codes: 0 go, 1 error, 2 no-go, 3 rollback, 4 hold.
+#[derive(Debug, Parser)]
+#[command(name = "shipgate", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate the configured policies on a saved snapshot and print the decision.
+    Eval(eval::EvalArgs),
+    /// Work with policy components.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// Work with snapshot files.
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
+}
+
+/// Why a command could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The configuration is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The policies could not be set up.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// A file could not be read.
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A snapshot file is not valid.
+    #[error("{}: invalid snapshot: {message}", path.display())]
+    Snapshot {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+    /// Writing the output failed.
+    #[error("cannot write output: {0}")]
+    Write(#[from] std::io::Error),
+    /// Anything else, already worded for a person.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The configuration to use: `--config FILE`, else `./shipgate.toml` if it
+/// exists, else the built-in default.
+pub fn load_config(explicit: Option<&Path>) -> Result<Config, CliError> {
+    if let Some(path) = explicit {
+        return Ok(Config::load(path)?);
+    }
+    let local = Path::new("shipgate.toml");
+    if local.is_file() {
+        return Ok(Config::load(local)?);
+    }
+    Ok(Config::from_default_toml(
+        crate::builtin::DEFAULT_CONFIG,
+        "<built-in default config>",
+    )?)
+}
+
+/// Reads a file, naming it in the error.
+pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|source| CliError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}

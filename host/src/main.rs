@@ -1,0 +1,37 @@
+//! The `shipgate` binary: parse the command line, dispatch, and turn the
+//! result into an exit code (0 go, 1 error, 2 no-go, 3 rollback, 4 hold).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use shipgate::cli::{self, Cli, Command};
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let mut out = std::io::stdout().lock();
+    let result = match &cli.command {
+        Command::Eval(args) => cli::eval::run(args, &mut out),
+        Command::Policy(cmd) => cli::policy::run(cmd, &mut out),
+        Command::Snapshot(cmd) => cli::snapshot::run(cmd, &mut out),
+    };
+    match result.map_err(anyhow::Error::from) {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(cli::EXIT_ERROR as u8)
+        }
+    }
+}
+
+/// Warnings and errors to stderr; more with `SHIPGATE_LOG=debug`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHIPGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}

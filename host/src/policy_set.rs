@@ -1,0 +1,280 @@
+//! A configured set of loaded policies, and the aggregation of their answers
+//! into one [`Report`].
+//!
+//! Aggregation: the strictest enforced verdict wins; the risk is the highest
+//! enforced one; advisory policies are evaluated and reported but change
+//! nothing; a policy that fails counts, when `fail-closed` (the default), as
+//! `no-go` before a deploy and `hold` during a canary, and as `go` when
+//! `fail-open`, and is reported either way.
+
+use shipgate_model::{Snapshot, Stage, Verdict};
+
+use crate::builtin;
+use crate::config::{Config, ConfigError, Mode, OnError, PolicyConfig, PolicySource};
+use crate::report::{
+    Failure, PolicyOutcome, PolicyReport, Report, ReportedFinding, Subject, Usage,
+};
+use crate::runtime::{CacheMode, LoadError, LoadedPolicy, Runtime, RuntimeError};
+
+/// Why a policy set could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The configuration is wrong (including a policy's own
+    /// `validate-config` refusing its table).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The runtime could not start.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+/// One configured policy.
+#[derive(Debug)]
+struct Entry {
+    config: PolicyConfig,
+    config_json: String,
+    /// The loaded policy, or why it could not be loaded (a fail-closed
+    /// failure at evaluation, not a refusal to start).
+    loaded: Result<LoadedPolicy, Failure>,
+    stages: Vec<Stage>,
+}
+
+/// The policies of a configuration, loaded and checked.
+#[derive(Debug)]
+pub struct PolicySet {
+    runtime: Runtime,
+    entries: Vec<Entry>,
+}
+
+impl PolicySet {
+    /// Loads every policy of `config` and checks its configuration with its
+    /// own `validate-config`.
+    ///
+    /// Refuses to start (returns `Err`) on a configuration error: an unknown
+    /// built-in, an unreadable file, a pinned digest that does not match, or
+    /// a config table the policy rejects. A component that cannot be loaded
+    /// (it imports something, traps in `info`, ...) does not stop the others:
+    /// it is reported as a failed policy at every evaluation.
+    pub fn load(config: &Config, cache: &CacheMode) -> Result<PolicySet, SetupError> {
+        let runtime = Runtime::new(&config.limits, cache)?;
+        let mut entries = Vec::with_capacity(config.policies.len());
+        for (index, policy) in config.policies.iter().enumerate() {
+            entries.push(load_entry(&runtime, config, index, policy)?);
+        }
+        Ok(PolicySet { runtime, entries })
+    }
+
+    /// The runtime the policies run in.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The loaded policies by configured name (failed loads are left out).
+    pub fn policies(&self) -> impl Iterator<Item = (&str, &LoadedPolicy)> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.loaded.as_ref().ok().map(|p| (e.config.name.as_str(), p)))
+    }
+
+    /// Asks every policy that answers `stage` about `snapshot`, each in a
+    /// fresh sandbox, and aggregates the answers.
+    pub fn evaluate(&self, stage: Stage, snapshot: &Snapshot) -> Report {
+        let policies: Vec<PolicyReport> = self
+            .entries
+            .iter()
+            .map(|entry| evaluate_entry(entry, stage, snapshot))
+            .collect();
+        aggregate(stage, snapshot, policies)
+    }
+}
+
+fn load_entry(
+    runtime: &Runtime,
+    config: &Config,
+    index: usize,
+    policy: &PolicyConfig,
+) -> Result<Entry, ConfigError> {
+    let key_error = |key: &str, message: String, help: Option<String>| {
+        let mut err = config.policy_error(index, key, &message);
+        err.help = help;
+        err
+    };
+    let bytes: Vec<u8> = match &policy.source {
+        PolicySource::Builtin(name) => builtin::get(name)
+            .ok_or_else(|| {
+                key_error(
+                    "source",
+                    format!("unknown built-in policy `{name}`"),
+                    Some(format!(
+                        "the built-in policies are: {}",
+                        builtin::names().collect::<Vec<_>>().join(", ")
+                    )),
+                )
+            })?
+            .to_vec(),
+        PolicySource::Path(path) => std::fs::read(path).map_err(|e| {
+            key_error(
+                "source",
+                format!("cannot read `{}`: {e}", path.display()),
+                None,
+            )
+        })?,
+    };
+    let config_json = policy.config.to_string();
+    let loaded = match runtime.load(&bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("policy `{}` failed to load: {e}", policy.name);
+            return Ok(Entry {
+                stages: policy.stages.clone().unwrap_or_else(|| Stage::ALL.to_vec()),
+                config: policy.clone(),
+                config_json,
+                loaded: Err(load_failure(&e)),
+            });
+        }
+    };
+    if let Some(pinned) = &policy.sha256 {
+        if pinned != loaded.sha256() {
+            return Err(key_error(
+                "sha256",
+                format!(
+                    "the component's sha256 is `{}`, not the pinned `{pinned}`",
+                    loaded.sha256()
+                ),
+                Some("if the policy was updated on purpose, pin the new digest".into()),
+            ));
+        }
+    }
+    let loaded = match loaded.validate_config(&config_json) {
+        Ok(Ok(())) => Ok(loaded),
+        Ok(Err(e)) => return Err(config.policy_key_error(index, &e.key, &e.message)),
+        Err(failure) => Err(Failure {
+            kind: failure.kind,
+            message: format!("`validate-config` failed: {}", failure.message),
+        }),
+    };
+    let stages = match (&policy.stages, &loaded) {
+        (Some(stages), _) => stages.clone(),
+        (None, Ok(p)) => p.info().stages.clone(),
+        (None, Err(_)) => Stage::ALL.to_vec(),
+    };
+    Ok(Entry {
+        config: policy.clone(),
+        config_json,
+        loaded,
+        stages,
+    })
+}
+
+fn load_failure(e: &LoadError) -> Failure {
+    e.to_failure()
+}
+
+/// The verdict a failed policy counts as.
+pub fn failure_verdict(stage: Stage, on_error: OnError) -> Verdict {
+    match (on_error, stage) {
+        (OnError::FailOpen, _) => Verdict::Go,
+        (OnError::FailClosed, Stage::Canary) => Verdict::Hold,
+        (OnError::FailClosed, Stage::Gate | Stage::Risk) => Verdict::NoGo,
+    }
+}
+
+fn evaluate_entry(entry: &Entry, stage: Stage, snapshot: &Snapshot) -> PolicyReport {
+    let cfg = &entry.config;
+    let sha256 = entry
+        .loaded
+        .as_ref()
+        .map(|p| p.sha256().to_owned())
+        .unwrap_or_default();
+    let (outcome, usage) = if !entry.stages.contains(&stage) {
+        (PolicyOutcome::Skipped, Usage::default())
+    } else {
+        match &entry.loaded {
+            Err(failure) => (PolicyOutcome::Failed(failure.clone()), Usage::default()),
+            Ok(policy) => {
+                let (result, usage) = policy.evaluate(stage, snapshot, &entry.config_json);
+                let outcome = match result {
+                    Ok(decision) => PolicyOutcome::Decided(decision),
+                    Err(failure) => {
+                        tracing::warn!(
+                            "policy `{}` failed ({}): {}",
+                            cfg.name,
+                            failure.kind,
+                            failure.message
+                        );
+                        PolicyOutcome::Failed(failure)
+                    }
+                };
+                (outcome, usage)
+            }
+        }
+    };
+    let verdict = match &outcome {
+        PolicyOutcome::Decided(d) => Some(d.verdict),
+        PolicyOutcome::Failed(_) => Some(failure_verdict(stage, cfg.on_error)),
+        PolicyOutcome::Skipped => None,
+    };
+    PolicyReport {
+        name: cfg.name.clone(),
+        mode: cfg.mode,
+        on_error: cfg.on_error,
+        sha256,
+        counted: cfg.mode == Mode::Enforce && verdict.is_some(),
+        outcome,
+        verdict,
+        usage,
+    }
+}
+
+/// Combines policy reports into one report.
+pub fn aggregate(stage: Stage, snapshot: &Snapshot, policies: Vec<PolicyReport>) -> Report {
+    let counted = || policies.iter().filter(|p| p.counted);
+    let verdict = counted()
+        .filter_map(|p| p.verdict)
+        .max()
+        .unwrap_or(Verdict::Go);
+    let decisions = || {
+        counted().filter_map(|p| match &p.outcome {
+            PolicyOutcome::Decided(d) => Some(d),
+            _ => None,
+        })
+    };
+    let risk = decisions().filter_map(|d| d.risk).max();
+    let mut requirements = Vec::new();
+    for r in decisions().flat_map(|d| &d.requirements) {
+        if !requirements.contains(r) {
+            requirements.push(r.clone());
+        }
+    }
+    let mut findings: Vec<ReportedFinding> = Vec::new();
+    for advisory in [false, true] {
+        for p in policies
+            .iter()
+            .filter(|p| (p.mode == Mode::Advisory) == advisory)
+        {
+            if let PolicyOutcome::Decided(d) = &p.outcome {
+                findings.extend(d.findings.iter().map(|f| ReportedFinding {
+                    policy: p.name.clone(),
+                    advisory,
+                    finding: f.clone(),
+                }));
+            }
+        }
+    }
+    let d = &snapshot.deployment;
+    Report {
+        stage,
+        verdict,
+        risk,
+        subject: Subject {
+            service: d.service.clone(),
+            environment: d.environment.clone(),
+            version: d.version.clone(),
+            commit: d.commit.clone(),
+        },
+        findings,
+        requirements,
+        policies,
+        gaps: snapshot.gaps.clone(),
+    }
+}

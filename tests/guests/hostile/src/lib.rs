@@ -1,0 +1,115 @@
+//! A test guest that misbehaves the way its config asks. Never use it
+//! outside the hostile-policy tests.
+#![allow(clippy::panic, clippy::empty_loop)]
+
+use serde::Deserialize;
+use shipgate_sdk::prelude::*;
+
+/// What to do in `evaluate`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Answer `go` politely.
+    Behave,
+    /// Loop forever.
+    Loop,
+    /// Allocate and touch `bytes` bytes (1 GiB by default).
+    Alloc,
+    /// Recurse without bound.
+    Recurse,
+    /// Panic.
+    Panic,
+    /// Return `count` findings (a million by default).
+    Flood,
+    /// Return `Err`.
+    Fail,
+    /// Return a finding stricter than the verdict it reports.
+    Lie,
+}
+
+/// The config.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// What to do.
+    pub mode: Mode,
+    /// Bytes for `alloc`.
+    #[serde(default = "one_gib")]
+    pub bytes: usize,
+    /// Findings for `flood`.
+    #[serde(default = "a_million")]
+    pub count: usize,
+}
+
+fn one_gib() -> usize {
+    1 << 30
+}
+
+fn a_million() -> usize {
+    1_000_000
+}
+
+/// The policy.
+#[derive(Debug)]
+pub struct Hostile;
+
+impl Policy for Hostile {
+    type Config = Config;
+
+    fn info() -> Info {
+        Info::new("hostile", "misbehaves on purpose").stages(&[Stage::Gate, Stage::Canary])
+    }
+
+    fn evaluate(_stage: Stage, snapshot: &Snapshot, config: &Config) -> Result<Decision, String> {
+        match config.mode {
+            Mode::Behave => Ok(Decision::go()),
+            Mode::Loop => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            Mode::Alloc => {
+                let mut v = vec![0u8; config.bytes];
+                for i in (0..v.len()).step_by(65536) {
+                    v[i] = 1;
+                }
+                Ok(Decision::go()
+                    .with_finding(Finding::pass("hostile.alloc", format!("{}", v.len()))))
+            }
+            Mode::Recurse => Ok(Decision::go().with_finding(Finding::pass(
+                "hostile.recurse",
+                format!(
+                    "{}",
+                    recurse(std::hint::black_box(snapshot.metrics.len() as u64 + 1))
+                ),
+            ))),
+            Mode::Panic => panic!("hostile policy panics on purpose"),
+            Mode::Flood => Ok(Decision::from_findings(
+                (0..config.count)
+                    .map(|i| Finding::pass(format!("hostile.flood.{i}"), "one of very many"))
+                    .collect(),
+            )),
+            Mode::Fail => Err("hostile policy refuses to decide".into()),
+            Mode::Lie => {
+                let mut d = Decision::go();
+                d.findings.push(Finding::rollback(
+                    "hostile.lie",
+                    "stricter than the verdict",
+                ));
+                Ok(d)
+            }
+        }
+    }
+}
+
+#[inline(never)]
+#[allow(unconditional_recursion)]
+fn recurse(n: u64) -> u64 {
+    let mut pad = [0u64; 64];
+    pad[(n % 64) as usize] = n;
+    std::hint::black_box(&mut pad);
+    recurse(n.wrapping_add(1)).wrapping_add(pad[(n % 64) as usize])
+}
+
+shipgate_sdk::export_policy!(Hostile);

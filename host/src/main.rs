@@ -3,12 +3,23 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 use shipgate::cli::{self, Cli, Command};
 
 fn main() -> ExitCode {
     init_logging();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help` and `--version` are not errors; a bad flag exits 1.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(cli::EXIT_ERROR as u8)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let mut out = std::io::stdout().lock();
     let result = match &cli.command {
         Command::Eval(args) => cli::eval::run(args, &mut out),

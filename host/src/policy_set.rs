@@ -133,17 +133,17 @@ fn load_entry(
             });
         }
     };
-    if let Some(pinned) = &policy.sha256 {
-        if pinned != loaded.sha256() {
-            return Err(key_error(
-                "sha256",
-                format!(
-                    "the component's sha256 is `{}`, not the pinned `{pinned}`",
-                    loaded.sha256()
-                ),
-                Some("if the policy was updated on purpose, pin the new digest".into()),
-            ));
-        }
+    if let Some(pinned) = &policy.sha256
+        && pinned != loaded.sha256()
+    {
+        return Err(key_error(
+            "sha256",
+            format!(
+                "the component's sha256 is `{}`, not the pinned `{pinned}`",
+                loaded.sha256()
+            ),
+            Some("if the policy was updated on purpose, pin the new digest".into()),
+        ));
     }
     let loaded = match loaded.validate_config(&config_json) {
         Ok(Ok(())) => Ok(loaded),

@@ -1,1 +1,11 @@
+//! End-to-end tests of Shipgate: real components built from this workspace,
+//! the real `shipgate` binary. One test binary, one module per area.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod decisions;
+mod hostile;
+mod runtime;
+mod support;

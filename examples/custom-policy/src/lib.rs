@@ -54,13 +54,13 @@ impl Policy for ErrorRatio {
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
-        if !(config.max_ratio > 1.0) {
+        if config.max_ratio.is_nan() || config.max_ratio <= 1.0 {
             return Err(ConfigError::new(
                 "max_ratio",
                 format!("must be greater than 1, got {}", config.max_ratio),
             ));
         }
-        if !(config.min_error_rate >= 0.0 && config.min_error_rate < 1.0) {
+        if !(0.0..1.0).contains(&config.min_error_rate) {
             return Err(ConfigError::new(
                 "min_error_rate",
                 format!("must be a rate in [0, 1), got {}", config.min_error_rate),

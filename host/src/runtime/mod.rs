@@ -187,8 +187,13 @@ impl Runtime {
                 fuel: limits.fuel,
                 deadline: Duration::from_millis(limits.deadline_ms),
                 max_memory,
+                // Lifting costs a little more than the text itself (list and
+                // record layout): allow twice the cap here and check the
+                // exact size after lifting.
+                max_output: usize::try_from(limits.max_output_bytes.saturating_mul(2))
+                    .unwrap_or(usize::MAX),
             },
-            limits: limits.clone(),
+            limits: *limits,
             _ticker: ticker,
         })
     }
@@ -248,22 +253,22 @@ impl Runtime {
     }
 
     fn compile(&self, sha256: &str, bytes: &[u8]) -> Result<Component, LoadError> {
-        if let Some(cache) = &self.cache {
-            if let Some(artifact) = cache.get(sha256) {
-                // SAFETY: the artifact was written by `Component::serialize`
-                // of this same engine configuration into the user's own cache
-                // directory (the key includes the engine's compatibility hash),
-                // and wasmtime checks its header and version before use. The
-                // cache directory must be writable only by its user.
-                match unsafe { Component::deserialize(&self.engine, &artifact) } {
-                    Ok(c) => {
-                        self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-                        return Ok(c);
-                    }
-                    Err(e) => {
-                        tracing::warn!("discarding cached component {sha256}: {e:#}");
-                        cache.remove(sha256);
-                    }
+        if let Some(cache) = &self.cache
+            && let Some(artifact) = cache.get(sha256)
+        {
+            // SAFETY: the artifact was written by `Component::serialize`
+            // of this same engine configuration into the user's own cache
+            // directory (the key includes the engine's compatibility hash),
+            // and wasmtime checks its header and version before use. The
+            // cache directory must be writable only by its user.
+            match unsafe { Component::deserialize(&self.engine, &artifact) } {
+                Ok(c) => {
+                    self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok(c);
+                }
+                Err(e) => {
+                    tracing::warn!("discarding cached component {sha256}: {e:#}");
+                    cache.remove(sha256);
                 }
             }
         }

@@ -64,6 +64,10 @@ pub(crate) struct Budget {
     pub fuel: u64,
     pub deadline: Duration,
     pub max_memory: usize,
+    /// Bytes the host may copy out of the guest in one call (wasmtime's
+    /// "hostcall fuel"): a result larger than this is refused while it is
+    /// being lifted, before the host allocates it.
+    pub max_output: usize,
 }
 
 /// A fresh store with the budget applied.
@@ -79,6 +83,7 @@ pub(crate) fn new_store(engine: &Engine, budget: Budget) -> Result<Store<State>,
         },
     );
     store.limiter(|s| &mut s.limiter);
+    store.set_hostcall_fuel(budget.max_output);
     store.set_fuel(budget.fuel).map_err(|e| Failure {
         kind: FailureKind::Load,
         message: format!("cannot set fuel: {e}"),
@@ -126,6 +131,14 @@ pub(crate) fn classify(err: &wasmtime::Error, store: &Store<State>, budget: Budg
             )
         }
         Some(trap) => (FailureKind::Trap, format!("trapped: {trap}")),
+        // wasmtime's error type for this is private; its text is stable.
+        None if format!("{err}").contains("too much data is being copied") => (
+            FailureKind::OutputTooLarge,
+            format!(
+                "returned more than {} bytes (refused while copying it out)",
+                budget.max_output
+            ),
+        ),
         None => (FailureKind::Trap, first_line(&format!("{err:#}"))),
     };
     Failure { kind, message }

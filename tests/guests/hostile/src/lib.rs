@@ -15,8 +15,11 @@ pub enum Mode {
     Loop,
     /// Allocate and touch `bytes` bytes (1 GiB by default).
     Alloc,
-    /// Recurse without bound.
+    /// Recurse without bound on the WebAssembly value stack.
     Recurse,
+    /// Recurse without bound with large frames on the guest's own shadow
+    /// stack in linear memory.
+    DeepFrames,
     /// Panic.
     Panic,
     /// Return `count` findings (a million by default).
@@ -25,7 +28,11 @@ pub enum Mode {
     Fail,
     /// Return a finding stricter than the verdict it reports.
     Lie,
+    /// Count calls in a global: a fresh instance per evaluation always says 1.
+    Count,
 }
+
+static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The config.
 #[derive(Debug, Deserialize)]
@@ -79,10 +86,11 @@ impl Policy for Hostile {
             }
             Mode::Recurse => Ok(Decision::go().with_finding(Finding::pass(
                 "hostile.recurse",
-                format!(
-                    "{}",
-                    recurse(std::hint::black_box(snapshot.metrics.len() as u64 + 1))
-                ),
+                descend(snapshot.metrics.len() as u64 + config.count as u64).to_string(),
+            ))),
+            Mode::DeepFrames => Ok(Decision::go().with_finding(Finding::pass(
+                "hostile.deep-frames",
+                recurse(std::hint::black_box(snapshot.metrics.len() as u64 + 1)).to_string(),
             ))),
             Mode::Panic => panic!("hostile policy panics on purpose"),
             Mode::Flood => Ok(Decision::from_findings(
@@ -91,6 +99,10 @@ impl Policy for Hostile {
                     .collect(),
             )),
             Mode::Fail => Err("hostile policy refuses to decide".into()),
+            Mode::Count => {
+                let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                Ok(Decision::go().with_finding(Finding::pass("hostile.count", n.to_string())))
+            }
             Mode::Lie => {
                 let mut d = Decision::go();
                 d.findings.push(Finding::rollback(
@@ -101,6 +113,17 @@ impl Policy for Hostile {
             }
         }
     }
+}
+
+/// Recursion that keeps everything in wasm locals: it overflows the
+/// engine's stack, not the guest's shadow stack.
+#[inline(never)]
+fn descend(n: u64) -> u64 {
+    if n == 0 {
+        return 1;
+    }
+    // Not associative-commutative, so LLVM cannot turn it into a loop.
+    descend(n.wrapping_add(1)).wrapping_sub(n.rotate_left(7))
 }
 
 #[inline(never)]

@@ -1,0 +1,168 @@
+//! The runtime: the precompiled cache, core modules, fresh stores, pinned
+//! digests and the policies' own config validation.
+
+use shipgate::config::{Config, Limits};
+use shipgate::policy_set::{PolicySet, SetupError};
+use shipgate::report::PolicyOutcome;
+use shipgate::runtime::{CacheMode, CacheStats, Runtime};
+use shipgate_model::{Stage, Verdict};
+use shipgate_tests::guests;
+
+use crate::support::{error_ratio, example, hostile, setup};
+
+#[test]
+fn a_cache_hit_does_not_recompile() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = CacheMode::Dir(dir.path().to_owned());
+    let bytes = std::fs::read(guests::ERROR_RATIO).unwrap();
+
+    let first = Runtime::new(&Limits::default(), &cache).unwrap();
+    let a = first.load(&bytes).unwrap();
+    assert_eq!(
+        first.cache_stats(),
+        CacheStats {
+            compiled: 1,
+            cache_hits: 0
+        }
+    );
+
+    let second = Runtime::new(&Limits::default(), &cache).unwrap();
+    let b = second.load(&bytes).unwrap();
+    assert_eq!(
+        second.cache_stats(),
+        CacheStats {
+            compiled: 0,
+            cache_hits: 1
+        }
+    );
+    assert_eq!(a.sha256(), b.sha256());
+    assert_eq!(a.info(), b.info());
+
+    // A different engine configuration (a different memory cap changes the
+    // pooling allocator's settings) must not reuse the artifact blindly: it
+    // either hits its own key or compiles.
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(files.len(), 1, "one artifact per component and engine");
+
+    // A corrupt artifact is discarded and recompiled, not trusted.
+    let artifact = files[0].as_ref().unwrap().path();
+    std::fs::write(&artifact, b"not an artifact").unwrap();
+    let third = Runtime::new(&Limits::default(), &cache).unwrap();
+    third.load(&bytes).unwrap();
+    assert_eq!(
+        third.cache_stats(),
+        CacheStats {
+            compiled: 1,
+            cache_hits: 0
+        }
+    );
+    assert_ne!(std::fs::read(&artifact).unwrap(), b"not an artifact");
+}
+
+#[test]
+fn without_a_cache_every_runtime_compiles() {
+    let bytes = std::fs::read(guests::ERROR_RATIO).unwrap();
+    for _ in 0..2 {
+        let rt = Runtime::new(&Limits::default(), &CacheMode::Disabled).unwrap();
+        rt.load(&bytes).unwrap();
+        assert_eq!(
+            rt.cache_stats(),
+            CacheStats {
+                compiled: 1,
+                cache_hits: 0
+            }
+        );
+    }
+}
+
+#[test]
+fn a_core_module_is_componentized_at_load() {
+    let rt = Runtime::new(&Limits::default(), &CacheMode::Disabled).unwrap();
+    let core = std::fs::read(guests::ERROR_RATIO_CORE).unwrap();
+    let component = std::fs::read(guests::ERROR_RATIO).unwrap();
+    let from_core = rt.load(&core).unwrap();
+    let from_component = rt.load(&component).unwrap();
+    assert_eq!(from_core.sha256(), from_component.sha256());
+    assert_eq!(from_core.info().name, "error-ratio");
+    assert_eq!(from_core.info().stages, vec![Stage::Canary]);
+}
+
+#[test]
+fn garbage_is_not_a_policy() {
+    let rt = Runtime::new(&Limits::default(), &CacheMode::Disabled).unwrap();
+    let err = rt.load(b"\0asm but not really").unwrap_err();
+    assert!(err.to_string().contains("not a WebAssembly"), "{err}");
+}
+
+#[test]
+fn every_evaluation_gets_a_fresh_instance() {
+    let s = setup(&hostile("count", "count", ""));
+    let policies = s.policies();
+    for _ in 0..3 {
+        let report = policies.evaluate(Stage::Gate, &example("canary-healthy"));
+        let PolicyOutcome::Decided(d) = &report.policies[0].outcome else {
+            panic!("{:?}", report.policies[0].outcome)
+        };
+        assert_eq!(
+            d.findings[0].message, "1",
+            "a global survived an evaluation"
+        );
+    }
+}
+
+#[test]
+fn a_pinned_digest_must_match() {
+    let rt = Runtime::new(&Limits::default(), &CacheMode::Disabled).unwrap();
+    let sha = rt
+        .load(&std::fs::read(guests::ERROR_RATIO).unwrap())
+        .unwrap()
+        .sha256()
+        .to_owned();
+    let ok = setup(&error_ratio(&format!("sha256 = \"{sha}\"")));
+    ok.policies();
+    let wrong = "0".repeat(64);
+    let bad = setup(&error_ratio(&format!("sha256 = \"{wrong}\"")));
+    let err = PolicySet::load(&bad.config(), &CacheMode::Disabled).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("policies[0].sha256"), "{text}");
+    assert!(text.contains(&sha), "{text}");
+}
+
+#[test]
+fn a_policy_refusing_its_config_stops_the_host_naming_file_line_and_key() {
+    let s = setup(&error_ratio("[policies.config]\nmax_ratio = 0.5"));
+    let err = PolicySet::load(&s.config(), &CacheMode::Disabled).unwrap_err();
+    assert!(matches!(err, SetupError::Config(_)));
+    let text = err
+        .to_string()
+        .replace(&s.config_path.display().to_string(), "shipgate.toml");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn an_unknown_key_in_a_policy_config_is_refused_by_the_policy() {
+    let s = setup(&error_ratio("[policies.config]\nmax_ratoi = 3.0"));
+    let err = PolicySet::load(&s.config(), &CacheMode::Disabled).unwrap_err();
+    let text = err
+        .to_string()
+        .replace(&s.config_path.display().to_string(), "shipgate.toml");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn an_unknown_builtin_names_the_ones_there_are() {
+    let s = setup("[[policies]]\nname = \"x\"\nsource = \"builtin:nope\"\n");
+    let err = PolicySet::load(&s.config(), &CacheMode::Disabled).unwrap_err();
+    let text = err
+        .to_string()
+        .replace(&s.config_path.display().to_string(), "shipgate.toml");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_builtin_default_config_loads() {
+    let config = Config::from_default_toml(shipgate::builtin::DEFAULT_CONFIG, "default").unwrap();
+    let policies = PolicySet::load(&config, &CacheMode::Disabled).unwrap();
+    let report = policies.evaluate(Stage::Canary, &example("canary-error-spike"));
+    assert_eq!(report.verdict, Verdict::Rollback);
+}

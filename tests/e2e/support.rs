@@ -1,0 +1,79 @@
+//! Helpers shared by the end-to-end tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use shipgate::config::Config;
+use shipgate::policy_set::PolicySet;
+use shipgate::runtime::CacheMode;
+use shipgate_model::Snapshot;
+
+/// A temporary directory holding a `shipgate.toml`.
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub config_path: PathBuf,
+}
+
+/// Writes `toml` as `shipgate.toml` in a fresh temporary directory.
+pub fn setup(toml: &str) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("shipgate.toml");
+    std::fs::write(&config_path, toml).unwrap();
+    Setup { dir, config_path }
+}
+
+impl Setup {
+    pub fn config(&self) -> Config {
+        Config::load(&self.config_path).unwrap()
+    }
+
+    /// Loads the policies with a cache of this setup's own.
+    pub fn policies(&self) -> PolicySet {
+        PolicySet::load(
+            &self.config(),
+            &CacheMode::Dir(self.dir.path().join("cache")),
+        )
+        .unwrap()
+    }
+}
+
+/// A `[[policies]]` entry for the hostile guest in `mode`.
+pub fn hostile(name: &str, mode: &str, extra: &str) -> String {
+    format!(
+        "[[policies]]\nname = \"{name}\"\nsource = {:?}\n{extra}\n[policies.config]\nmode = \"{mode}\"\n",
+        shipgate_tests::guests::HOSTILE
+    )
+}
+
+/// The error-ratio example policy entry.
+pub fn error_ratio(extra: &str) -> String {
+    format!(
+        "[[policies]]\nname = \"error-ratio\"\nsource = {:?}\n{extra}\n",
+        shipgate_tests::guests::ERROR_RATIO
+    )
+}
+
+/// A snapshot from `examples/snapshots`.
+pub fn example(name: &str) -> Snapshot {
+    let text = std::fs::read_to_string(shipgate_tests::example_snapshot(name)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The real `shipgate` binary, with its cache in `cache_dir`.
+pub fn shipgate(cache_dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shipgate"));
+    cmd.env("SHIPGATE_CACHE_DIR", cache_dir)
+        .env("NO_COLOR", "1")
+        .env_remove("SHIPGATE_LOG");
+    cmd
+}
+
+/// Runs a command; returns (exit code, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -8,7 +8,7 @@ use shipgate::runtime::{CacheMode, CacheStats, Runtime};
 use shipgate_model::{Stage, Verdict};
 use shipgate_tests::guests;
 
-use crate::support::{error_ratio, example, hostile, setup};
+use crate::support::{error_ratio, example, hostile, setup, shared_cache};
 
 #[test]
 fn a_cache_hit_does_not_recompile() {
@@ -38,11 +38,11 @@ fn a_cache_hit_does_not_recompile() {
     assert_eq!(a.sha256(), b.sha256());
     assert_eq!(a.info(), b.info());
 
-    // A different engine configuration (a different memory cap changes the
-    // pooling allocator's settings) must not reuse the artifact blindly: it
-    // either hits its own key or compiles.
+    // One artifact, keyed by the component's sha256 and the engine's hash.
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(files.len(), 1, "one artifact per component and engine");
+    let name = files[0].as_ref().unwrap().file_name();
+    assert!(name.to_string_lossy().starts_with(a.sha256()), "{name:?}");
 
     // A corrupt artifact is discarded and recompiled, not trusted.
     let artifact = files[0].as_ref().unwrap().path();
@@ -77,7 +77,7 @@ fn without_a_cache_every_runtime_compiles() {
 
 #[test]
 fn a_core_module_is_componentized_at_load() {
-    let rt = Runtime::new(&Limits::default(), &CacheMode::Disabled).unwrap();
+    let rt = Runtime::new(&Limits::default(), &shared_cache()).unwrap();
     let core = std::fs::read(guests::ERROR_RATIO_CORE).unwrap();
     let component = std::fs::read(guests::ERROR_RATIO).unwrap();
     let from_core = rt.load(&core).unwrap();
@@ -89,7 +89,7 @@ fn a_core_module_is_componentized_at_load() {
 
 #[test]
 fn garbage_is_not_a_policy() {
-    let rt = Runtime::new(&Limits::default(), &CacheMode::Disabled).unwrap();
+    let rt = Runtime::new(&Limits::default(), &shared_cache()).unwrap();
     let err = rt.load(b"\0asm but not really").unwrap_err();
     assert!(err.to_string().contains("not a WebAssembly"), "{err}");
 }
@@ -112,7 +112,7 @@ fn every_evaluation_gets_a_fresh_instance() {
 
 #[test]
 fn a_pinned_digest_must_match() {
-    let rt = Runtime::new(&Limits::default(), &CacheMode::Disabled).unwrap();
+    let rt = Runtime::new(&Limits::default(), &shared_cache()).unwrap();
     let sha = rt
         .load(&std::fs::read(guests::ERROR_RATIO).unwrap())
         .unwrap()
@@ -122,7 +122,7 @@ fn a_pinned_digest_must_match() {
     ok.policies();
     let wrong = "0".repeat(64);
     let bad = setup(&error_ratio(&format!("sha256 = \"{wrong}\"")));
-    let err = PolicySet::load(&bad.config(), &CacheMode::Disabled).unwrap_err();
+    let err = PolicySet::load(&bad.config(), &shared_cache()).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("policies[0].sha256"), "{text}");
     assert!(text.contains(&sha), "{text}");
@@ -131,7 +131,7 @@ fn a_pinned_digest_must_match() {
 #[test]
 fn a_policy_refusing_its_config_stops_the_host_naming_file_line_and_key() {
     let s = setup(&error_ratio("[policies.config]\nmax_ratio = 0.5"));
-    let err = PolicySet::load(&s.config(), &CacheMode::Disabled).unwrap_err();
+    let err = PolicySet::load(&s.config(), &shared_cache()).unwrap_err();
     assert!(matches!(err, SetupError::Config(_)));
     let text = err
         .to_string()
@@ -142,7 +142,7 @@ fn a_policy_refusing_its_config_stops_the_host_naming_file_line_and_key() {
 #[test]
 fn an_unknown_key_in_a_policy_config_is_refused_by_the_policy() {
     let s = setup(&error_ratio("[policies.config]\nmax_ratoi = 3.0"));
-    let err = PolicySet::load(&s.config(), &CacheMode::Disabled).unwrap_err();
+    let err = PolicySet::load(&s.config(), &shared_cache()).unwrap_err();
     let text = err
         .to_string()
         .replace(&s.config_path.display().to_string(), "shipgate.toml");
@@ -152,7 +152,7 @@ fn an_unknown_key_in_a_policy_config_is_refused_by_the_policy() {
 #[test]
 fn an_unknown_builtin_names_the_ones_there_are() {
     let s = setup("[[policies]]\nname = \"x\"\nsource = \"builtin:nope\"\n");
-    let err = PolicySet::load(&s.config(), &CacheMode::Disabled).unwrap_err();
+    let err = PolicySet::load(&s.config(), &shared_cache()).unwrap_err();
     let text = err
         .to_string()
         .replace(&s.config_path.display().to_string(), "shipgate.toml");
@@ -162,7 +162,7 @@ fn an_unknown_builtin_names_the_ones_there_are() {
 #[test]
 fn the_builtin_default_config_loads() {
     let config = Config::from_default_toml(shipgate::builtin::DEFAULT_CONFIG, "default").unwrap();
-    let policies = PolicySet::load(&config, &CacheMode::Disabled).unwrap();
+    let policies = PolicySet::load(&config, &shared_cache()).unwrap();
     let report = policies.evaluate(Stage::Canary, &example("canary-error-spike"));
     assert_eq!(report.verdict, Verdict::Rollback);
 }

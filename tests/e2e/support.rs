@@ -27,14 +27,17 @@ impl Setup {
         Config::load(&self.config_path).unwrap()
     }
 
-    /// Loads the policies with a cache of this setup's own.
+    /// Loads the policies with the suite's shared component cache.
     pub fn policies(&self) -> PolicySet {
-        PolicySet::load(
-            &self.config(),
-            &CacheMode::Dir(self.dir.path().join("cache")),
-        )
-        .unwrap()
+        PolicySet::load(&self.config(), &shared_cache()).unwrap()
     }
+}
+
+/// One component cache for the whole suite (tests of the cache itself use
+/// their own): compiling the same components again in every test only costs
+/// time. Concurrent writers are safe (write to a temporary name, rename).
+pub fn shared_cache() -> CacheMode {
+    CacheMode::Dir(Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-component-cache"))
 }
 
 /// A `[[policies]]` entry for the hostile guest in `mode`.
@@ -59,10 +62,13 @@ pub fn example(name: &str) -> Snapshot {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The real `shipgate` binary, with its cache in `cache_dir`.
-pub fn shipgate(cache_dir: &Path) -> Command {
+/// The real `shipgate` binary, with the suite's shared cache.
+pub fn shipgate(_scratch: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_shipgate"));
-    cmd.env("SHIPGATE_CACHE_DIR", cache_dir)
+    let CacheMode::Dir(cache) = shared_cache() else {
+        unreachable!()
+    };
+    cmd.env("SHIPGATE_CACHE_DIR", cache)
         .env("NO_COLOR", "1")
         .env_remove("SHIPGATE_LOG");
     cmd

@@ -9,7 +9,15 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// (builtin name, package).
-const BUILTINS: &[(&str, &str)] = &[("error-ratio", "error-ratio-policy")];
+const BUILTINS: &[(&str, &str)] = &[
+    ("env", "shipgate-policy-env"),
+    ("readiness", "shipgate-policy-readiness"),
+    ("risk", "shipgate-policy-risk"),
+    ("window", "shipgate-policy-window"),
+    ("canary", "shipgate-policy-canary"),
+    // The example team policy of `examples/custom-policy`.
+    ("error-ratio", "error-ratio-policy"),
+];
 
 fn main() {
     if let Err(e) = run() {

@@ -32,7 +32,7 @@ fn eval_without_config_uses_the_builtin_default() {
         .args(["eval", "--snapshot"])
         .arg(example_snapshot("canary-error-spike")));
     assert_eq!(code, 3, "{out}{err}");
-    assert!(out.contains("error-ratio.canary-vs-baseline"), "{out}");
+    assert!(out.contains("canary.error-rate"), "{out}");
 }
 
 #[test]

@@ -30,38 +30,20 @@ fn run() -> Result<(), String> {
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
     let workspace = manifest_dir
         .parent()
-        .ok_or("host has no parent directory")?
-        .to_owned();
+        .ok_or("host has no parent directory")?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
-    let packages: Vec<&str> = BUILTINS.iter().map(|(_, p)| *p).collect();
-    let built = shipgate_build::GuestBuild::in_workspace(&workspace, &packages)
-        .run()
+    let built = shipgate_build::build_for_build_script(workspace, &out_dir, BUILTINS)
         .map_err(|e| e.to_string())?;
-
     let mut code = String::from(
         "/// The built-in policies: (name, component bytes).\npub static BUILTINS: &[(&str, &[u8])] = &[\n",
     );
-    for ((name, _), guest) in BUILTINS.iter().zip(&built) {
-        let path = out_dir.join(format!("{name}.component.wasm"));
-        std::fs::write(&path, &guest.component).map_err(|e| format!("{}: {e}", path.display()))?;
+    for (name, path, _) in &built {
         let _ = writeln!(
             code,
             "    ({name:?}, include_bytes!({:?})),",
             path.display().to_string()
         );
-        for source in &guest.sources {
-            println!("cargo::rerun-if-changed={}", source.display());
-        }
     }
     code.push_str("];\n");
-    std::fs::write(out_dir.join("builtins.rs"), code).map_err(|e| e.to_string())?;
-    println!(
-        "cargo::rerun-if-changed={}",
-        workspace.join("wit").display()
-    );
-    println!(
-        "cargo::rerun-if-changed={}",
-        workspace.join("Cargo.lock").display()
-    );
-    Ok(())
+    std::fs::write(out_dir.join("builtins.rs"), code).map_err(|e| e.to_string())
 }

@@ -1,6 +1,7 @@
 //! Builds the test guests to components with a nested `cargo build` into
 //! `target/guests` (wasmtime's test-programs recipe), and writes `guests.rs`:
-//! one `pub const NAME: &str = "/abs/path.wasm"` per guest.
+//! `pub const NAME: &str = "/abs/path.wasm"` per guest, and `NAME_CORE` for
+//! its core module.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -21,16 +22,13 @@ fn main() {
 fn run() -> Result<(), String> {
     let manifest_dir =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
-    let workspace = manifest_dir.parent().ok_or("no workspace")?.to_owned();
+    let workspace = manifest_dir.parent().ok_or("no workspace")?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
-    let packages: Vec<&str> = GUESTS.iter().map(|(_, p)| *p).collect();
-    let built = shipgate_build::GuestBuild::in_workspace(&workspace, &packages)
-        .run()
+    let built = shipgate_build::build_for_build_script(workspace, &out_dir, GUESTS)
         .map_err(|e| e.to_string())?;
     let mut code = String::new();
-    for ((name, package), guest) in GUESTS.iter().zip(&built) {
-        let path = out_dir.join(format!("{package}.component.wasm"));
-        std::fs::write(&path, &guest.component).map_err(|e| format!("{}: {e}", path.display()))?;
+    for (name, path, guest) in &built {
+        let package = &guest.package;
         let _ = writeln!(
             code,
             "/// The component of `{package}`.\npub const {name}: &str = {:?};",
@@ -41,14 +39,6 @@ fn run() -> Result<(), String> {
             "/// The core module of `{package}`, as cargo built it.\npub const {name}_CORE: &str = {:?};",
             guest.core_path.display().to_string()
         );
-        for source in &guest.sources {
-            println!("cargo::rerun-if-changed={}", source.display());
-        }
     }
-    std::fs::write(out_dir.join("guests.rs"), code).map_err(|e| e.to_string())?;
-    println!(
-        "cargo::rerun-if-changed={}",
-        workspace.join("wit").display()
-    );
-    Ok(())
+    std::fs::write(out_dir.join("guests.rs"), code).map_err(|e| e.to_string())
 }

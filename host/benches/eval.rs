@@ -1,129 +1,163 @@
-//! Evaluating a policy: the example `error-ratio` component in a fresh
-//! sandbox per evaluation, next to the same rule compiled natively, in the
-//! same run. Prints both medians and their ratio at the end.
+//! Evaluating policies, each as a component in a fresh sandbox per
+//! evaluation, next to the same rule compiled natively, in the same run:
 //!
+//! - `error-ratio`: the example team policy on `canary-error-spike.json`;
+//! - every built-in on `release-full.json` (a snapshot with every section),
+//!   at a stage it answers, and the whole default set at both stages.
+//!
+//! Prints the medians and the component / native ratios at the end.
 //! Run with `cargo bench -p shipgate --bench eval`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use criterion::Criterion;
-use error_ratio_policy::ErrorRatio;
 use shipgate::config::{Config, Limits};
 use shipgate::policy_set::PolicySet;
-use shipgate::runtime::{CacheMode, Runtime};
-use shipgate_model::{Snapshot, Stage};
+use shipgate::runtime::{CacheMode, LoadedPolicy, Runtime};
+use shipgate_model::{Decision, Snapshot, Stage};
+use shipgate_sdk::Policy;
+use shipgate_sdk::testing::evaluate;
 
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn reference_snapshot() -> Snapshot {
-    let path = workspace().join("examples/snapshots/canary-error-spike.json");
+fn snapshot(name: &str) -> Snapshot {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/snapshots")
+        .join(format!("{name}.json"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-const GROUP: &str = "error-ratio";
-const WASM: &str = "wasm-fresh-sandbox";
-const NATIVE: &str = "native";
-const SET: &str = "policy-set-with-report";
+const GROUP: &str = "policies";
 
-fn benches(c: &mut Criterion) {
-    let snapshot = reference_snapshot();
-    let cache = tempfile::tempdir().unwrap();
-    let runtime =
-        Runtime::new(&Limits::default(), &CacheMode::Dir(cache.path().to_owned())).unwrap();
-    let policy = runtime
-        .load(shipgate::builtin::get("error-ratio").unwrap())
-        .unwrap();
-    // Both sides run the same code path: parse the config JSON, then decide.
+/// One policy, as a component and natively.
+struct Case {
+    name: &'static str,
+    stage: Stage,
+    snapshot: Snapshot,
+    native: fn(Stage, &Snapshot, &str) -> Result<Decision, String>,
+}
+
+fn case<P: Policy>(name: &'static str, stage: Stage, snapshot: &Snapshot) -> Case {
+    Case {
+        name,
+        stage,
+        snapshot: snapshot.clone(),
+        native: evaluate::<P>,
+    }
+}
+
+fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static str> {
+    let full = snapshot("release-full");
+    let cases = [
+        case::<error_ratio_policy::ErrorRatio>(
+            "error-ratio",
+            Stage::Canary,
+            &snapshot("canary-error-spike"),
+        ),
+        case::<shipgate_policy_env::EnvPolicy>("env", Stage::Gate, &full),
+        case::<shipgate_policy_readiness::Readiness>("readiness", Stage::Gate, &full),
+        case::<shipgate_policy_risk::Risk>("risk", Stage::Gate, &full),
+        case::<shipgate_policy_window::Window>("window", Stage::Gate, &full),
+        case::<shipgate_policy_canary::Canary>("canary", Stage::Canary, &full),
+    ];
+    let mut group = c.benchmark_group(GROUP);
+    group
+        .measurement_time(Duration::from_secs(4))
+        .sample_size(60);
     let config = "{}";
-    let native =
-        shipgate_sdk::testing::evaluate::<ErrorRatio>(Stage::Canary, &snapshot, config).unwrap();
-    let (wasm, _) = policy.evaluate(Stage::Canary, &snapshot, config);
-    assert_eq!(
-        wasm.unwrap(),
-        native,
-        "the component and the native rule must agree"
-    );
+    for case in &cases {
+        let policy: LoadedPolicy = runtime
+            .load(shipgate::builtin::get(case.name).unwrap())
+            .unwrap();
+        let native = (case.native)(case.stage, &case.snapshot, config).unwrap();
+        let (wasm, _) = policy.evaluate(case.stage, &case.snapshot, config);
+        assert_eq!(
+            wasm.unwrap(),
+            native,
+            "{}: component and native rule disagree",
+            case.name
+        );
 
+        group.bench_function(format!("{}/wasm", case.name), |b| {
+            b.iter(|| black_box(policy.evaluate(case.stage, black_box(&case.snapshot), config)))
+        });
+        group.bench_function(format!("{}/native", case.name), |b| {
+            b.iter(|| black_box((case.native)(case.stage, black_box(&case.snapshot), config)))
+        });
+    }
     let set = PolicySet::load(
         &Config::from_default_toml(shipgate::builtin::DEFAULT_CONFIG, "default").unwrap(),
-        &CacheMode::Dir(cache.path().to_owned()),
+        &CacheMode::Dir(cache.to_owned()),
     )
     .unwrap();
-
-    let mut group = c.benchmark_group(GROUP);
-    group.bench_function(WASM, |b| {
-        b.iter(|| {
-            let (decision, _) = policy.evaluate(Stage::Canary, black_box(&snapshot), config);
-            black_box(decision)
-        })
-    });
-    group.bench_function(NATIVE, |b| {
-        b.iter(|| {
-            black_box(shipgate_sdk::testing::evaluate::<ErrorRatio>(
-                Stage::Canary,
-                black_box(&snapshot),
-                config,
-            ))
-        })
-    });
-    group.bench_function(SET, |b| {
-        b.iter(|| black_box(set.evaluate(Stage::Canary, black_box(&snapshot))))
-    });
+    for (id, stage) in [("set/gate", Stage::Gate), ("set/canary", Stage::Canary)] {
+        group.bench_function(id, |b| {
+            b.iter(|| black_box(set.evaluate(stage, black_box(&full))))
+        });
+    }
     group.finish();
+    cases.iter().map(|c| c.name).collect()
 }
 
 /// criterion's median estimate of one benchmark, in nanoseconds.
-fn median_ns(target: &std::path::Path, bench: &str) -> Option<f64> {
+fn median_ns(target: &Path, bench: &str) -> Option<f64> {
     let path = target
         .join("criterion")
         .join(GROUP)
-        .join(bench)
+        .join(bench.replace('/', "_"))
         .join("new/estimates.json");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     v["median"]["point_estimate"].as_f64()
 }
 
-fn summary() {
+fn summary(names: &[&str]) {
     // The bench binary is target/<profile>/deps/eval-<hash>.
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+    let Some(target) = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .or_else(|| {
             let exe = std::env::current_exe().ok()?;
             Some(exe.parent()?.parent()?.parent()?.to_owned())
-        });
-    let Some(target) = target else { return };
-    let (Some(wasm), Some(native)) = (median_ns(&target, WASM), median_ns(&target, NATIVE)) else {
-        println!("(no criterion estimates found under {})", target.display());
+        })
+    else {
         return;
     };
-    let set = median_ns(&target, SET);
     println!();
-    println!("summary (medians of this run)");
+    println!("summary: medians of this run (fresh store + instance per component evaluation)");
     println!(
-        "  native rule                       {:>10.2} µs",
-        native / 1e3
+        "  {:<12} {:>12} {:>12} {:>8}",
+        "policy", "native", "component", "ratio"
     );
-    println!(
-        "  component, fresh sandbox per eval {:>10.2} µs",
-        wasm / 1e3
-    );
-    if let Some(set) = set {
-        println!("  policy set + aggregated report    {:>10.2} µs", set / 1e3);
+    let us = |ns: f64| format!("{:.2} µs", ns / 1e3);
+    for name in names {
+        let (Some(native), Some(wasm)) = (
+            median_ns(&target, &format!("{name}/native")),
+            median_ns(&target, &format!("{name}/wasm")),
+        ) else {
+            println!("  {name:<12} (no estimates under {})", target.display());
+            continue;
+        };
+        println!(
+            "  {name:<12} {:>12} {:>12} {:>7.1}x",
+            us(native),
+            us(wasm),
+            wasm / native
+        );
     }
-    println!(
-        "  ratio component / native          {:>10.1}x",
-        wasm / native
-    );
+    for id in ["set/gate", "set/canary"] {
+        if let Some(ns) = median_ns(&target, id) {
+            println!("  {id:<12} {:>12} {:>12}", "", us(ns));
+        }
+    }
 }
 
 fn main() {
+    let cache = tempfile::tempdir().unwrap();
+    let runtime =
+        Runtime::new(&Limits::default(), &CacheMode::Dir(cache.path().to_owned())).unwrap();
     let mut c = Criterion::default().configure_from_args();
-    benches(&mut c);
+    let names = benches(&mut c, &runtime, cache.path());
     c.final_summary();
-    summary();
+    summary(&names);
 }

@@ -8,4 +8,5 @@ mod cli;
 mod decisions;
 mod hostile;
 mod runtime;
+mod scenarios;
 mod support;

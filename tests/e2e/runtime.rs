@@ -128,35 +128,35 @@ fn a_pinned_digest_must_match() {
     assert!(text.contains(&sha), "{text}");
 }
 
+/// The text of the error that stops the host from starting on `toml`, with
+/// the temporary path shown as `shipgate.toml`.
+fn setup_error(toml: &str) -> String {
+    let s = setup(toml);
+    let err = PolicySet::load(&s.config(), &shared_cache()).unwrap_err();
+    assert!(matches!(err, SetupError::Config(_)), "{err:?}");
+    err.to_string()
+        .replace(&s.config_path.display().to_string(), "shipgate.toml")
+}
+
 #[test]
 fn a_policy_refusing_its_config_stops_the_host_naming_file_line_and_key() {
-    let s = setup(&error_ratio("[policies.config]\nmax_ratio = 0.5"));
-    let err = PolicySet::load(&s.config(), &shared_cache()).unwrap_err();
-    assert!(matches!(err, SetupError::Config(_)));
-    let text = err
-        .to_string()
-        .replace(&s.config_path.display().to_string(), "shipgate.toml");
-    insta::assert_snapshot!(text);
+    insta::assert_snapshot!(setup_error(&error_ratio(
+        "[policies.config]\nmax_ratio = 0.5"
+    )));
 }
 
 #[test]
 fn an_unknown_key_in_a_policy_config_is_refused_by_the_policy() {
-    let s = setup(&error_ratio("[policies.config]\nmax_ratoi = 3.0"));
-    let err = PolicySet::load(&s.config(), &shared_cache()).unwrap_err();
-    let text = err
-        .to_string()
-        .replace(&s.config_path.display().to_string(), "shipgate.toml");
-    insta::assert_snapshot!(text);
+    insta::assert_snapshot!(setup_error(&error_ratio(
+        "[policies.config]\nmax_ratoi = 3.0"
+    )));
 }
 
 #[test]
 fn an_unknown_builtin_names_the_ones_there_are() {
-    let s = setup("[[policies]]\nname = \"x\"\nsource = \"builtin:nope\"\n");
-    let err = PolicySet::load(&s.config(), &shared_cache()).unwrap_err();
-    let text = err
-        .to_string()
-        .replace(&s.config_path.display().to_string(), "shipgate.toml");
-    insta::assert_snapshot!(text);
+    insta::assert_snapshot!(setup_error(
+        "[[policies]]\nname = \"x\"\nsource = \"builtin:nope\"\n"
+    ));
 }
 
 #[test]

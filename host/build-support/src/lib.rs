@@ -14,7 +14,7 @@
 mod cargo;
 mod wasm;
 
-pub use cargo::{BuiltGuest, GuestBuild, guest_target_dir};
+pub use cargo::{BuiltGuest, GuestBuild, build_for_build_script, guest_target_dir};
 pub use wasm::{WasmKind, component_exports, component_imports, componentize, wasm_kind};
 
 /// The target policies are compiled for.

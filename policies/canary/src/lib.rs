@@ -380,7 +380,7 @@ impl<'a> Judge<'a> {
         }
         let zero_baseline = baseline == Some(0.0) && canary.is_some_and(|c| c > 0.0);
         let zero_note = "the baseline's error rate is 0, so the canary/baseline ratio is not \
-                         meaningful: judged by the absolute ceiling only";
+                         meaningful: the ceiling alone decides a rollback";
 
         // The absolute ceiling needs only the canary.
         if let (Some(max), Some(c)) = (config.max_error_rate, canary) {
@@ -455,25 +455,20 @@ impl<'a> Judge<'a> {
         // Success: no worse than the baseline (times the ratio).
         let ratio = config.success_max_error_ratio;
         if zero_baseline {
-            match config.max_error_rate {
-                Some(max) if !above(c, max) => self.met.push(format!(
-                    "{name} {} with a 0 baseline, within the {} ceiling (ratio not meaningful)",
-                    percent(c),
-                    percent(max)
-                )),
-                Some(_) => {} // the ceiling rolled back
-                None => self.unmet.push(
-                    Finding::hold(
-                        RULE_INCONCLUSIVE,
-                        format!(
-                            "canary {name} is {} against a baseline of 0, and with no \
-                             max_error_rate set there is no ceiling to judge it by",
-                            percent(c)
-                        ),
-                    )
-                    .evidence(percent(c), "0.00% (baseline) or a max_error_rate"),
-                ),
-            }
+            // The stable version has no errors and the canary has some: the
+            // playbooks' "error rate <= baseline" and "no new errors" are not
+            // met, whatever the ceiling says (the ceiling decides rollback).
+            self.unmet.push(
+                Finding::hold(
+                    RULE_INCONCLUSIVE,
+                    format!(
+                        "canary {name} is {} against a baseline of 0: errors the stable \
+                         version does not have, not yet a success",
+                        percent(c)
+                    ),
+                )
+                .evidence(percent(c), "0.00% (the baseline)"),
+            );
         } else if above(c, b * ratio) {
             self.unmet.push(
                 Finding::hold(
@@ -1030,16 +1025,18 @@ mod tests {
     }
 
     #[test]
-    fn zero_error_baseline_is_judged_by_the_ceiling_only() {
+    fn zero_error_baseline_holds_below_the_ceiling_and_rolls_back_above_it() {
+        // The stable version has no errors, the canary has 1%: below the 2%
+        // ceiling, so no rollback, but "error rate <= baseline" is not met.
         let d = run(&with("error_rate", v(0.0), v(0.01)), "{}");
-        assert_eq!(d.verdict, Verdict::Go, "{d:#?}");
+        assert_hold(&d, RULE_INCONCLUSIVE);
         let f = finding(&d, RULE_ERROR_RATE, Verdict::Go);
         assert!(f.message.contains("not meaningful"), "{}", f.message);
         assert_rollback(
             &run(&with("error_rate", v(0.0), v(0.03)), "{}"),
             RULE_ERROR_RATE,
         );
-        // No ceiling: nothing to judge by, hold.
+        // No ceiling: still not a success.
         let d = run(
             &with("error_rate", v(0.0), v(0.01)),
             r#"{"max_error_rate": null}"#,

@@ -207,6 +207,40 @@ fn dep_info_sources(path: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// For build scripts: builds `guests` (pairs of a name and a package) of the
+/// workspace at `workspace_root`, writes each component to
+/// `OUT_DIR/<name>.component.wasm`, tells cargo to rerun when their sources
+/// (or the WIT contract) change, and returns (name, component path, build).
+pub fn build_for_build_script(
+    workspace_root: &Path,
+    out_dir: &Path,
+    guests: &[(&str, &str)],
+) -> Result<Vec<(String, PathBuf, BuiltGuest)>, BuildError> {
+    let packages: Vec<&str> = guests.iter().map(|(_, p)| *p).collect();
+    let built = GuestBuild::in_workspace(workspace_root, &packages).run()?;
+    let mut out = Vec::with_capacity(built.len());
+    for ((name, _), guest) in guests.iter().zip(built) {
+        let path = out_dir.join(format!("{name}.component.wasm"));
+        std::fs::write(&path, &guest.component).map_err(|source| BuildError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        for source in &guest.sources {
+            println!("cargo::rerun-if-changed={}", source.display());
+        }
+        out.push(((*name).to_owned(), path, guest));
+    }
+    println!(
+        "cargo::rerun-if-changed={}",
+        workspace_root.join("wit").display()
+    );
+    println!(
+        "cargo::rerun-if-changed={}",
+        workspace_root.join("Cargo.lock").display()
+    );
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,38 +278,4 @@ mod tests {
         assert!(removed.contains(&"RUSTC_WORKSPACE_WRAPPER".to_owned()));
         assert!(describe(&cmd).contains("--target wasm32-unknown-unknown --profile guest"));
     }
-}
-
-/// For build scripts: builds `guests` (pairs of a name and a package) of the
-/// workspace at `workspace_root`, writes each component to
-/// `OUT_DIR/<name>.component.wasm`, tells cargo to rerun when their sources
-/// (or the WIT contract) change, and returns (name, component path, build).
-pub fn build_for_build_script(
-    workspace_root: &Path,
-    out_dir: &Path,
-    guests: &[(&str, &str)],
-) -> Result<Vec<(String, PathBuf, BuiltGuest)>, BuildError> {
-    let packages: Vec<&str> = guests.iter().map(|(_, p)| *p).collect();
-    let built = GuestBuild::in_workspace(workspace_root, &packages).run()?;
-    let mut out = Vec::with_capacity(built.len());
-    for ((name, _), guest) in guests.iter().zip(built) {
-        let path = out_dir.join(format!("{name}.component.wasm"));
-        std::fs::write(&path, &guest.component).map_err(|source| BuildError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        for source in &guest.sources {
-            println!("cargo::rerun-if-changed={}", source.display());
-        }
-        out.push(((*name).to_owned(), path, guest));
-    }
-    println!(
-        "cargo::rerun-if-changed={}",
-        workspace_root.join("wit").display()
-    );
-    println!(
-        "cargo::rerun-if-changed={}",
-        workspace_root.join("Cargo.lock").display()
-    );
-    Ok(out)
 }

@@ -6,7 +6,6 @@
 //! outer build's lock (the recipe of wasmtime's test-programs artifacts).
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 /// (builtin name, package).
 const BUILTINS: &[(&str, &str)] = &[
@@ -26,14 +25,8 @@ fn main() {
 }
 
 fn run() -> Result<(), String> {
-    let manifest_dir =
-        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
-    let workspace = manifest_dir
-        .parent()
-        .ok_or("host has no parent directory")?;
-    let out_dir = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
-    let built = shipgate_build::build_for_build_script(workspace, &out_dir, BUILTINS)
-        .map_err(|e| e.to_string())?;
+    let (out_dir, built) =
+        shipgate_build::build_for_build_script(BUILTINS).map_err(|e| e.to_string())?;
     let mut code = String::from(
         "/// The built-in policies: (name, component bytes).\npub static BUILTINS: &[(&str, &[u8])] = &[\n",
     );

@@ -4,7 +4,6 @@
 //! its core module.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 /// (const name, package).
 const GUESTS: &[(&str, &str)] = &[
@@ -20,12 +19,8 @@ fn main() {
 }
 
 fn run() -> Result<(), String> {
-    let manifest_dir =
-        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
-    let workspace = manifest_dir.parent().ok_or("no workspace")?;
-    let out_dir = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
-    let built = shipgate_build::build_for_build_script(workspace, &out_dir, GUESTS)
-        .map_err(|e| e.to_string())?;
+    let (out_dir, built) =
+        shipgate_build::build_for_build_script(GUESTS).map_err(|e| e.to_string())?;
     let mut code = String::new();
     for (name, path, guest) in &built {
         let package = &guest.package;

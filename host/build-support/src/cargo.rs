@@ -207,15 +207,30 @@ fn dep_info_sources(path: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// For build scripts: builds `guests` (pairs of a name and a package) of the
-/// workspace at `workspace_root`, writes each component to
+/// For the build script of a crate one level below the workspace root:
+/// builds `guests` (pairs of a name and a package), writes each component to
 /// `OUT_DIR/<name>.component.wasm`, tells cargo to rerun when their sources
-/// (or the WIT contract) change, and returns (name, component path, build).
+/// (or the WIT contract) change, and returns `OUT_DIR` and, per guest, its
+/// name, component path and build.
+#[allow(clippy::type_complexity)]
 pub fn build_for_build_script(
-    workspace_root: &Path,
-    out_dir: &Path,
     guests: &[(&str, &str)],
-) -> Result<Vec<(String, PathBuf, BuiltGuest)>, BuildError> {
+) -> Result<(PathBuf, Vec<(String, PathBuf, BuiltGuest)>), BuildError> {
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .ok_or_else(|| BuildError::Io {
+                path: PathBuf::from(format!("${name}")),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "not set: not in a build script?",
+                ),
+            })
+    };
+    let out_dir = env("OUT_DIR")?;
+    let manifest_dir = env("CARGO_MANIFEST_DIR")?;
+    let workspace_root = manifest_dir.parent().unwrap_or(&manifest_dir).to_owned();
+    let workspace_root = workspace_root.as_path();
     let packages: Vec<&str> = guests.iter().map(|(_, p)| *p).collect();
     let built = GuestBuild::in_workspace(workspace_root, &packages).run()?;
     let mut out = Vec::with_capacity(built.len());
@@ -238,7 +253,7 @@ pub fn build_for_build_script(
         "cargo::rerun-if-changed={}",
         workspace_root.join("Cargo.lock").display()
     );
-    Ok(out)
+    Ok((out_dir, out))
 }
 
 #[cfg(test)]

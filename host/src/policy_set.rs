@@ -14,7 +14,7 @@ use crate::config::{Config, ConfigError, Mode, OnError, PolicyConfig, PolicySour
 use crate::report::{
     Failure, PolicyOutcome, PolicyReport, Report, ReportedFinding, Subject, Usage,
 };
-use crate::runtime::{CacheMode, LoadError, LoadedPolicy, Runtime, RuntimeError};
+use crate::runtime::{CacheMode, LoadedPolicy, Runtime, RuntimeError};
 
 /// Why a policy set could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -129,7 +129,7 @@ fn load_entry(
                 stages: policy.stages.clone().unwrap_or_else(|| Stage::ALL.to_vec()),
                 config: policy.clone(),
                 config_json,
-                loaded: Err(load_failure(&e)),
+                loaded: Err(e.to_failure()),
             });
         }
     };
@@ -164,10 +164,6 @@ fn load_entry(
         loaded,
         stages,
     })
-}
-
-fn load_failure(e: &LoadError) -> Failure {
-    e.to_failure()
 }
 
 /// The verdict a failed policy counts as.

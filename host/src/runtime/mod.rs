@@ -103,7 +103,7 @@ struct Counters {
 }
 
 /// What a policy says about itself.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct PolicyInfo {
     /// Its name.
     pub name: String,
@@ -133,7 +133,6 @@ pub struct Runtime {
     cache: Option<Cache>,
     counters: Arc<Counters>,
     budget: Budget,
-    limits: Limits,
     _ticker: EpochTicker,
 }
 
@@ -187,13 +186,9 @@ impl Runtime {
                 fuel: limits.fuel,
                 deadline: Duration::from_millis(limits.deadline_ms),
                 max_memory,
-                // Lifting costs a little more than the text itself (list and
-                // record layout): allow twice the cap here and check the
-                // exact size after lifting.
-                max_output: usize::try_from(limits.max_output_bytes.saturating_mul(2))
-                    .unwrap_or(usize::MAX),
+                max_output_bytes: limits.max_output_bytes,
+                max_findings: limits.max_findings,
             },
-            limits: *limits,
             _ticker: ticker,
         })
     }
@@ -237,16 +232,8 @@ impl Runtime {
             engine: self.engine.clone(),
             pre,
             budget: self.budget,
-            max_output_bytes: self.limits.max_output_bytes,
-            max_findings: self.limits.max_findings,
             sha256,
-            info: PolicyInfo {
-                name: String::new(),
-                version: String::new(),
-                description: String::new(),
-                stages: Vec::new(),
-                reads: Vec::new(),
-            },
+            info: PolicyInfo::default(),
         };
         policy.info = policy.call_info()?;
         Ok(policy)
@@ -295,8 +282,6 @@ pub struct LoadedPolicy {
     engine: Engine,
     pre: PolicyPre<State>,
     budget: Budget,
-    max_output_bytes: u64,
-    max_findings: u32,
     sha256: String,
     info: PolicyInfo,
 }
@@ -397,18 +382,18 @@ impl LoadedPolicy {
             kind: FailureKind::OutputTooLarge,
             message,
         };
-        if decision.findings.len() > self.max_findings as usize {
+        if decision.findings.len() > self.budget.max_findings as usize {
             return Err(too_large(format!(
                 "returned {} findings (cap {})",
                 decision.findings.len(),
-                self.max_findings
+                self.budget.max_findings
             )));
         }
         let bytes = output_size(&decision);
-        if bytes > self.max_output_bytes {
+        if bytes > self.budget.max_output_bytes {
             return Err(too_large(format!(
                 "returned a {bytes}-byte decision (cap {})",
-                self.max_output_bytes
+                self.budget.max_output_bytes
             )));
         }
         if let Some(f) = decision

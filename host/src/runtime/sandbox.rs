@@ -64,10 +64,21 @@ pub(crate) struct Budget {
     pub fuel: u64,
     pub deadline: Duration,
     pub max_memory: usize,
+    /// The largest decision, in bytes of text, a policy may return.
+    pub max_output_bytes: u64,
+    /// The most findings a policy may return.
+    pub max_findings: u32,
+}
+
+impl Budget {
     /// Bytes the host may copy out of the guest in one call (wasmtime's
     /// "hostcall fuel"): a result larger than this is refused while it is
-    /// being lifted, before the host allocates it.
-    pub max_output: usize,
+    /// being lifted, before the host allocates it. Lifting costs a little
+    /// more than the text itself (list and record layout), so this allows
+    /// twice the cap; the exact size is checked after lifting.
+    pub fn max_lifted_bytes(self) -> usize {
+        usize::try_from(self.max_output_bytes.saturating_mul(2)).unwrap_or(usize::MAX)
+    }
 }
 
 /// A fresh store with the budget applied.
@@ -83,7 +94,7 @@ pub(crate) fn new_store(engine: &Engine, budget: Budget) -> Result<Store<State>,
         },
     );
     store.limiter(|s| &mut s.limiter);
-    store.set_hostcall_fuel(budget.max_output);
+    store.set_hostcall_fuel(budget.max_lifted_bytes());
     store.set_fuel(budget.fuel).map_err(|e| Failure {
         kind: FailureKind::Load,
         message: format!("cannot set fuel: {e}"),
@@ -136,7 +147,7 @@ pub(crate) fn classify(err: &wasmtime::Error, store: &Store<State>, budget: Budg
             FailureKind::OutputTooLarge,
             format!(
                 "returned more than {} bytes (refused while copying it out)",
-                budget.max_output
+                budget.max_lifted_bytes()
             ),
         ),
         None => (FailureKind::Trap, first_line(&format!("{err:#}"))),

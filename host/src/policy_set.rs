@@ -14,7 +14,7 @@ use crate::config::{Config, ConfigError, Mode, OnError, PolicyConfig, PolicySour
 use crate::report::{
     Failure, PolicyOutcome, PolicyReport, Report, ReportedFinding, Subject, Usage,
 };
-use crate::runtime::{CacheMode, LoadedPolicy, Runtime, RuntimeError};
+use crate::runtime::{CacheMode, LoadedPolicy, Question, Runtime, RuntimeError};
 
 /// Why a policy set could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -79,10 +79,12 @@ impl PolicySet {
     /// Asks every policy that answers `stage` about `snapshot`, each in a
     /// fresh sandbox, and aggregates the answers.
     pub fn evaluate(&self, stage: Stage, snapshot: &Snapshot) -> Report {
+        // Converted once, asked of every policy.
+        let mut question = Question::new(stage, snapshot);
         let policies: Vec<PolicyReport> = self
             .entries
             .iter()
-            .map(|entry| evaluate_entry(entry, stage, snapshot))
+            .map(|entry| evaluate_entry(entry, stage, &mut question))
             .collect();
         aggregate(stage, snapshot, policies)
     }
@@ -175,7 +177,7 @@ pub fn failure_verdict(stage: Stage, on_error: OnError) -> Verdict {
     }
 }
 
-fn evaluate_entry(entry: &Entry, stage: Stage, snapshot: &Snapshot) -> PolicyReport {
+fn evaluate_entry(entry: &Entry, stage: Stage, question: &mut Question) -> PolicyReport {
     let cfg = &entry.config;
     let sha256 = entry
         .loaded
@@ -188,7 +190,7 @@ fn evaluate_entry(entry: &Entry, stage: Stage, snapshot: &Snapshot) -> PolicyRep
         match &entry.loaded {
             Err(failure) => (PolicyOutcome::Failed(failure.clone()), Usage::default()),
             Ok(policy) => {
-                let (result, usage) = policy.evaluate(stage, snapshot, &entry.config_json);
+                let (result, usage) = policy.answer(question, &entry.config_json);
                 let outcome = match result {
                     Ok(decision) => PolicyOutcome::Decided(decision),
                     Err(failure) => {

@@ -276,6 +276,27 @@ impl Runtime {
     }
 }
 
+/// One question (a stage and a snapshot) in the component model's form,
+/// converted once and asked of every policy of a set.
+pub struct Question {
+    input: crate::bindings::api::Evaluation,
+}
+
+impl Question {
+    /// Converts the snapshot for asking `stage`.
+    pub fn new(stage: Stage, snapshot: &Snapshot) -> Question {
+        Question {
+            input: evaluation(stage, snapshot, ""),
+        }
+    }
+}
+
+impl std::fmt::Debug for Question {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Question").finish_non_exhaustive()
+    }
+}
+
 /// A loaded policy, ready to be instantiated for each evaluation.
 #[derive(Clone)]
 pub struct LoadedPolicy {
@@ -363,8 +384,21 @@ impl LoadedPolicy {
         snapshot: &Snapshot,
         config_json: &str,
     ) -> (Result<Decision, Failure>, Usage) {
-        let input = evaluation(stage, snapshot, config_json);
-        let (result, usage) = self.call(|p, s| p.shipgate_policy_api().call_evaluate(s, &input));
+        self.answer(&mut Question::new(stage, snapshot), config_json)
+    }
+
+    /// Like [`LoadedPolicy::evaluate`], with the snapshot already converted
+    /// to the component model's form: several policies asked the same
+    /// question share one [`Question`].
+    pub fn answer(
+        &self,
+        question: &mut Question,
+        config_json: &str,
+    ) -> (Result<Decision, Failure>, Usage) {
+        question.input.config.clear();
+        question.input.config.push_str(config_json);
+        let input = &question.input;
+        let (result, usage) = self.call(|p, s| p.shipgate_policy_api().call_evaluate(s, input));
         let result = match result {
             Ok(Ok(decision)) => self.check_output(decision.conv()),
             Ok(Err(message)) => Err(Failure {

@@ -6,13 +6,12 @@ use shipgate_tests::{example_snapshot, guests};
 #[test]
 fn eval_exit_codes_follow_the_verdict() {
     let s = setup(&error_ratio(""));
-    let cache = s.dir.path().join("cache");
     for (snapshot, code, headline) in [
         ("canary-healthy", 0, "GO"),
         ("canary-error-spike", 3, "ROLLBACK"),
         ("canary-prometheus-down", 4, "HOLD"),
     ] {
-        let (got, out, err) = run(shipgate(&cache)
+        let (got, out, err) = run(shipgate()
             .arg("eval")
             .arg("--snapshot")
             .arg(example_snapshot(snapshot))
@@ -27,7 +26,7 @@ fn eval_exit_codes_follow_the_verdict() {
 #[test]
 fn eval_without_config_uses_the_builtin_default() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = run(shipgate(dir.path())
+    let (code, out, err) = run(shipgate()
         .current_dir(dir.path())
         .args(["eval", "--snapshot"])
         .arg(example_snapshot("canary-error-spike")));
@@ -42,7 +41,7 @@ fn a_failed_gate_policy_exits_no_go() {
         guests::HOSTILE
     );
     let s = setup(&toml);
-    let (code, out, _) = run(shipgate(s.dir.path())
+    let (code, out, _) = run(shipgate()
         .args(["eval", "--stage", "gate", "--snapshot"])
         .arg(example_snapshot("canary-healthy"))
         .arg("--config")
@@ -54,7 +53,7 @@ fn a_failed_gate_policy_exits_no_go() {
 #[test]
 fn json_output_has_the_documented_keys() {
     let s = setup(&error_ratio(""));
-    let (code, out, _) = run(shipgate(s.dir.path())
+    let (code, out, _) = run(shipgate()
         .args(["eval", "--format", "json", "--snapshot"])
         .arg(example_snapshot("canary-error-spike"))
         .arg("--config")
@@ -76,7 +75,7 @@ fn json_output_has_the_documented_keys() {
 #[test]
 fn markdown_output_is_a_pr_comment() {
     let s = setup(&error_ratio(""));
-    let (_, out, _) = run(shipgate(s.dir.path())
+    let (_, out, _) = run(shipgate()
         .args(["eval", "-f", "markdown", "--snapshot"])
         .arg(example_snapshot("canary-error-spike"))
         .arg("--config")
@@ -92,7 +91,7 @@ fn errors_exit_1_and_name_the_file() {
     );
     let snap = example_snapshot("canary-healthy");
     // A bad config names file, line, column and key.
-    let (code, out, err) = run(shipgate(s.dir.path())
+    let (code, out, err) = run(shipgate()
         .args(["eval", "--snapshot"])
         .arg(&snap)
         .arg("--config")
@@ -103,24 +102,20 @@ fn errors_exit_1_and_name_the_file() {
         "{err}"
     );
     // A bad flag.
-    let (code, _, err) = run(shipgate(s.dir.path())
+    let (code, _, err) = run(shipgate()
         .args(["eval", "--stage", "launch"])
         .arg("--snapshot")
         .arg(&snap));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("launch"), "{err}");
     // A missing snapshot.
-    let (code, _, err) =
-        run(shipgate(s.dir.path()).args(["eval", "--snapshot", "/nonexistent.json"]));
+    let (code, _, err) = run(shipgate().args(["eval", "--snapshot", "/nonexistent.json"]));
     assert_eq!(code, 1);
     assert!(err.contains("/nonexistent.json"), "{err}");
     // An invalid snapshot names the line and column.
     let bad = s.dir.path().join("bad.json");
     std::fs::write(&bad, "{\n  \"deployment\": {\"service\": 3}\n}").unwrap();
-    let (code, _, err) = run(shipgate(s.dir.path())
-        .arg("eval")
-        .arg("--snapshot")
-        .arg(&bad));
+    let (code, _, err) = run(shipgate().arg("eval").arg("--snapshot").arg(&bad));
     assert_eq!(code, 1);
     assert!(
         err.contains("bad.json: invalid snapshot") && err.contains("line 2"),
@@ -130,16 +125,13 @@ fn errors_exit_1_and_name_the_file() {
 
 #[test]
 fn a_bad_flag_exits_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = run(shipgate(dir.path()).args(["eval", "--nope"]));
+    let (code, _, err) = run(shipgate().args(["eval", "--nope"]));
     assert_eq!(code, 1, "{err}");
 }
 
 #[test]
 fn inspect_shows_info_digest_imports_and_exports() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) =
-        run(shipgate(dir.path()).args(["policy", "inspect", "builtin:error-ratio"]));
+    let (code, out, err) = run(shipgate().args(["policy", "inspect", "builtin:error-ratio"]));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("imports:     (none)"), "{out}");
     assert!(
@@ -148,7 +140,7 @@ fn inspect_shows_info_digest_imports_and_exports() {
     );
     assert!(out.contains("stages:      canary"), "{out}");
 
-    let (code, out, _) = run(shipgate(dir.path())
+    let (code, out, _) = run(shipgate()
         .args(["policy", "inspect", "--format", "json"])
         .arg(guests::WASI_IMPORTER));
     assert_eq!(code, 1, "a component that is not a valid policy");
@@ -165,8 +157,7 @@ fn inspect_shows_info_digest_imports_and_exports() {
 
 #[test]
 fn snapshot_schema_describes_the_file_format() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, out, _) = run(shipgate(dir.path()).args(["snapshot", "schema"]));
+    let (code, out, _) = run(shipgate().args(["snapshot", "schema"]));
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["title"], "Snapshot");

@@ -33,11 +33,17 @@ impl Setup {
     }
 }
 
-/// One component cache for the whole suite (tests of the cache itself use
-/// their own): compiling the same components again in every test only costs
-/// time. Concurrent writers are safe (write to a temporary name, rename).
+/// One component cache directory for the whole suite (tests of the cache
+/// itself use their own): compiling the same components again in every test
+/// only costs time. Concurrent writers are safe (write to a temporary name,
+/// rename).
+pub fn shared_cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-component-cache")
+}
+
+/// [`shared_cache_dir`] as a cache mode.
 pub fn shared_cache() -> CacheMode {
-    CacheMode::Dir(Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-component-cache"))
+    CacheMode::Dir(shared_cache_dir())
 }
 
 /// A `[[policies]]` entry for the hostile guest in `mode`.
@@ -63,12 +69,9 @@ pub fn example(name: &str) -> Snapshot {
 }
 
 /// The real `shipgate` binary, with the suite's shared cache.
-pub fn shipgate(_scratch: &Path) -> Command {
+pub fn shipgate() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_shipgate"));
-    let CacheMode::Dir(cache) = shared_cache() else {
-        unreachable!()
-    };
-    cmd.env("SHIPGATE_CACHE_DIR", cache)
+    cmd.env("SHIPGATE_CACHE_DIR", shared_cache_dir())
         .env("NO_COLOR", "1")
         .env_remove("SHIPGATE_LOG");
     cmd

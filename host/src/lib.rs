@@ -27,6 +27,7 @@
 mod bindings;
 pub mod builtin;
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod policy_set;
 pub mod render;

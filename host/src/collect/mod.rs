@@ -1,0 +1,474 @@
+//! Collecting a snapshot: the host does all I/O.
+//!
+//! Each source configured under `[sources.*]` in `shipgate.toml` runs
+//! concurrently with its own timeout. A source that fails, times out or
+//! answers only in part is named in the snapshot's `gaps` with the reason;
+//! it never stops the other sources and never panics the host. Policies then
+//! see the gap and decide what missing data means (the built-ins hold).
+//!
+//! | source | reads | gap name |
+//! | --- | --- | --- |
+//! | [`git`] | the range base..head of a local repository | `git` |
+//! | [`environment`] | declared variables, names present in the target | `environment` |
+//! | [`junit`] | JUnit XML reports | `junit` |
+//! | [`coverage`] | a Cobertura XML or LCOV file | `coverage` |
+//! | [`github`] | checks, statuses, pull request, reviews (REST API) | `github` |
+//! | [`prometheus`] | baseline / canary metrics and firing alerts | `prometheus` |
+//! | clock | the current time and the organisation's UTC offset | — |
+
+pub mod coverage;
+pub mod environment;
+pub mod git;
+pub mod github;
+pub mod junit;
+pub mod prometheus;
+mod support;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use shipgate_model::{Ci, DeployKind, Deployment, Gap, Severity, Snapshot, Timestamp};
+
+pub use support::{Context, Duration, MapVars, ProcessVars, SourceError, Vars};
+
+/// The `[sources]` table: which sources to read, and how.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourcesConfig {
+    /// `[sources.git]`.
+    pub git: Option<git::GitConfig>,
+    /// `[sources.environment]`.
+    pub environment: Option<environment::EnvironmentConfig>,
+    /// `[sources.junit]`.
+    pub junit: Option<junit::JunitConfig>,
+    /// `[sources.coverage]`.
+    pub coverage: Option<coverage::CoverageConfig>,
+    /// `[sources.github]`.
+    pub github: Option<github::GithubConfig>,
+    /// `[sources.prometheus]`.
+    pub prometheus: Option<prometheus::PrometheusConfig>,
+    /// `[sources.clock]`.
+    pub clock: ClockConfig,
+}
+
+/// `[sources.clock]`: the organisation's offset from UTC, which deploy
+/// windows are written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClockConfig {
+    /// The offset, e.g. `"+01:00"`, `"-05:00"` or `"Z"`.
+    pub utc_offset: UtcOffset,
+}
+
+/// An offset from UTC written as `"+HH:MM"`, `"-HH:MM"` or `"Z"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UtcOffset {
+    /// Minutes east of UTC.
+    pub minutes: i32,
+}
+
+impl<'de> Deserialize<'de> for UtcOffset {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse_utc_offset(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parses `"+01:00"`, `"-05:30"`, `"Z"` into minutes east of UTC.
+fn parse_utc_offset(text: &str) -> Result<UtcOffset, String> {
+    let bad = || format!("invalid UTC offset `{text}`; write e.g. \"+01:00\", \"-05:00\" or \"Z\"");
+    if text == "Z" || text == "z" {
+        return Ok(UtcOffset { minutes: 0 });
+    }
+    let (sign, rest) = match text.split_at_checked(1) {
+        Some(("+", rest)) => (1, rest),
+        Some(("-", rest)) => (-1, rest),
+        _ => return Err(bad()),
+    };
+    let (hours, minutes) = rest.split_once(':').ok_or_else(bad)?;
+    let digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(hours) || !digits(minutes) {
+        return Err(bad());
+    }
+    let hours: i32 = hours.parse().map_err(|_| bad())?;
+    let minutes: i32 = minutes.parse().map_err(|_| bad())?;
+    if hours > 23 || minutes > 59 {
+        return Err(bad());
+    }
+    Ok(UtcOffset {
+        minutes: sign * (hours * 60 + minutes),
+    })
+}
+
+/// The `[deployment]` table: what is being deployed, where. Command-line
+/// flags override it; what neither gives is filled from git and the CI
+/// environment.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeploymentConfig {
+    /// The service's name; default the repository folder's name.
+    pub service: Option<String>,
+    /// The target environment; default `production`.
+    pub environment: Option<String>,
+    /// The version being deployed; default the head commit's short id.
+    pub version: Option<String>,
+    /// Regular, hotfix or rollback; default regular.
+    pub kind: Option<DeployKind>,
+    /// Incident severity, for a hotfix.
+    pub severity: Option<Severity>,
+    /// Who asks for the deploy; default `GITHUB_ACTOR` or `USER`.
+    pub actor: Option<String>,
+}
+
+impl DeploymentConfig {
+    /// `self`, with every field `other` sets replaced.
+    pub fn overridden_by(&self, other: &DeploymentConfig) -> DeploymentConfig {
+        DeploymentConfig {
+            service: other.service.clone().or_else(|| self.service.clone()),
+            environment: other
+                .environment
+                .clone()
+                .or_else(|| self.environment.clone()),
+            version: other.version.clone().or_else(|| self.version.clone()),
+            kind: other.kind.or(self.kind),
+            severity: other.severity.or(self.severity),
+            actor: other.actor.clone().or_else(|| self.actor.clone()),
+        }
+    }
+}
+
+/// Default timeouts, per source.
+const GIT_TIMEOUT: Duration = Duration::from_secs(30);
+const FILE_TIMEOUT: Duration = Duration::from_secs(10);
+const NETWORK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What one collection produced: the snapshot, and how long each source
+/// took (for `--verbose` output and the benchmark).
+#[derive(Debug, Clone)]
+pub struct Collection {
+    /// The snapshot, in stable order.
+    pub snapshot: Snapshot,
+    /// `(source, milliseconds)` for each source that ran, in source order.
+    pub timings: Vec<(&'static str, u64)>,
+}
+
+/// Runs every configured source and assembles the snapshot. Blocking: it
+/// runs its own tokio runtime.
+pub fn collect(
+    sources: &SourcesConfig,
+    deployment: &DeploymentConfig,
+    ctx: Context,
+) -> Result<Collection, SourceError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| SourceError::new(format!("cannot start the I/O runtime: {e}")))?;
+    let collection = runtime.block_on(collect_async(sources, deployment, ctx));
+    // A source that timed out may still be blocked in a thread: do not wait.
+    runtime.shutdown_background();
+    Ok(collection)
+}
+
+/// The result of one source: its value or its gap, and its time.
+struct Outcome<T> {
+    result: Option<Result<T, SourceError>>,
+    millis: u64,
+}
+
+/// Runs `future` with a timeout, timing it. `None` if not configured.
+async fn timed<T>(
+    configured: bool,
+    timeout: Duration,
+    future: impl Future<Output = Result<T, SourceError>>,
+) -> Outcome<T> {
+    if !configured {
+        return Outcome {
+            result: None,
+            millis: 0,
+        };
+    }
+    let start = std::time::Instant::now();
+    let result = match tokio::time::timeout(timeout.0, future).await {
+        Ok(result) => result,
+        Err(_) => Err(SourceError::new(format!("timed out after {timeout}"))),
+    };
+    Outcome {
+        result: Some(result),
+        millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
+/// Runs a blocking source on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SourceError> + Send + 'static,
+) -> Result<T, SourceError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(SourceError::new(format!("the source crashed: {e}"))))
+}
+
+/// An HTTP client for the network sources. rustls with the `ring`
+/// provider; the system's root certificates.
+fn http_client() -> Result<reqwest::Client, SourceError> {
+    // Installing twice is harmless: the first provider stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!("shipgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| SourceError::new(format!("cannot set up HTTP: {e}")))
+}
+
+/// The async body of [`collect`].
+pub async fn collect_async(
+    sources: &SourcesConfig,
+    deployment: &DeploymentConfig,
+    ctx: Context,
+) -> Collection {
+    let ctx = Arc::new(ctx);
+    let http = http_client();
+
+    let git = {
+        let config = sources.git.clone();
+        let ctx = Arc::clone(&ctx);
+        let timeout = config
+            .as_ref()
+            .and_then(|c| c.timeout)
+            .unwrap_or(GIT_TIMEOUT);
+        timed(config.is_some(), timeout, async move {
+            let config = config.unwrap_or_default();
+            blocking(move || git::collect(&config, &ctx)).await
+        })
+    };
+    let environment = {
+        let config = sources.environment.clone();
+        let ctx = Arc::clone(&ctx);
+        let timeout = config
+            .as_ref()
+            .and_then(|c| c.timeout)
+            .unwrap_or(FILE_TIMEOUT);
+        timed(config.is_some(), timeout, async move {
+            let config = config.unwrap_or_default();
+            blocking(move || environment::collect(&config, &ctx)).await
+        })
+    };
+    let junit = {
+        let config = sources.junit.clone();
+        let ctx = Arc::clone(&ctx);
+        let timeout = config
+            .as_ref()
+            .and_then(|c| c.timeout)
+            .unwrap_or(FILE_TIMEOUT);
+        timed(config.is_some(), timeout, async move {
+            let config = config.unwrap_or_default();
+            blocking(move || junit::collect(&config, &ctx)).await
+        })
+    };
+    let coverage = {
+        let config = sources.coverage.clone();
+        let ctx = Arc::clone(&ctx);
+        let timeout = config
+            .as_ref()
+            .and_then(|c| c.timeout)
+            .unwrap_or(FILE_TIMEOUT);
+        timed(config.is_some(), timeout, async move {
+            let config = config.unwrap_or_default();
+            blocking(move || coverage::collect(&config, &ctx)).await
+        })
+    };
+    let github = {
+        let config = sources.github.as_ref();
+        let timeout = config.and_then(|c| c.timeout).unwrap_or(NETWORK_TIMEOUT);
+        let (ctx, http) = (&ctx, &http);
+        timed(config.is_some(), timeout, async move {
+            let config = config.cloned().unwrap_or_default();
+            let http = http.as_ref().map_err(Clone::clone)?;
+            github::collect(&config, ctx, http).await
+        })
+    };
+    let prometheus = {
+        let config = sources.prometheus.as_ref();
+        let timeout = config.and_then(|c| c.timeout).unwrap_or(NETWORK_TIMEOUT);
+        let (ctx, http) = (&ctx, &http);
+        timed(config.is_some(), timeout, async move {
+            let config = config.cloned().unwrap_or_default();
+            let http = http.as_ref().map_err(Clone::clone)?;
+            prometheus::collect(&config, ctx, http).await
+        })
+    };
+    let (git, environment, junit, coverage, github, prometheus) =
+        tokio::join!(git, environment, junit, coverage, github, prometheus);
+
+    let timings = [
+        ("git", &git.result.is_some(), git.millis),
+        (
+            "environment",
+            &environment.result.is_some(),
+            environment.millis,
+        ),
+        ("junit", &junit.result.is_some(), junit.millis),
+        ("coverage", &coverage.result.is_some(), coverage.millis),
+        ("github", &github.result.is_some(), github.millis),
+        (
+            "prometheus",
+            &prometheus.result.is_some(),
+            prometheus.millis,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, ran, _)| **ran)
+    .map(|(name, _, millis)| (name, millis))
+    .collect();
+
+    let mut gaps = Vec::new();
+    let git = take(&mut gaps, "git", git.result);
+    let mut environment = take(&mut gaps, "environment", environment.result);
+    let ci_configured =
+        junit.result.is_some() || coverage.result.is_some() || github.result.is_some();
+    let test_suites = take(&mut gaps, "junit", junit.result);
+    let coverage_percent = take(&mut gaps, "coverage", coverage.result);
+    let github = take(&mut gaps, "github", github.result);
+    let prometheus = take(&mut gaps, "prometheus", prometheus.result);
+
+    let mut snapshot = Snapshot::new(deployment_section(
+        deployment,
+        &ctx,
+        git.as_ref(),
+        github.as_ref(),
+    ));
+    snapshot.deployment.utc_offset_minutes = sources.clock.utc_offset.minutes;
+    if let Some(git) = &git {
+        snapshot.change = Some(git.change.clone());
+        if let Some(env) = environment.as_mut() {
+            for var in &mut env.declared {
+                var.added = git.env_vars_added.iter().any(|name| *name == var.name);
+            }
+        }
+    }
+    snapshot.environment = environment;
+    if ci_configured {
+        let mut ci = Ci {
+            test_suites: test_suites.unwrap_or_default(),
+            coverage_percent,
+            ..Ci::default()
+        };
+        if let Some(github) = github {
+            ci.checks = github.checks;
+            ci.merge_state = github.merge_state;
+            ci.commits_behind_base = github.commits_behind_base;
+            ci.approvals = github.approvals;
+        }
+        snapshot.ci = Some(ci);
+    }
+    if let Some(prometheus) = prometheus {
+        if !prometheus.problems.is_empty() {
+            gaps.push(Gap {
+                source: "prometheus".to_owned(),
+                reason: prometheus.problems.join("; "),
+            });
+        }
+        snapshot.metrics = prometheus.metrics;
+        snapshot.alerts = prometheus.alerts;
+    }
+    gaps.sort_by(|a, b| a.source.cmp(&b.source));
+    snapshot.gaps = gaps;
+    normalise(&mut snapshot);
+    Collection { snapshot, timings }
+}
+
+/// A source's value, or its gap pushed onto `gaps`.
+fn take<T>(
+    gaps: &mut Vec<Gap>,
+    source: &str,
+    outcome: Option<Result<T, SourceError>>,
+) -> Option<T> {
+    match outcome? {
+        Ok(value) => Some(value),
+        Err(err) => {
+            gaps.push(Gap {
+                source: source.to_owned(),
+                reason: err.0,
+            });
+            None
+        }
+    }
+}
+
+/// The `deployment` section from the configuration, the command line, git,
+/// GitHub and the clock.
+fn deployment_section(
+    config: &DeploymentConfig,
+    ctx: &Context,
+    git: Option<&git::GitFacts>,
+    github: Option<&github::GithubFacts>,
+) -> Deployment {
+    let commit = git
+        .map(|g| g.head.clone())
+        .or_else(|| ctx.commit.clone())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let service = config.service.clone().unwrap_or_else(|| {
+        ctx.base_dir
+            .canonicalize()
+            .ok()
+            .and_then(|dir| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "service".to_owned())
+    });
+    let version = config
+        .version
+        .clone()
+        .unwrap_or_else(|| commit.chars().take(12).collect());
+    let actor = config
+        .actor
+        .clone()
+        .or_else(|| ctx.vars.get("GITHUB_ACTOR"))
+        .or_else(|| ctx.vars.get("USER"));
+    Deployment {
+        service,
+        environment: config
+            .environment
+            .clone()
+            .unwrap_or_else(|| "production".to_owned()),
+        version,
+        commit,
+        base_commit: git.and_then(|g| g.base.clone()),
+        pull_request: github.and_then(|g| g.pull_request.clone()),
+        kind: config.kind.unwrap_or_default(),
+        severity: config.severity,
+        requested_at: ctx.now,
+        utc_offset_minutes: 0,
+        actor,
+    }
+}
+
+/// Puts every list in a stable order, so that two collections of the same
+/// inputs are byte-identical apart from the time.
+fn normalise(snapshot: &mut Snapshot) {
+    if let Some(change) = snapshot.change.as_mut() {
+        change.files.sort_by(|a, b| a.path.cmp(&b.path));
+        change.migrations.sort_by(|a, b| a.path.cmp(&b.path));
+        change
+            .dependency_changes
+            .sort_by(|a, b| (&a.ecosystem, &a.name).cmp(&(&b.ecosystem, &b.name)));
+        change.areas.sort();
+        change.areas.dedup();
+    }
+    if let Some(env) = snapshot.environment.as_mut() {
+        env.declared.sort_by(|a, b| a.name.cmp(&b.name));
+        env.present.sort();
+        env.present.dedup();
+    }
+    if let Some(ci) = snapshot.ci.as_mut() {
+        ci.checks.sort_by(|a, b| a.name.cmp(&b.name));
+        ci.test_suites.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    snapshot
+        .alerts
+        .sort_by(|a, b| (&a.name, &a.labels).cmp(&(&b.name, &b.labels)));
+}
+
+/// The current time, to the millisecond.
+pub fn now() -> Timestamp {
+    let ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    Timestamp(i64::try_from(ms).unwrap_or(i64::MAX))
+}

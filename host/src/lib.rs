@@ -29,6 +29,7 @@ pub mod builtin;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod decision_log;
 pub mod policy_set;
 pub mod render;
 pub mod report;

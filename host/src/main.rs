@@ -22,9 +22,10 @@ fn main() -> ExitCode {
     };
     let mut out = std::io::stdout().lock();
     let result = match &cli.command {
+        Command::Check(args) => cli::check::run(args, &mut out),
         Command::Eval(args) => cli::eval::run(args, &mut out),
         Command::Policy(cmd) => cli::policy::run(cmd, &mut out),
-        Command::Snapshot(cmd) => cli::snapshot::run(cmd, &mut out),
+        Command::Snapshot(args) => cli::snapshot::run(args, &mut out),
     };
     match result.map_err(anyhow::Error::from) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -8,6 +8,7 @@ use shipgate_model::{Snapshot, Stage};
 
 use super::{CliError, load_config, read};
 use crate::config::Format;
+use crate::decision_log;
 use crate::policy_set::PolicySet;
 use crate::render;
 use crate::runtime::CacheMode;
@@ -16,8 +17,22 @@ use crate::runtime::CacheMode;
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// The snapshot file (JSON; see `shipgate snapshot schema`).
-    #[arg(long, short = 's', value_name = "FILE")]
-    pub snapshot: PathBuf,
+    #[arg(
+        long,
+        short = 's',
+        value_name = "FILE",
+        required_unless_present = "from_log",
+        conflicts_with = "from_log"
+    )]
+    pub snapshot: Option<PathBuf>,
+    /// Replay a decision from a decision log (`shipgate check` writes one):
+    /// its snapshot and, unless `--stage` is given, its stage.
+    #[arg(long, value_name = "LOG")]
+    pub from_log: Option<PathBuf>,
+    /// With `--from-log`: the record's number, 1 for the first; default the
+    /// last.
+    #[arg(long, value_name = "N", requires = "from_log")]
+    pub entry: Option<usize>,
     /// The configuration; default `./shipgate.toml`, else the built-in default.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -46,12 +61,35 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot, CliError> {
 /// Runs `shipgate eval`; returns the decision's exit code.
 pub fn run(args: &EvalArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     let config = load_config(args.config.as_deref())?;
-    let snapshot = read_snapshot(&args.snapshot)?;
-    let stage = args.stage.unwrap_or(if snapshot.rollout.is_some() {
-        Stage::Canary
-    } else {
-        Stage::Gate
-    });
+    let (snapshot, logged_stage) = match (&args.snapshot, &args.from_log) {
+        (Some(path), _) => (read_snapshot(path)?, None),
+        (None, Some(log)) => {
+            let record = decision_log::record(log, args.entry)
+                .map_err(|e| CliError::Other(e.to_string()))?;
+            if record.config.sha256 != config.sha256() {
+                tracing::warn!(
+                    "the record was made under another configuration ({}, sha256 {}); \
+                     the decision may differ",
+                    record.config.path,
+                    record.config.sha256
+                );
+            }
+            (record.snapshot, Some(record.stage))
+        }
+        (None, None) => {
+            return Err(CliError::Other(
+                "give a snapshot with --snapshot FILE or a log with --from-log LOG".into(),
+            ));
+        }
+    };
+    let stage = args
+        .stage
+        .or(logged_stage)
+        .unwrap_or(if snapshot.rollout.is_some() {
+            Stage::Canary
+        } else {
+            Stage::Gate
+        });
     let cache = if args.no_cache {
         CacheMode::Disabled
     } else {
@@ -67,7 +105,7 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> Result<i32, CliError> {
             },
         ),
         Format::Json => render::json(&report),
-        Format::Markdown => render::markdown(&report),
+        Format::Markdown => render::markdown_summary(&report, &snapshot),
     };
     out.write_all(text.as_bytes())?;
     Ok(report.exit_code())

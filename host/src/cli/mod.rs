@@ -2,6 +2,8 @@
 //! subcommand. `main.rs` only parses and dispatches; every subcommand writes
 //! to the writer it is given and returns the process exit code.
 
+pub mod check;
+pub mod collect;
 pub mod eval;
 pub mod policy;
 pub mod snapshot;
@@ -30,14 +32,15 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Collect a snapshot, evaluate the policies, print the decision and log it.
+    Check(check::CheckArgs),
     /// Evaluate the configured policies on a saved snapshot and print the decision.
     Eval(eval::EvalArgs),
     /// Work with policy components.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
-    /// Work with snapshot files.
-    #[command(subcommand)]
-    Snapshot(snapshot::SnapshotCommand),
+    /// Collect a snapshot from the configured sources (or print its schema).
+    Snapshot(snapshot::SnapshotArgs),
 }
 
 /// Why a command could not run.

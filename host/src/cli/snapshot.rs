@@ -1,11 +1,29 @@
-//! `shipgate snapshot`: the snapshot file format.
+//! `shipgate snapshot`: collect a snapshot from the configured sources and
+//! write it; `shipgate snapshot schema`: the snapshot file format.
 
 use std::io::Write;
+use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use shipgate_model::Snapshot;
 
 use super::CliError;
+use super::collect::{CollectArgs, collect};
+
+/// Arguments of `shipgate snapshot`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SnapshotArgs {
+    /// A subcommand instead of collecting.
+    #[command(subcommand)]
+    pub command: Option<SnapshotCommand>,
+    /// What to collect.
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    /// Write the snapshot to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
 
 /// Subcommands of `shipgate snapshot`.
 #[derive(Debug, Subcommand)]
@@ -22,10 +40,61 @@ pub fn schema() -> String {
     text
 }
 
-/// Runs a `shipgate snapshot` subcommand.
-pub fn run(command: &SnapshotCommand, out: &mut dyn Write) -> Result<i32, CliError> {
-    match command {
-        SnapshotCommand::Schema => out.write_all(schema().as_bytes())?,
+/// A snapshot as its file form: pretty JSON in the types' field order, with
+/// a final newline. Two collections of the same inputs give the same bytes
+/// apart from the time.
+pub fn to_file_text(snapshot: &Snapshot) -> Result<String, CliError> {
+    let mut text = serde_json::to_string_pretty(snapshot)
+        .map_err(|e| CliError::Other(format!("cannot serialize the snapshot: {e}")))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Runs `shipgate snapshot`. Exit code 0; the gaps are in the snapshot (and
+/// logged as warnings on standard error).
+pub fn run(args: &SnapshotArgs, out: &mut dyn Write) -> Result<i32, CliError> {
+    if let Some(SnapshotCommand::Schema) = args.command {
+        out.write_all(schema().as_bytes())?;
+        return Ok(0);
+    }
+    let collected = collect(&args.collect)?;
+    let text = to_file_text(&collected.snapshot)?;
+    match &args.out {
+        Some(path) => write_file(path, text.as_bytes())?,
+        None => out.write_all(text.as_bytes())?,
     }
     Ok(0)
+}
+
+/// Writes a file whole: to a temporary file beside it, then renamed, so that
+/// a reader never sees half a snapshot.
+pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
+    let io = |e: std::io::Error| CliError::Other(format!("cannot write `{}`: {e}", path.display()));
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let mut tmp = tempfile_in(&dir).map_err(io)?;
+    tmp.1.write_all(bytes).map_err(io)?;
+    tmp.1.sync_all().map_err(io)?;
+    std::fs::rename(&tmp.0, path).map_err(io)
+}
+
+/// A new file with a unique name in `dir`.
+fn tempfile_in(dir: &std::path::Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let pid = std::process::id();
+    for attempt in 0..100u32 {
+        let path = dir.join(format!(".shipgate-{pid}-{attempt}.tmp"));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no free temporary file name"))
 }

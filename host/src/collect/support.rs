@@ -130,9 +130,9 @@ impl<'de> Deserialize<'de> for Duration {
         let text = String::deserialize(deserializer)?;
         humantime::parse_duration(text.trim())
             .map(Duration)
-            .map_err(|e| {
+            .map_err(|_| {
                 serde::de::Error::custom(format!(
-                    "invalid duration `{text}` ({e}); write e.g. \"500ms\", \"10s\" or \"2m\""
+                    "invalid duration `{text}`; write e.g. \"500ms\", \"10s\" or \"2m\""
                 ))
             })
     }

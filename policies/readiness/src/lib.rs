@@ -8,7 +8,7 @@
 //!
 //! | rule | verdict |
 //! |---|---|
-//! | [`RULE_NOT_COLLECTED`] | `hold`: CI was not collected, or `ci` / `github` / `junit` has a gap |
+//! | [`RULE_NOT_COLLECTED`] | `hold`: CI was not collected, or `ci` / `github` / `junit` / `coverage` has a gap |
 //! | [`RULE_CHECK_FAILED`] | `no-go`: a required check failed, was cancelled, timed out or needs action |
 //! | [`RULE_CHECK_MISSING`] | `no-go`: a required check is not reported |
 //! | [`RULE_CHECK_PENDING`] | `hold`: a required check is pending or stale |
@@ -72,7 +72,7 @@ pub const RULE_APPROVALS: &str = "readiness.approvals";
 pub const RULE_OK: &str = "readiness.ok";
 
 /// The snapshot sources whose gaps this policy reports.
-pub const SOURCES: [&str; 3] = ["ci", "github", "junit"];
+pub const SOURCES: [&str; 4] = ["ci", "github", "junit", "coverage"];
 
 /// What to do when the branch is behind its base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

@@ -52,6 +52,12 @@ use shipgate_model::{ParseEnumError, Stage};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::collect::{DeploymentConfig, SourcesConfig};
+
+mod tables;
+
+pub use tables::LogConfig;
+
 /// The help shown for a `source` that is neither a built-in nor a path.
 const SOURCE_HELP: &str = "use `builtin:NAME` or a path to a .wasm component";
 
@@ -69,6 +75,12 @@ pub struct Config {
     pub output: Output,
     /// The policies to run, in configuration order.
     pub policies: Vec<PolicyConfig>,
+    /// What is being deployed (`[deployment]`), before command-line flags.
+    pub deployment: DeploymentConfig,
+    /// The sources `shipgate snapshot` and `shipgate check` read.
+    pub sources: SourcesConfig,
+    /// The decision log of `shipgate check`.
+    pub log: LogConfig,
     /// The name errors report the file as.
     file: String,
     /// The source text, to locate keys in later errors.
@@ -418,6 +430,19 @@ impl Config {
         checker.check()
     }
 
+    /// The sha256 of the configuration text, hex: which configuration a
+    /// decision was made under.
+    pub fn sha256(&self) -> String {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(self.text.as_bytes()))
+    }
+
+    /// The name errors report the file as (its path, or the built-in
+    /// default's name).
+    pub fn file_name(&self) -> &str {
+        &self.file
+    }
+
     /// The directory relative policy paths are resolved against: the
     /// configuration file's directory, or `.`.
     pub fn base_dir(&self) -> PathBuf {
@@ -685,7 +710,14 @@ type Key<'a, 'i> = &'a Spanned<Cow<'i, str>>;
 /// A spanned value.
 type Value<'a, 'i> = &'a Spanned<DeValue<'i>>;
 
-const TOP_KEYS: &[&str] = &["limits", "output", "policies"];
+const TOP_KEYS: &[&str] = &[
+    "limits",
+    "output",
+    "policies",
+    "deployment",
+    "sources",
+    "log",
+];
 const LIMITS_KEYS: &[&str] = &[
     "fuel",
     "deadline_ms",
@@ -822,11 +854,17 @@ impl Checker<'_> {
         let mut limits = Limits::default();
         let mut output = Output::default();
         let mut policies = Vec::new();
+        let mut deployment = DeploymentConfig::default();
+        let mut sources = SourcesConfig::default();
+        let mut log = LogConfig::default();
         for (key, value) in entries(root.get_ref()) {
             match key.get_ref().as_ref() {
                 "limits" => limits = self.limits(value)?,
                 "output" => output = self.output(value)?,
                 "policies" => policies = self.policies(value)?,
+                "deployment" => deployment = self.serde_table(value, "deployment")?,
+                "sources" => sources = self.serde_table(value, "sources")?,
+                "log" => log = self.serde_table(value, "log")?,
                 _ => return Err(self.unknown_key(key, "", TOP_KEYS)),
             }
         }
@@ -835,6 +873,9 @@ impl Checker<'_> {
             limits,
             output,
             policies,
+            deployment,
+            sources,
+            log,
             file: self.file.clone(),
             text: self.text.to_owned(),
         })

@@ -6,6 +6,10 @@
 //! structs below, so that changes to the internal [`Report`] type do not
 //! silently change what scripts read.
 
+mod checklist;
+
+pub use checklist::markdown_summary;
+
 use std::fmt::{self, Write as _};
 use std::io::IsTerminal as _;
 

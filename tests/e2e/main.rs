@@ -4,9 +4,11 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod check;
 mod cli;
 mod decisions;
 mod hostile;
+mod prometheus;
 mod runtime;
 mod scenarios;
 mod support;

@@ -142,6 +142,15 @@ impl DeploymentConfig {
 const GIT_TIMEOUT: Duration = Duration::from_secs(30);
 const FILE_TIMEOUT: Duration = Duration::from_secs(10);
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(10);
+/// Network sources apply their `timeout` to each request, so that a slow
+/// server gives a specific error; the whole source gets this much more
+/// before it is cut off.
+const NETWORK_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The whole-source limit of a network source.
+fn network_limit(timeout: Option<Duration>) -> Duration {
+    Duration(timeout.unwrap_or(NETWORK_TIMEOUT).0 + NETWORK_GRACE)
+}
 
 /// What one collection produced: the snapshot, and how long each source
 /// took (for `--verbose` output and the benchmark).
@@ -279,7 +288,7 @@ pub async fn collect_async(
     };
     let github = {
         let config = sources.github.as_ref();
-        let timeout = config.and_then(|c| c.timeout).unwrap_or(NETWORK_TIMEOUT);
+        let timeout = network_limit(config.and_then(|c| c.timeout));
         let (ctx, http) = (&ctx, &http);
         timed(config.is_some(), timeout, async move {
             let config = config.cloned().unwrap_or_default();
@@ -289,7 +298,7 @@ pub async fn collect_async(
     };
     let prometheus = {
         let config = sources.prometheus.as_ref();
-        let timeout = config.and_then(|c| c.timeout).unwrap_or(NETWORK_TIMEOUT);
+        let timeout = network_limit(config.and_then(|c| c.timeout));
         let (ctx, http) = (&ctx, &http);
         timed(config.is_some(), timeout, async move {
             let config = config.cloned().unwrap_or_default();
@@ -342,7 +351,7 @@ pub async fn collect_async(
         snapshot.change = Some(git.change.clone());
         if let Some(env) = environment.as_mut() {
             for var in &mut env.declared {
-                var.added = git.env_vars_added.iter().any(|name| *name == var.name);
+                var.added = git.env_vars_added.contains(&var.name);
             }
         }
     }

@@ -379,3 +379,105 @@ fn a_malformed_junit_report_is_a_gap_and_never_go() {
         "the gap does not name the file:\n{text}"
     );
 }
+
+/// A fake HTTP server on loopback that answers every connection with
+/// `respond` (after `delay`), for faults a real Prometheus does not make on
+/// demand. Runs until the test process ends.
+fn fake_server(delay: std::time::Duration, respond: &'static str) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                std::thread::sleep(delay);
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{respond}",
+                    respond.len()
+                );
+                let _ = stream.write_all(response.as_bytes());
+            });
+        }
+    });
+    url
+}
+
+/// A loopback port with nothing listening.
+fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
+
+/// A repository whose config also reads Prometheus at `url`.
+fn repo_with_prometheus(url: &str) -> Repo {
+    let repo = Repo::new("");
+    let config = std::fs::read_to_string(repo.config()).unwrap();
+    std::fs::write(
+        repo.config(),
+        config.replace(
+            "[log]",
+            &format!(
+                "[sources.prometheus]\nurl = \"{url}\"\nservice = \"orders\"\n\
+                 baseline = 'service=\"orders\", track=\"baseline\"'\n\
+                 canary = 'service=\"orders\", track=\"canary\"'\n\
+                 timeout = \"1s\"\nquery_timeout = \"500ms\"\n\n[log]"
+            ),
+        ),
+    )
+    .unwrap();
+    repo
+}
+
+#[test]
+fn prometheus_down_slow_or_garbled_is_a_gap_and_the_canary_holds() {
+    let cases = [
+        ("down", closed_port_url(), "connection refused"),
+        (
+            "slow",
+            fake_server(std::time::Duration::from_secs(5), "{}"),
+            "timed out",
+        ),
+        (
+            "garbage",
+            fake_server(std::time::Duration::ZERO, "<html>not json"),
+            "HTML page",
+        ),
+        (
+            "truncated",
+            fake_server(std::time::Duration::ZERO, "{\"status\":\"succ"),
+            "JSON",
+        ),
+    ];
+    for (name, url, reason) in cases {
+        let repo = repo_with_prometheus(&url);
+        let started = std::time::Instant::now();
+        let (code, stdout, stderr) = run(
+            &mut repo.shipgate(&["check", "--stage", "canary", "--format", "json", "--no-log"])
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(4),
+            "{name}: the 1 s source timeout was not kept ({:?})",
+            started.elapsed()
+        );
+        assert_eq!(code, 4, "{name}: {stdout}\n{stderr}");
+        assert_held_with_gap(code, &stdout, "prometheus");
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let gap = report["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["source"] == "prometheus")
+            .unwrap();
+        assert!(
+            gap["reason"].as_str().unwrap().contains(reason),
+            "{name}: {gap}"
+        );
+        let (_, text, _) = run(&mut repo.shipgate(&["check", "--stage", "canary", "--no-log"]));
+        assert!(text.contains("data missing: prometheus"), "{name}: {text}");
+    }
+}

@@ -19,3 +19,7 @@ pub fn example_snapshot(name: &str) -> std::path::PathBuf {
         .join("snapshots")
         .join(format!("{name}.json"))
 }
+
+/// A real Prometheus server (Debian's `prometheus`) on a free loopback
+/// port, and a test exporter with baseline and canary series.
+pub mod prometheus;

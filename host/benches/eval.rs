@@ -10,6 +10,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -101,26 +103,8 @@ fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static s
     cases.iter().map(|c| c.name).collect()
 }
 
-/// criterion's median estimate of one benchmark, in nanoseconds.
-fn median_ns(target: &Path, bench: &str) -> Option<f64> {
-    let path = target
-        .join("criterion")
-        .join(GROUP)
-        .join(bench.replace('/', "_"))
-        .join("new/estimates.json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    v["median"]["point_estimate"].as_f64()
-}
-
 fn summary(names: &[&str]) {
-    // The bench binary is target/<profile>/deps/eval-<hash>.
-    let Some(target) = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let exe = std::env::current_exe().ok()?;
-            Some(exe.parent()?.parent()?.parent()?.to_owned())
-        })
-    else {
+    let Some(target) = support::target_dir() else {
         return;
     };
     println!();
@@ -132,8 +116,8 @@ fn summary(names: &[&str]) {
     let us = |ns: f64| format!("{:.2} µs", ns / 1e3);
     for name in names {
         let (Some(native), Some(wasm)) = (
-            median_ns(&target, &format!("{name}/native")),
-            median_ns(&target, &format!("{name}/wasm")),
+            support::median_ns(&target, GROUP, &format!("{name}/native")),
+            support::median_ns(&target, GROUP, &format!("{name}/wasm")),
         ) else {
             println!("  {name:<12} (no estimates under {})", target.display());
             continue;
@@ -146,7 +130,7 @@ fn summary(names: &[&str]) {
         );
     }
     for id in ["set/gate", "set/canary"] {
-        if let Some(ns) = median_ns(&target, id) {
+        if let Some(ns) = support::median_ns(&target, GROUP, id) {
             println!("  {id:<12} {:>12} {:>12}", "", us(ns));
         }
     }

@@ -76,7 +76,7 @@ pub fn collect(args: &CollectArgs) -> Result<Collected, CliError> {
     collect_with(args, Arc::new(ProcessVars))
 }
 
-/// [`collect`] with the given variables (tests pass a fixed set).
+/// [`collect()`] with the given variables (tests pass a fixed set).
 pub fn collect_with(args: &CollectArgs, vars: Arc<dyn Vars>) -> Result<Collected, CliError> {
     let config = load_config(args.config.as_deref())?;
     let mut sources = config.sources.clone();

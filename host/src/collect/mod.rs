@@ -296,8 +296,15 @@ pub async fn collect_async(
             github::collect(&config, ctx, http).await
         })
     };
+    // Prometheus's `$service` defaults to the deployment's service.
+    let prometheus_config = sources.prometheus.clone().map(|mut config| {
+        if config.service.is_none() {
+            config.service.clone_from(&deployment.service);
+        }
+        config
+    });
     let prometheus = {
-        let config = sources.prometheus.as_ref();
+        let config = prometheus_config.as_ref();
         let timeout = network_limit(config.and_then(|c| c.timeout));
         let (ctx, http) = (&ctx, &http);
         timed(config.is_some(), timeout, async move {

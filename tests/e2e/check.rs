@@ -481,3 +481,53 @@ fn prometheus_down_slow_or_garbled_is_a_gap_and_the_canary_holds() {
         assert!(text.contains("data missing: prometheus"), "{name}: {text}");
     }
 }
+
+#[test]
+fn check_against_a_real_prometheus_promotes_a_healthy_canary_and_holds_when_it_stops() {
+    use shipgate_tests::prometheus::{Behaviour, Exporter, Latency, PrometheusServer};
+    let healthy = Behaviour {
+        request_rate: 50.0,
+        error_ratio: 0.004,
+        latency: Latency::new(&[(0.05, 0.7), (0.1, 0.25), (0.25, 0.05)]),
+        cpu: 0.3,
+        memory: 0.4,
+    };
+    let exporter = Exporter::start(
+        "orders",
+        &[("baseline", healthy.clone()), ("canary", healthy)],
+    );
+    let prometheus = PrometheusServer::start(&exporter, None);
+    prometheus.wait_for_data("sum(rate(http_requests_total[4s]))");
+    let repo = repo_with_prometheus(&prometheus.url());
+    let config = std::fs::read_to_string(repo.config()).unwrap();
+    std::fs::write(
+        repo.config(),
+        config.replace(
+            "timeout = \"1s\"\nquery_timeout = \"500ms\"",
+            "window = \"4s\"",
+        ),
+    )
+    .unwrap();
+
+    let (code, stdout, stderr) = run(&mut repo.shipgate(&["check", "--stage", "canary"]));
+    assert_eq!(
+        code, 0,
+        "a healthy canary is not promoted:\n{stdout}\n{stderr}"
+    );
+    assert!(!stdout.contains("data missing"), "{stdout}");
+
+    prometheus.stop();
+    let (code, stdout, _) = run(&mut repo.shipgate(&["check", "--stage", "canary"]));
+    assert_eq!(code, 4, "{stdout}");
+    assert!(stdout.contains("data missing: prometheus"), "{stdout}");
+    assert!(stdout.contains("connection refused"), "{stdout}");
+
+    // Both decisions are in the log, and replay to the same verdicts.
+    let records = decision_log::read(&repo.log()).unwrap();
+    assert_eq!(records.len(), 2);
+    for (entry, expected) in [("1", 0), ("2", 4)] {
+        let (replayed, _, _) =
+            run(&mut repo.shipgate(&["eval", "--from-log", "decisions.jsonl", "--entry", entry]));
+        assert_eq!(replayed, expected, "record {entry}");
+    }
+}

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use shipgate::collect::{self, Context, DeploymentConfig, MapVars, SourcesConfig};
-use shipgate_model::{Alert, Gap, Measurement, Metric, Snapshot, StaleValue, Timestamp};
+use shipgate_model::{
+    Alert, Gap, Measurement, Metric, Snapshot, Stage, StaleValue, Timestamp, Verdict,
+};
 use shipgate_tests::prometheus::{
     Behaviour, Exporter, HttpStub, Latency, PrometheusServer, Reply, Request, now_ms,
 };
@@ -60,6 +62,31 @@ fn collect_at(body: &str, now: i64, vars: &[(&str, &str)]) -> (Snapshot, Duratio
     let start = Instant::now();
     let collection = collect::collect(&sources, &DeploymentConfig::default(), ctx).unwrap();
     (collection.snapshot, start.elapsed())
+}
+
+/// The built-in canary policy (as its component) on `snapshot`: never a
+/// promotion; `hold` when `expect_hold` (nothing usable was collected).
+fn assert_canary_never_promotes(snapshot: &Snapshot, expect_hold: bool) {
+    let setup =
+        super::support::setup("[[policies]]\nname = \"canary\"\nsource = \"builtin:canary\"\n");
+    let report = setup.policies().evaluate(Stage::Canary, snapshot);
+    assert_ne!(
+        report.verdict,
+        Verdict::Go,
+        "promoted on {:#?}",
+        snapshot.gaps
+    );
+    if expect_hold {
+        assert_eq!(report.verdict, Verdict::Hold, "{:#?}", report.findings);
+    }
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.finding.rule == "canary.data-missing"),
+        "no data-missing finding: {:#?}",
+        report.findings
+    );
 }
 
 /// The metric `name` of `snapshot`.
@@ -506,6 +533,7 @@ fn prometheus_stopped_before_collection_is_one_readable_gap() {
         }]
     );
     assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert_canary_never_promotes(&snapshot, true);
 }
 
 #[test]
@@ -573,6 +601,9 @@ query = 'count_over_time(vector(1)[1h:1ms])'
     }
     let reason = gap(&snapshot).expect("a gap");
     assert!(reason.contains("slow (baseline, canary)"), "{reason}");
+    // Some of the standard metrics may have been answered (a breach seen
+    // in them may roll back), but never a promotion.
+    assert_canary_never_promotes(&snapshot, false);
 }
 
 /// A Prometheus API stand-in: a vector answer for every query, after
@@ -633,6 +664,7 @@ fn a_server_slower_than_the_query_timeout_is_timed_out_per_metric() {
     );
     // 30 requests, 8 at a time, 300 ms each.
     assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert_canary_never_promotes(&snapshot, true);
 
     // The source's own time limit cuts the rest short before the collector
     // gives up on it: the metrics are still there, as errors.

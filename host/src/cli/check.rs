@@ -57,16 +57,11 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     let policies = PolicySet::load(&config, &cache)?;
     let report = policies.evaluate(args.stage, &snapshot);
 
-    let text = match args.format.unwrap_or(config.output.format) {
-        Format::Text => render::text(
-            &report,
-            &render::RenderOptions {
-                color: render::color_for_stdout(),
-            },
-        ),
-        Format::Json => render::json(&report),
-        Format::Markdown => render::markdown_summary(&report, &snapshot),
-    };
+    let text = render::report(
+        &report,
+        &snapshot,
+        args.format.unwrap_or(config.output.format),
+    );
     out.write_all(text.as_bytes())?;
     out.flush()?;
 

@@ -186,18 +186,18 @@ struct Outcome<T> {
     millis: u64,
 }
 
-/// Runs `future` with a timeout, timing it. `None` if not configured.
+/// Runs `future` with a timeout, timing it; a source that is not
+/// configured (`None`) gives no result.
 async fn timed<T>(
-    configured: bool,
     timeout: Duration,
-    future: impl Future<Output = Result<T, SourceError>>,
+    future: Option<impl Future<Output = Result<T, SourceError>>>,
 ) -> Outcome<T> {
-    if !configured {
+    let Some(future) = future else {
         return Outcome {
             result: None,
             millis: 0,
         };
-    }
+    };
     let start = std::time::Instant::now();
     let result = match tokio::time::timeout(timeout.0, future).await {
         Ok(result) => result,
@@ -207,6 +207,27 @@ async fn timed<T>(
         result: Some(result),
         millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
     }
+}
+
+/// A blocking source (files, the git CLI), if configured: `run` on tokio's
+/// blocking pool under the source's `timeout` (else `default`).
+fn blocking_source<C, T>(
+    config: Option<&C>,
+    timeout: fn(&C) -> Option<Duration>,
+    default: Duration,
+    ctx: &Arc<Context>,
+    run: fn(&C, &Context) -> Result<T, SourceError>,
+) -> impl Future<Output = Outcome<T>> + use<C, T>
+where
+    C: Clone + Send + 'static,
+    T: Send + 'static,
+{
+    let limit = config.and_then(timeout).unwrap_or(default);
+    let job = config.cloned().map(|config| {
+        let ctx = Arc::clone(ctx);
+        blocking(move || run(&config, &ctx))
+    });
+    timed(limit, job)
 }
 
 /// Runs a blocking source on tokio's blocking pool.
@@ -238,63 +259,44 @@ pub async fn collect_async(
     let ctx = Arc::new(ctx);
     let http = http_client();
 
-    let git = {
-        let config = sources.git.clone();
-        let ctx = Arc::clone(&ctx);
-        let timeout = config
-            .as_ref()
-            .and_then(|c| c.timeout)
-            .unwrap_or(GIT_TIMEOUT);
-        timed(config.is_some(), timeout, async move {
-            let config = config.unwrap_or_default();
-            blocking(move || git::collect(&config, &ctx)).await
-        })
-    };
-    let environment = {
-        let config = sources.environment.clone();
-        let ctx = Arc::clone(&ctx);
-        let timeout = config
-            .as_ref()
-            .and_then(|c| c.timeout)
-            .unwrap_or(FILE_TIMEOUT);
-        timed(config.is_some(), timeout, async move {
-            let config = config.unwrap_or_default();
-            blocking(move || environment::collect(&config, &ctx)).await
-        })
-    };
-    let junit = {
-        let config = sources.junit.clone();
-        let ctx = Arc::clone(&ctx);
-        let timeout = config
-            .as_ref()
-            .and_then(|c| c.timeout)
-            .unwrap_or(FILE_TIMEOUT);
-        timed(config.is_some(), timeout, async move {
-            let config = config.unwrap_or_default();
-            blocking(move || junit::collect(&config, &ctx)).await
-        })
-    };
-    let coverage = {
-        let config = sources.coverage.clone();
-        let ctx = Arc::clone(&ctx);
-        let timeout = config
-            .as_ref()
-            .and_then(|c| c.timeout)
-            .unwrap_or(FILE_TIMEOUT);
-        timed(config.is_some(), timeout, async move {
-            let config = config.unwrap_or_default();
-            blocking(move || coverage::collect(&config, &ctx)).await
-        })
-    };
+    let git = blocking_source(
+        sources.git.as_ref(),
+        |c| c.timeout,
+        GIT_TIMEOUT,
+        &ctx,
+        git::collect,
+    );
+    let environment = blocking_source(
+        sources.environment.as_ref(),
+        |c| c.timeout,
+        FILE_TIMEOUT,
+        &ctx,
+        environment::collect,
+    );
+    let junit = blocking_source(
+        sources.junit.as_ref(),
+        |c| c.timeout,
+        FILE_TIMEOUT,
+        &ctx,
+        junit::collect,
+    );
+    let coverage = blocking_source(
+        sources.coverage.as_ref(),
+        |c| c.timeout,
+        FILE_TIMEOUT,
+        &ctx,
+        coverage::collect,
+    );
     let github = {
         let config = sources.github.as_ref();
-        let timeout = network_limit(config.and_then(|c| c.timeout));
         let (ctx, http) = (&ctx, &http);
-        timed(config.is_some(), timeout, async move {
-            let config = config.cloned().unwrap_or_default();
-            let http = http.as_ref().map_err(Clone::clone)?;
-            github::collect(&config, ctx, http).await
-        })
+        timed(
+            network_limit(config.and_then(|c| c.timeout)),
+            config.map(|config| async move {
+                let http = http.as_ref().map_err(Clone::clone)?;
+                github::collect(config, ctx, http).await
+            }),
+        )
     };
     // Prometheus's `$service` defaults to the deployment's service.
     let prometheus_config = sources.prometheus.clone().map(|mut config| {
@@ -305,13 +307,14 @@ pub async fn collect_async(
     });
     let prometheus = {
         let config = prometheus_config.as_ref();
-        let timeout = network_limit(config.and_then(|c| c.timeout));
         let (ctx, http) = (&ctx, &http);
-        timed(config.is_some(), timeout, async move {
-            let config = config.cloned().unwrap_or_default();
-            let http = http.as_ref().map_err(Clone::clone)?;
-            prometheus::collect(&config, ctx, http).await
-        })
+        timed(
+            network_limit(config.and_then(|c| c.timeout)),
+            config.map(|config| async move {
+                let http = http.as_ref().map_err(Clone::clone)?;
+                prometheus::collect(config, ctx, http).await
+            }),
+        )
     };
     let (git, environment, junit, coverage, github, prometheus) =
         tokio::join!(git, environment, junit, coverage, github, prometheus);

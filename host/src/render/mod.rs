@@ -10,6 +10,7 @@ mod checklist;
 
 pub use checklist::markdown_summary;
 
+use crate::config::Format;
 use std::fmt::{self, Write as _};
 use std::io::IsTerminal as _;
 
@@ -61,6 +62,22 @@ pub fn json(report: &Report) -> String {
             s.push('\n');
             s
         }
+    }
+}
+
+/// The report in `format`, as `eval` and `check` print it: text with colour
+/// when standard output is a terminal (and `NO_COLOR` is unset), JSON, or
+/// Markdown with the deployment checklist drawn from `snapshot`.
+pub fn report(report: &Report, snapshot: &shipgate_model::Snapshot, format: Format) -> String {
+    match format {
+        Format::Text => text(
+            report,
+            &RenderOptions {
+                color: color_for_stdout(),
+            },
+        ),
+        Format::Json => json(report),
+        Format::Markdown => markdown_summary(report, snapshot),
     }
 }
 

@@ -531,3 +531,33 @@ fn check_against_a_real_prometheus_promotes_a_healthy_canary_and_holds_when_it_s
         assert_eq!(replayed, expected, "record {entry}");
     }
 }
+
+#[test]
+fn the_example_config_collects_this_repository() {
+    // As a new user runs it, from the workspace root. A shallow clone has no
+    // parent commit to diff against: then git is a gap, never a crash.
+    let root = shipgate_tests::workspace();
+    let (code, stdout, stderr) =
+        run(shipgate()
+            .current_dir(&root)
+            .args(["snapshot", "-c", "examples/shipgate.toml"]));
+    assert_eq!(code, 0, "{stderr}");
+    let snapshot: Snapshot = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(snapshot.deployment.service, "shipgate");
+    assert_eq!(snapshot.deployment.environment, "staging");
+    assert!(
+        snapshot.change.is_some() || snapshot.gap("git").is_some(),
+        "{stdout}"
+    );
+    assert_eq!(snapshot.deployment.commit.len(), 40, "{stdout}");
+    assert!(snapshot.environment.is_some());
+
+    let (code, text, stderr) = run(shipgate().current_dir(&root).args([
+        "check",
+        "-c",
+        "examples/shipgate.toml",
+        "--no-log",
+    ]));
+    assert!([0, 2, 4].contains(&code), "exit {code}\n{text}\n{stderr}");
+    assert!(text.contains("shipgate"), "{text}");
+}

@@ -66,6 +66,7 @@ extern crate self as shipgate_sdk;
 mod config;
 mod info;
 mod metrics;
+pub mod stats;
 pub mod testing;
 mod time_of_day;
 

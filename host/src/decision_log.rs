@@ -108,8 +108,6 @@ pub fn snapshot_sha256(snapshot: &Snapshot) -> String {
 impl Record {
     /// The record of one decision.
     pub fn new(command: &str, snapshot: &Snapshot, report: &Report, config: ConfigRef) -> Record {
-        let report_json =
-            serde_json::from_str(&crate::render::json(report)).unwrap_or(serde_json::Value::Null);
         Record {
             format: FORMAT_VERSION,
             time: snapshot.deployment.requested_at,
@@ -128,7 +126,7 @@ impl Record {
                 .collect(),
             snapshot_sha256: snapshot_sha256(snapshot),
             snapshot: snapshot.clone(),
-            report: report_json,
+            report: crate::render::json_value(report),
         }
     }
 }

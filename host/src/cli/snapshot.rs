@@ -66,8 +66,8 @@ pub fn run(args: &SnapshotArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     Ok(0)
 }
 
-/// Writes a file whole: to a temporary file beside it, then renamed, so that
-/// a reader never sees half a snapshot.
+/// Writes a file whole: to a temporary file beside it, synced, then renamed
+/// over it, so that a reader never sees half a snapshot.
 pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
     let io = |e: std::io::Error| CliError::Other(format!("cannot write `{}`: {e}", path.display()));
     let dir = match path.parent() {
@@ -75,26 +75,9 @@ pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> 
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(io)?;
-    let mut tmp = tempfile_in(&dir).map_err(io)?;
-    tmp.1.write_all(bytes).map_err(io)?;
-    tmp.1.sync_all().map_err(io)?;
-    std::fs::rename(&tmp.0, path).map_err(io)
-}
-
-/// A new file with a unique name in `dir`.
-fn tempfile_in(dir: &std::path::Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    let pid = std::process::id();
-    for attempt in 0..100u32 {
-        let path = dir.join(format!(".shipgate-{pid}-{attempt}.tmp"));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(file) => return Ok((path, file)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::other("no free temporary file name"))
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
 }

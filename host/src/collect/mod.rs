@@ -250,6 +250,17 @@ fn http_client() -> Result<reqwest::Client, SourceError> {
         .map_err(|e| SourceError::new(format!("cannot set up HTTP: {e}")))
 }
 
+/// The HTTP client a network source runs with, or why there is none.
+fn client(
+    http: &Option<Result<reqwest::Client, SourceError>>,
+) -> Result<&reqwest::Client, SourceError> {
+    match http {
+        Some(Ok(client)) => Ok(client),
+        Some(Err(err)) => Err(err.clone()),
+        None => Err(SourceError::new("HTTP was not set up")),
+    }
+}
+
 /// The async body of [`collect`].
 pub async fn collect_async(
     sources: &SourcesConfig,
@@ -257,7 +268,8 @@ pub async fn collect_async(
     ctx: Context,
 ) -> Collection {
     let ctx = Arc::new(ctx);
-    let http = http_client();
+    // Only a network source needs HTTP (and its root certificates).
+    let http = (sources.github.is_some() || sources.prometheus.is_some()).then(http_client);
 
     let git = blocking_source(
         sources.git.as_ref(),
@@ -292,10 +304,7 @@ pub async fn collect_async(
         let (ctx, http) = (&ctx, &http);
         timed(
             network_limit(config.and_then(|c| c.timeout)),
-            config.map(|config| async move {
-                let http = http.as_ref().map_err(Clone::clone)?;
-                github::collect(config, ctx, http).await
-            }),
+            config.map(|config| async move { github::collect(config, ctx, client(http)?).await }),
         )
     };
     // Prometheus's `$service` defaults to the deployment's service.
@@ -310,10 +319,8 @@ pub async fn collect_async(
         let (ctx, http) = (&ctx, &http);
         timed(
             network_limit(config.and_then(|c| c.timeout)),
-            config.map(|config| async move {
-                let http = http.as_ref().map_err(Clone::clone)?;
-                prometheus::collect(config, ctx, http).await
-            }),
+            config
+                .map(|config| async move { prometheus::collect(config, ctx, client(http)?).await }),
         )
     };
     let (git, environment, junit, coverage, github, prometheus) =

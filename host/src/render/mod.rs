@@ -65,6 +65,13 @@ pub fn json(report: &Report) -> String {
     }
 }
 
+/// The report as a JSON value, with the content of [`json`] (the decision
+/// log stores it).
+pub fn json_value(report: &Report) -> serde_json::Value {
+    serde_json::to_value(JsonReport::new(report))
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }))
+}
+
 /// The report in `format`, as `eval` and `check` print it: text with colour
 /// when standard output is a terminal (and `NO_COLOR` is unset), JSON, or
 /// Markdown with the deployment checklist drawn from `snapshot`.

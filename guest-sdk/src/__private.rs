@@ -174,7 +174,7 @@ records! {
         strategy, phase, traffic_percent, seconds_in_phase, steps, history,
     }
     api::RolloutStep => RolloutStep { traffic_percent, hold_seconds }
-    api::IntervalResult => IntervalResult { phase, at, verdict, data_missing }
+    api::IntervalResult => IntervalResult { phase, at, verdict, data_missing, rules }
     api::Metric => Metric { name, unit, baseline, canary }
     api::StaleValue => StaleValue { value, age_seconds }
     api::Alert => Alert { name, severity, since, labels }
@@ -226,6 +226,7 @@ impl Conv<api::Finding> for model::Finding {
                 observed: e.observed,
                 expected: e.expected,
             }),
+            metric: self.metric,
         }
     }
 }

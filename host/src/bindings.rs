@@ -132,7 +132,7 @@ records! {
         strategy, phase, traffic_percent, seconds_in_phase, steps, history,
     }
     model::RolloutStep => api::RolloutStep { traffic_percent, hold_seconds }
-    model::IntervalResult => api::IntervalResult { phase, at, verdict, data_missing }
+    model::IntervalResult => api::IntervalResult { phase, at, verdict, data_missing, rules }
     model::Metric => api::Metric { name, unit, baseline, canary }
     model::StaleValue => api::StaleValue { value, age_seconds }
     model::Alert => api::Alert { name, severity, since, labels }
@@ -141,7 +141,7 @@ records! {
     model::Gap => api::Gap { source, reason }
     api::RolloutStep => model::RolloutStep { traffic_percent, hold_seconds }
     api::Evidence => model::Evidence { observed, expected }
-    api::Finding => model::Finding { rule, verdict, message, evidence }
+    api::Finding => model::Finding { rule, verdict, message, evidence, metric }
     api::Decision => model::Decision { verdict, risk, findings, requirements }
 }
 

@@ -31,6 +31,10 @@ pub struct Finding {
     /// Observed vs expected, when the rule compared numbers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// The metric the rule judged, when it judged one (`latency_p95`), so
+    /// that a report can mark that metric as passed or breached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
 }
 
 impl Finding {
@@ -41,6 +45,7 @@ impl Finding {
             verdict,
             message: message.into(),
             evidence: None,
+            metric: None,
         }
     }
 
@@ -70,6 +75,12 @@ impl Finding {
             observed: observed.to_string(),
             expected: expected.to_string(),
         });
+        self
+    }
+
+    /// Names the metric the rule judged.
+    pub fn metric(mut self, name: impl Into<String>) -> Self {
+        self.metric = Some(name.into());
         self
     }
 }

@@ -423,6 +423,14 @@ pub struct IntervalResult {
     /// Whether metric data was missing, stale or errored.
     #[serde(default)]
     pub data_missing: bool,
+    /// The rule ids of the findings that asked for more than `go` in the
+    /// interval's decision (`hold`, `no-go` or `rollback`), across all
+    /// policies, sorted and without repeats (`canary.error-rate`,
+    /// `canary.inconclusive`, ...). Policies count failed, inconclusive and
+    /// data-less intervals from these, so that a replay of any interval
+    /// counts the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
 }
 
 /// A progressive rollout in progress.

@@ -459,6 +459,7 @@ fn output_size(d: &Decision) -> u64 {
                 + f.evidence
                     .as_ref()
                     .map_or(0, |e| e.observed.len() + e.expected.len())
+                + f.metric.as_ref().map_or(0, String::len)
         })
         .sum();
     let requirements: usize = d

@@ -23,10 +23,64 @@
 //! which data is missing. Missing data is never `go`, and after
 //! `max_intervals_without_data` consecutive intervals without data it is a
 //! `rollback`.
+//!
+//! # Counting intervals
+//!
+//! `shipgate watch` appends every interval's result to
+//! `rollout.history`, with the rule ids that asked for more than `go`
+//! (`IntervalResult::rules`). The policy counts from that history alone, so
+//! replaying any logged interval gives the same decision. Counts span every
+//! phase of the rollout.
+//!
+//! - A *failed* interval is one where a rollback trigger breached (a rule of
+//!   [`TRIGGER_RULES`] in its `rules`). This interval plus the failed ones
+//!   in the history are compared with `max_failed_intervals` (default 1:
+//!   the playbooks' "roll back the moment a trigger fires"). Below the limit
+//!   the trigger findings are downgraded to `hold` and
+//!   [`RULE_FAILURE_LIMIT`] says which failed interval this is; at the limit
+//!   they stay `rollback`. A breach is never `go`.
+//! - An *inconclusive* interval has complete data and no breach, but a
+//!   success criterion unmet (`canary.inconclusive` in its `rules`, neither
+//!   `canary.data-missing` nor `data_missing`). This one plus the history's
+//!   are compared with `max_inconclusive_intervals` (default 10; `null`
+//!   turns it off): at the limit [`RULE_INCONCLUSIVE_LIMIT`] rolls back.
+//! - An interval *without data* has `data_missing` set or
+//!   `canary.data-missing` in its `rules`. The *consecutive* ones at the end
+//!   of the history plus this one are compared with
+//!   `max_intervals_without_data` (default 3).
+//!
+//! | here | Argo Rollouts (`AnalysisTemplate` metric) | Flagger (`analysis`) |
+//! |---|---|---|
+//! | `max_failed_intervals = N` | `failureLimit: N - 1` (rollback when failures exceed it) | `threshold: N` (failed checks before rollback) |
+//! | `max_inconclusive_intervals = N` | `inconclusiveLimit: N - 1` | — |
+//! | `max_intervals_without_data = N` | `consecutiveErrorLimit: N - 1` | — (Flagger counts a query error as a failed check) |
+//!
+//! Argo's limits are the most *tolerated* (`failureLimit: 0` rolls back on
+//! the first failure), this policy's are the count that *acts*
+//! (`max_failed_intervals = 1` rolls back on the first): `failureLimit: N`
+//! is `max_failed_intervals = N + 1`. Argo pauses a rollout whose analysis
+//! is inconclusive for a person to decide; here the inconclusive limit rolls
+//! back, as the playbooks' "If in doubt, rollback" (001:348) says.
+//!
+//! # Series (Kayenta's judge)
+//!
+//! When a metric's baseline and canary are both series of samples (at least
+//! `series_min_samples` each) and `series_test` is on, its success
+//! criterion is judged with the Mann–Whitney U test instead of the two
+//! means: it is not met when the canary is significantly higher
+//! (`p < series_alpha`) *and* the ratio of the medians is above the success
+//! ratio, so a significant but tiny difference does not block a promotion
+//! and a large but noisy one is not called a regression. Rollback triggers
+//! stay on the point values (the mean of the samples).
+
+mod limits;
+mod series;
 
 use serde::Deserialize;
 use shipgate_sdk::model::{Alert, ErrorSignature, Measurement, Metric};
 use shipgate_sdk::prelude::*;
+
+use crate::series::Comparison;
 
 /// The canary's error rate is above the absolute ceiling `max_error_rate`
 /// (`rollback`).
@@ -34,8 +88,8 @@ pub const RULE_ERROR_RATE: &str = "canary.error-rate";
 /// The canary's error rate is more than `max_error_rate_increase` rate points
 /// above the baseline's (`rollback`).
 pub const RULE_ERROR_RATE_INCREASE: &str = "canary.error-rate-increase";
-/// A latency metric is more than `max_latency_ratio` times the baseline's
-/// (`rollback`, one finding per metric).
+/// Each latency metric against `max_latency_ratio` times the baseline's:
+/// `rollback` above it, one finding per metric either way.
 pub const RULE_LATENCY: &str = "canary.latency";
 /// The canary's CPU usage is above `max_cpu` (`rollback`).
 pub const RULE_CPU: &str = "canary.cpu";
@@ -55,6 +109,16 @@ pub const RULE_DATA_MISSING: &str = "canary.data-missing";
 /// Data has been missing for `max_intervals_without_data` consecutive
 /// intervals, this one included (`rollback`).
 pub const RULE_NO_DATA_LIMIT: &str = "canary.no-data-limit";
+/// A trigger breached in this interval: `rollback` when the failed
+/// intervals of the rollout, this one included, reach
+/// `max_failed_intervals`, `hold` below it (Argo Rollouts' `failureLimit`,
+/// Flagger's `threshold`).
+pub const RULE_FAILURE_LIMIT: &str = "canary.failure-limit";
+/// This interval is inconclusive and the inconclusive intervals of the
+/// rollout, this one included, reach `max_inconclusive_intervals`
+/// (`rollback`; a `go` note with the count below it). Argo Rollouts'
+/// `inconclusiveLimit`.
+pub const RULE_INCONCLUSIVE_LIMIT: &str = "canary.inconclusive-limit";
 
 /// Every rule id of the policy.
 pub const RULES: &[&str] = &[
@@ -69,6 +133,20 @@ pub const RULES: &[&str] = &[
     RULE_INCONCLUSIVE,
     RULE_DATA_MISSING,
     RULE_NO_DATA_LIMIT,
+    RULE_FAILURE_LIMIT,
+    RULE_INCONCLUSIVE_LIMIT,
+];
+
+/// The rollback triggers: an interval whose `rules` hold one of these is a
+/// failed interval.
+pub const TRIGGER_RULES: &[&str] = &[
+    RULE_ERROR_RATE,
+    RULE_ERROR_RATE_INCREASE,
+    RULE_LATENCY,
+    RULE_CPU,
+    RULE_MEMORY,
+    RULE_NEW_CRITICAL_ERRORS,
+    RULE_ALERTS,
 ];
 
 /// The gap source whose absence means the metrics could not be read.
@@ -140,9 +218,33 @@ pub struct Config {
     /// baseline's (`1.10`: within 10%).
     pub success_max_latency_ratio: f64,
     /// Roll back after this many consecutive analysis intervals without
-    /// data, this one included (`3`), like Argo Rollouts'
-    /// `consecutiveErrorLimit`.
+    /// data, this one included (`3`). An earlier interval is without data
+    /// when its `data_missing` is set or its `rules` hold
+    /// `canary.data-missing`. Argo Rollouts' `consecutiveErrorLimit: N` is
+    /// `N + 1` here.
     pub max_intervals_without_data: u32,
+    /// Roll back when this many intervals of the rollout, this one
+    /// included, had a trigger breached (`1`: the playbooks' "roll back the
+    /// moment a trigger fires"). Below it a breach holds. Argo Rollouts'
+    /// `failureLimit: N` is `N + 1` here (`failureLimit: 0` is `1`);
+    /// Flagger's `threshold: N` is `N`.
+    pub max_failed_intervals: u32,
+    /// Roll back when this many intervals of the rollout, this one
+    /// included, were inconclusive: complete data, no breach, a success
+    /// criterion unmet (`10`; `null` turns it off). Argo Rollouts'
+    /// `inconclusiveLimit: N` is `N + 1` here.
+    pub max_inconclusive_intervals: Option<u32>,
+    /// Judge a metric's success criterion with the Mann–Whitney U test
+    /// (Kayenta's judge) when both its baseline and canary are series of
+    /// samples (`true`). With `false`, or with fewer samples than
+    /// `series_min_samples`, the means are compared.
+    pub series_test: bool,
+    /// The significance level of the test (`0.05`): the canary is
+    /// significantly higher when the one-sided p-value is below it.
+    pub series_alpha: f64,
+    /// The fewest finite samples each side needs for the test (`5`, at
+    /// least 3).
+    pub series_min_samples: u32,
 }
 
 impl Default for Config {
@@ -163,6 +265,11 @@ impl Default for Config {
             success_max_error_ratio: 1.0,
             success_max_latency_ratio: 1.10,
             max_intervals_without_data: 3,
+            max_failed_intervals: 1,
+            max_inconclusive_intervals: Some(10),
+            series_test: true,
+            series_alpha: 0.05,
+            series_min_samples: 5,
         }
     }
 }
@@ -234,10 +341,32 @@ impl Policy for Canary {
                 ),
             ));
         }
-        if config.max_intervals_without_data < 1 {
-            return Err(ConfigError::new(
+        for (key, n) in [
+            (
                 "max_intervals_without_data",
-                "must be at least 1, got 0",
+                Some(config.max_intervals_without_data),
+            ),
+            ("max_failed_intervals", Some(config.max_failed_intervals)),
+            (
+                "max_inconclusive_intervals",
+                config.max_inconclusive_intervals,
+            ),
+        ] {
+            if n == Some(0) {
+                return Err(ConfigError::new(key, "must be at least 1, got 0"));
+            }
+        }
+        let alpha = config.series_alpha;
+        if !(alpha > 0.0 && alpha < 1.0) {
+            return Err(ConfigError::new(
+                "series_alpha",
+                format!("must be a significance level between 0 and 1 (exclusive), got {alpha}"),
+            ));
+        }
+        if config.series_min_samples < 3 {
+            return Err(ConfigError::new(
+                "series_min_samples",
+                format!("must be at least 3, got {}", config.series_min_samples),
             ));
         }
         Ok(())
@@ -273,6 +402,7 @@ pub fn decide(_stage: Stage, snapshot: &Snapshot, config: &Config) -> Decision {
         config,
         findings: Vec::new(),
         missing_now: false,
+        breached: false,
         unmet: Vec::new(),
         met: Vec::new(),
     };
@@ -297,8 +427,14 @@ pub fn decide(_stage: Stage, snapshot: &Snapshot, config: &Config) -> Decision {
     );
     judge.alerts();
     judge.new_critical_errors();
+    judge.breached = judge
+        .findings
+        .iter()
+        .any(|f| f.verdict == Verdict::Rollback && TRIGGER_RULES.contains(&f.rule.as_str()));
+    judge.failure_limit();
     judge.no_data_limit();
-    judge.success();
+    let inconclusive = judge.success();
+    judge.inconclusive_limit(inconclusive);
     Decision::from_findings(judge.findings)
 }
 
@@ -309,6 +445,9 @@ struct Judge<'a> {
     findings: Vec<Finding>,
     /// Whether any required data is missing in this interval.
     missing_now: bool,
+    /// Whether a rollback trigger breached in this interval (before
+    /// `max_failed_intervals` may downgrade it to `hold`).
+    breached: bool,
     /// Success criteria not met, as `inconclusive` findings.
     unmet: Vec<Finding>,
     /// Success criteria met, described for the `success` finding.
@@ -350,10 +489,13 @@ impl<'a> Judge<'a> {
     fn data_missing(&mut self, name: &str, why: impl std::fmt::Display) {
         self.missing_now = true;
         // Nothing was compared, so no evidence: the message says what is missing.
-        self.findings.push(Finding::hold(
-            RULE_DATA_MISSING,
-            format!("metric `{name}` has no usable data: {why}"),
-        ));
+        self.findings.push(
+            Finding::hold(
+                RULE_DATA_MISSING,
+                format!("metric `{name}` has no usable data: {why}"),
+            )
+            .metric(name),
+        );
     }
 
     /// The metric by name, or a `data-missing` finding.
@@ -395,6 +537,7 @@ impl<'a> Judge<'a> {
                     ),
                 )
                 .evidence(evidence.0, evidence.1)
+                .metric(name)
             } else {
                 let note = if zero_baseline {
                     format!("; {zero_note}")
@@ -410,6 +553,7 @@ impl<'a> Judge<'a> {
                     ),
                 )
                 .evidence(evidence.0, evidence.1)
+                .metric(name)
             });
         }
 
@@ -438,6 +582,7 @@ impl<'a> Judge<'a> {
                     ),
                 )
                 .evidence(observed, expected)
+                .metric(name)
             } else {
                 Finding::pass(
                     RULE_ERROR_RATE_INCREASE,
@@ -449,11 +594,21 @@ impl<'a> Judge<'a> {
                     ),
                 )
                 .evidence(observed, expected)
+                .metric(name)
             });
         }
 
-        // Success: no worse than the baseline (times the ratio).
+        // Success: no worse than the baseline (times the ratio), on the
+        // series when there are series.
         let ratio = config.success_max_error_ratio;
+        let note = match series::compare(sides.metric, config, ratio) {
+            Comparison::Test(test) => {
+                self.series_criterion(name, &test, "above", &percent);
+                return;
+            }
+            Comparison::TooFew(note) => note,
+            Comparison::Means => String::new(),
+        };
         if zero_baseline {
             // The stable version has no errors and the canary has some: the
             // playbooks' "error rate <= baseline" and "no new errors" are not
@@ -463,18 +618,20 @@ impl<'a> Judge<'a> {
                     RULE_INCONCLUSIVE,
                     format!(
                         "canary {name} is {} against a baseline of 0: errors the stable \
-                         version does not have, not yet a success",
+                         version does not have, not yet a success{note}",
                         percent(c)
                     ),
                 )
-                .evidence(percent(c), "0.00% (the baseline)"),
+                .evidence(percent(c), "0.00% (the baseline)")
+                .metric(name),
             );
         } else if above(c, b * ratio) {
             self.unmet.push(
                 Finding::hold(
                     RULE_INCONCLUSIVE,
                     format!(
-                        "canary {name} {} is above the baseline's {}{}: not yet a success",
+                        "canary {name} {} is above the baseline's {}{}: not yet a \
+                         success{note}",
                         percent(c),
                         percent(b),
                         times_suffix(ratio)
@@ -483,11 +640,12 @@ impl<'a> Judge<'a> {
                 .evidence(
                     format!("{} ({:.2}x baseline {})", percent(c), c / b, percent(b)),
                     format!("<= {} ({ratio:.2}x baseline)", percent(b * ratio)),
-                ),
+                )
+                .metric(name),
             );
         } else {
             self.met.push(format!(
-                "{name} {} <= {}{}",
+                "{name} {} <= {}{}{note}",
                 percent(c),
                 percent(b),
                 times_suffix(ratio)
@@ -497,7 +655,6 @@ impl<'a> Judge<'a> {
 
     fn latency(&mut self) {
         let config = self.config;
-        let mut checked: Vec<(String, f64)> = Vec::new();
         for name in &config.latency_metrics {
             let Some(sides) = self.metric(name) else {
                 continue;
@@ -540,45 +697,56 @@ impl<'a> Judge<'a> {
                     .evidence(
                         format!("{r:.2}x ({values})"),
                         format!("<= {max:.2}x baseline"),
-                    ),
+                    )
+                    .metric(name),
                 );
                 continue;
             }
-            checked.push((format!("{name} {r:.2}x"), r));
+            if let Some(max) = config.max_latency_ratio {
+                self.findings.push(
+                    Finding::pass(
+                        RULE_LATENCY,
+                        format!(
+                            "canary {name} is {r:.2}x the baseline ({values}), within the \
+                             {max:.2}x limit"
+                        ),
+                    )
+                    .evidence(
+                        format!("{r:.2}x ({values})"),
+                        format!("<= {max:.2}x baseline"),
+                    )
+                    .metric(name),
+                );
+            }
             let success = config.success_max_latency_ratio;
+            let note = match series::compare(sides.metric, config, success) {
+                Comparison::Test(test) => {
+                    let unit = unit.as_deref();
+                    self.series_criterion(name, &test, "slower than", &|x| latency(x, unit));
+                    continue;
+                }
+                Comparison::TooFew(note) => note,
+                Comparison::Means => String::new(),
+            };
             if above(r, success) {
                 self.unmet.push(
                     Finding::hold(
                         RULE_INCONCLUSIVE,
                         format!(
                             "canary {name} is {r:.2}x the baseline ({values}), not within \
-                             {success:.2}x of it: not yet a success"
+                             {success:.2}x of it: not yet a success{note}"
                         ),
                     )
                     .evidence(
                         format!("{r:.2}x ({values})"),
                         format!("<= {success:.2}x baseline"),
-                    ),
+                    )
+                    .metric(name),
                 );
             } else {
                 self.met
-                    .push(format!("{name} {r:.2}x <= {success:.2}x baseline"));
+                    .push(format!("{name} {r:.2}x <= {success:.2}x baseline{note}"));
             }
-        }
-        if let Some(max) = config.max_latency_ratio
-            && let Some(worst) = checked.iter().map(|(_, r)| *r).reduce(f64::max)
-        {
-            let list: Vec<String> = checked.into_iter().map(|(s, _)| s).collect();
-            self.findings.push(
-                Finding::pass(
-                    RULE_LATENCY,
-                    format!(
-                        "latency within {max:.2}x of the baseline: {}",
-                        list.join(", ")
-                    ),
-                )
-                .evidence(format!("{worst:.2}x"), format!("<= {max:.2}x baseline")),
-            );
         }
     }
 
@@ -609,6 +777,7 @@ impl<'a> Judge<'a> {
                 ),
             )
             .evidence(evidence.0, evidence.1)
+            .metric(name)
         } else {
             Finding::pass(
                 rule,
@@ -619,6 +788,7 @@ impl<'a> Judge<'a> {
                 ),
             )
             .evidence(evidence.0, evidence.1)
+            .metric(name)
         });
     }
 
@@ -716,64 +886,29 @@ impl<'a> Judge<'a> {
         }
     }
 
-    /// Consecutive intervals without data: the trailing `data_missing`
-    /// entries of the rollout's history plus this interval. Only counted when
-    /// data is missing now: an interval with data ends the streak.
-    fn no_data_limit(&mut self) {
-        if !self.missing_now {
-            return;
-        }
-        let before = self.snapshot.rollout.as_ref().map_or(0, |r| {
-            r.history
-                .iter()
-                .rev()
-                .take_while(|i| i.data_missing)
-                .count()
-        });
-        let streak = before + 1;
-        let limit = self.config.max_intervals_without_data as usize;
-        let observed = format!(
-            "{streak} consecutive {} without data",
-            if streak == 1 { "interval" } else { "intervals" }
-        );
-        let expected = format!("< {limit}");
-        self.findings.push(if streak >= limit {
-            Finding::rollback(
-                RULE_NO_DATA_LIMIT,
-                format!(
-                    "{observed} (this one and {before} before it), reaching the limit of \
-                     {limit}: the canary cannot be judged"
-                ),
-            )
-            .evidence(observed, expected)
-        } else {
-            Finding::pass(
-                RULE_NO_DATA_LIMIT,
-                format!("{observed}, below the limit of {limit}"),
-            )
-            .evidence(observed, expected)
-        });
-    }
-
     /// `success` when every criterion is met on complete data, an
     /// `inconclusive` hold per unmet criterion; nothing when a trigger
-    /// already asks for a rollback.
-    fn success(&mut self) {
-        if self.findings.iter().any(|f| f.verdict == Verdict::Rollback) {
-            return;
+    /// breached (even one held below `max_failed_intervals`: a breach is
+    /// never `go`) or something else asks for a rollback. Returns whether
+    /// this interval is inconclusive: complete data, no breach, a criterion
+    /// unmet.
+    fn success(&mut self) -> bool {
+        if self.breached || self.findings.iter().any(|f| f.verdict == Verdict::Rollback) {
+            return false;
         }
         if !self.unmet.is_empty() {
             self.findings.append(&mut self.unmet);
-            return;
+            return !self.missing_now;
         }
         if self.missing_now {
-            return;
+            return false;
         }
         let met = std::mem::take(&mut self.met);
         self.findings.push(Finding::pass(
             RULE_SUCCESS,
             format!("success criteria met, promote: {}", met.join("; ")),
         ));
+        false
     }
 }
 
@@ -832,688 +967,4 @@ fn listed(items: impl Iterator<Item = String>) -> String {
 shipgate_sdk::export_policy!(Canary);
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use shipgate_sdk::model::{IntervalResult, StaleValue};
-    use shipgate_sdk::testing::{evaluate, snapshot_from_json};
-
-    const P95: &str = "latency_p95";
-    const P99: &str = "latency_p99";
-
-    fn v(x: f64) -> Measurement {
-        Measurement::Value(x)
-    }
-
-    fn metric(name: &str, baseline: Measurement, canary: Measurement) -> Metric {
-        Metric {
-            name: name.into(),
-            unit: None,
-            baseline,
-            canary,
-        }
-    }
-
-    /// A healthy canary: error rate below baseline, latency within 10%.
-    fn healthy() -> Snapshot {
-        let mut s = snapshot_from_json(
-            r#"{
-              "deployment": { "service": "checkout", "environment": "production", "version": "2.0.0",
-                              "commit": "abc123", "requested_at": "2026-11-20T10:00:00Z" },
-              "rollout": { "strategy": "canary", "phase": 0, "traffic_percent": 10,
-                           "seconds_in_phase": 600,
-                           "steps": [{ "traffic_percent": 10, "hold_seconds": 600 },
-                                     { "traffic_percent": 100, "hold_seconds": 1800 }] }
-            }"#,
-        )
-        .unwrap();
-        s.metrics = vec![
-            metric("error_rate", v(0.003), v(0.002)),
-            metric(P95, v(0.25), v(0.245)),
-            metric(P99, v(0.5), v(0.5)),
-            metric("cpu_usage", v(0.4), v(0.45)),
-            metric("memory_usage", v(0.5), v(0.55)),
-        ];
-        s
-    }
-
-    fn set(s: &mut Snapshot, name: &str, baseline: Measurement, canary: Measurement) {
-        s.metrics.retain(|m| m.name != name);
-        s.metrics.push(metric(name, baseline, canary));
-    }
-
-    fn with(name: &str, baseline: Measurement, canary: Measurement) -> Snapshot {
-        let mut s = healthy();
-        set(&mut s, name, baseline, canary);
-        s
-    }
-
-    fn run(s: &Snapshot, config: &str) -> Decision {
-        evaluate::<Canary>(Stage::Canary, s, config).unwrap()
-    }
-
-    /// The rules that asked for `verdict`.
-    fn rules(d: &Decision, verdict: Verdict) -> Vec<&str> {
-        d.findings
-            .iter()
-            .filter(|f| f.verdict == verdict)
-            .map(|f| f.rule.as_str())
-            .collect()
-    }
-
-    fn finding<'d>(d: &'d Decision, rule: &str, verdict: Verdict) -> &'d Finding {
-        d.findings
-            .iter()
-            .find(|f| f.rule == rule && f.verdict == verdict)
-            .unwrap_or_else(|| panic!("no {verdict} finding {rule} in {d:#?}"))
-    }
-
-    fn assert_rollback(d: &Decision, rule: &str) {
-        assert_eq!(d.verdict, Verdict::Rollback, "{d:#?}");
-        finding(d, rule, Verdict::Rollback);
-    }
-
-    fn assert_hold(d: &Decision, rule: &str) {
-        assert_eq!(d.verdict, Verdict::Hold, "{d:#?}");
-        finding(d, rule, Verdict::Hold);
-    }
-
-    fn history(missing: &[bool]) -> Vec<IntervalResult> {
-        missing
-            .iter()
-            .enumerate()
-            .map(|(i, &m)| IntervalResult {
-                phase: 0,
-                at: shipgate_sdk::model::Timestamp(1_000 * i as i64),
-                verdict: if m { Verdict::Hold } else { Verdict::Go },
-                data_missing: m,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn healthy_canary_is_promoted_and_shows_what_was_checked() {
-        let d = run(&healthy(), "{}");
-        assert_eq!(d.verdict, Verdict::Go, "{d:#?}");
-        let go = rules(&d, Verdict::Go);
-        for rule in [
-            RULE_ERROR_RATE,
-            RULE_LATENCY,
-            RULE_ALERTS,
-            RULE_NEW_CRITICAL_ERRORS,
-            RULE_SUCCESS,
-        ] {
-            assert!(go.contains(&rule), "{rule} missing from {go:?}");
-        }
-        // One passing finding per rule, not per metric.
-        assert_eq!(go.iter().filter(|r| **r == RULE_LATENCY).count(), 1);
-        let e = finding(&d, RULE_ERROR_RATE, Verdict::Go)
-            .evidence
-            .clone()
-            .unwrap();
-        assert_eq!(
-            (e.observed.as_str(), e.expected.as_str()),
-            ("0.20%", "<= 2.00%")
-        );
-        // Unset thresholds are not checked.
-        assert!(!go.contains(&RULE_CPU) && !go.contains(&RULE_ERROR_RATE_INCREASE));
-    }
-
-    #[test]
-    fn error_rate_ceiling_boundary() {
-        // Baseline above both, so only the ceiling decides.
-        let at = with("error_rate", v(0.03), v(0.02));
-        assert_eq!(run(&at, "{}").verdict, Verdict::Go);
-        let d = run(&with("error_rate", v(0.03), v(0.0201)), "{}");
-        assert_rollback(&d, RULE_ERROR_RATE);
-        let e = finding(&d, RULE_ERROR_RATE, Verdict::Rollback)
-            .evidence
-            .clone()
-            .unwrap();
-        assert_eq!(
-            (e.observed.as_str(), e.expected.as_str()),
-            ("2.01%", "<= 2.00%")
-        );
-        // Playbook 003: immediate rollback above 10%.
-        let s = with("error_rate", v(0.2), v(0.09));
-        assert_eq!(run(&s, r#"{"max_error_rate": 0.10}"#).verdict, Verdict::Go);
-        let s = with("error_rate", v(0.2), v(0.11));
-        assert_rollback(&run(&s, r#"{"max_error_rate": 0.10}"#), RULE_ERROR_RATE);
-        // null turns the ceiling off.
-        let d = run(&s, r#"{"max_error_rate": null}"#);
-        assert_eq!(d.verdict, Verdict::Go, "{d:#?}");
-    }
-
-    #[test]
-    fn error_rate_increase_in_points_with_boundary() {
-        let cfg = r#"{"max_error_rate": null, "max_error_rate_increase": 0.05}"#;
-        // +5 points exactly (0.07 - 0.02 is 0.05000000000000001 in floats).
-        let d = run(&with("error_rate", v(0.02), v(0.07)), cfg);
-        assert_eq!(rules(&d, Verdict::Rollback), Vec::<&str>::new(), "{d:#?}");
-        assert!(rules(&d, Verdict::Go).contains(&RULE_ERROR_RATE_INCREASE));
-        let d = run(&with("error_rate", v(0.02), v(0.0701)), cfg);
-        assert_rollback(&d, RULE_ERROR_RATE_INCREASE);
-        let e = finding(&d, RULE_ERROR_RATE_INCREASE, Verdict::Rollback)
-            .evidence
-            .clone()
-            .unwrap();
-        assert_eq!(e.observed, "+5.01 points (7.01% vs 2.00% baseline)");
-        assert_eq!(e.expected, "<= +5.00 points");
-        // Below the increase but above the baseline: not a success yet.
-        let d = run(&with("error_rate", v(0.02), v(0.03)), cfg);
-        assert_hold(&d, RULE_INCONCLUSIVE);
-    }
-
-    #[test]
-    fn error_rate_success_criterion() {
-        // Equal to the baseline is a success.
-        let d = run(&with("error_rate", v(0.003), v(0.003)), "{}");
-        assert_eq!(d.verdict, Verdict::Go, "{d:#?}");
-        // Above the baseline, below the ceiling: hold, with evidence.
-        let d = run(&with("error_rate", v(0.003), v(0.004)), "{}");
-        assert_hold(&d, RULE_INCONCLUSIVE);
-        let f = finding(&d, RULE_INCONCLUSIVE, Verdict::Hold);
-        assert!(f.message.contains("error_rate"), "{}", f.message);
-        let e = f.evidence.clone().unwrap();
-        assert_eq!(e.observed, "0.40% (1.33x baseline 0.30%)");
-        assert_eq!(e.expected, "<= 0.30% (1.00x baseline)");
-        // A looser success ratio accepts it.
-        let d = run(
-            &with("error_rate", v(0.003), v(0.004)),
-            r#"{"success_max_error_ratio": 1.5}"#,
-        );
-        assert_eq!(d.verdict, Verdict::Go, "{d:#?}");
-    }
-
-    #[test]
-    fn zero_error_baseline_holds_below_the_ceiling_and_rolls_back_above_it() {
-        // The stable version has no errors, the canary has 1%: below the 2%
-        // ceiling, so no rollback, but "error rate <= baseline" is not met.
-        let d = run(&with("error_rate", v(0.0), v(0.01)), "{}");
-        assert_hold(&d, RULE_INCONCLUSIVE);
-        let f = finding(&d, RULE_ERROR_RATE, Verdict::Go);
-        assert!(f.message.contains("not meaningful"), "{}", f.message);
-        assert_rollback(
-            &run(&with("error_rate", v(0.0), v(0.03)), "{}"),
-            RULE_ERROR_RATE,
-        );
-        // No ceiling: still not a success.
-        let d = run(
-            &with("error_rate", v(0.0), v(0.01)),
-            r#"{"max_error_rate": null}"#,
-        );
-        assert_hold(&d, RULE_INCONCLUSIVE);
-        // 0 against 0 is no change.
-        assert_eq!(
-            run(&with("error_rate", v(0.0), v(0.0)), "{}").verdict,
-            Verdict::Go
-        );
-    }
-
-    #[test]
-    fn latency_rollback_boundary_and_success_vs_inconclusive() {
-        // Exactly 2.0x passes the rollback limit (but is no success).
-        let d = run(&with(P95, v(0.25), v(0.5)), "{}");
-        assert_hold(&d, RULE_INCONCLUSIVE);
-        assert!(rules(&d, Verdict::Go).contains(&RULE_LATENCY));
-        // Just above 2.0x rolls back, naming the metric.
-        let d = run(&with(P95, v(0.25), v(0.5001)), "{}");
-        assert_rollback(&d, RULE_LATENCY);
-        // 1.05x: success.
-        let d = run(&with(P95, v(0.2), v(0.21)), "{}");
-        assert_eq!(d.verdict, Verdict::Go, "{d:#?}");
-        assert!(rules(&d, Verdict::Go).contains(&RULE_SUCCESS));
-        // Exactly 1.10x is within 10%.
-        assert_eq!(run(&with(P95, v(0.2), v(0.22)), "{}").verdict, Verdict::Go);
-        // 1.5x: hold, saying which metric and by how much.
-        let d = run(&with(P95, v(0.2), v(0.3)), "{}");
-        assert_hold(&d, RULE_INCONCLUSIVE);
-        let f = finding(&d, RULE_INCONCLUSIVE, Verdict::Hold);
-        assert!(f.message.contains(P95), "{}", f.message);
-        let e = f.evidence.clone().unwrap();
-        assert_eq!(e.observed, "1.50x (300 ms vs 200 ms baseline)");
-        assert_eq!(e.expected, "<= 1.10x baseline");
-        // 2.5x: rollback, with evidence in human units.
-        let d = run(&with(P95, v(0.25), v(0.625)), "{}");
-        assert_rollback(&d, RULE_LATENCY);
-        let f = finding(&d, RULE_LATENCY, Verdict::Rollback);
-        assert!(f.message.contains(P95), "{}", f.message);
-        let e = f.evidence.clone().unwrap();
-        assert_eq!(e.observed, "2.50x (625 ms vs 250 ms baseline)");
-        assert_eq!(e.expected, "<= 2.00x baseline");
-        // No success/inconclusive noise next to a rollback.
-        assert!(rules(&d, Verdict::Hold).is_empty(), "{d:#?}");
-    }
-
-    #[test]
-    fn latency_one_rollback_finding_per_metric() {
-        let mut s = healthy();
-        set(&mut s, P95, v(0.2), v(0.5));
-        set(&mut s, P99, v(0.4), v(1.0));
-        let d = run(&s, "{}");
-        let rolled: Vec<&Finding> = d
-            .findings
-            .iter()
-            .filter(|f| f.rule == RULE_LATENCY && f.verdict == Verdict::Rollback)
-            .collect();
-        assert_eq!(rolled.len(), 2);
-        assert!(rolled[0].message.contains(P95) && rolled[1].message.contains(P99));
-    }
-
-    #[test]
-    fn performance_degradation_over_50_percent() {
-        let cfg = r#"{"max_latency_ratio": 1.5}"#;
-        assert_hold(&run(&with(P95, v(0.2), v(0.3)), cfg), RULE_INCONCLUSIVE);
-        assert_rollback(&run(&with(P95, v(0.2), v(0.31)), cfg), RULE_LATENCY);
-    }
-
-    #[test]
-    fn latency_units() {
-        let mut s = healthy();
-        s.metrics.retain(|m| m.name != P95);
-        s.metrics.push(Metric {
-            name: P95.into(),
-            unit: Some("ms".into()),
-            baseline: v(250.0),
-            canary: v(600.0),
-        });
-        let d = run(&s, "{}");
-        let e = finding(&d, RULE_LATENCY, Verdict::Rollback)
-            .evidence
-            .clone()
-            .unwrap();
-        assert_eq!(e.observed, "2.40x (600 ms vs 250 ms baseline)");
-    }
-
-    #[test]
-    fn samples_count_as_their_mean() {
-        let samples = |xs: &[f64]| Measurement::Samples(xs.to_vec());
-        let d = run(
-            &with(P95, samples(&[0.2, 0.2]), samples(&[0.2, 0.22])),
-            "{}",
-        );
-        assert_eq!(d.verdict, Verdict::Go, "{d:#?}");
-        let d = run(&with(P95, samples(&[0.2, 0.2]), samples(&[0.5, 0.7])), "{}");
-        assert_rollback(&d, RULE_LATENCY);
-        let d = run(&with("error_rate", v(0.01), samples(&[0.01, 0.04])), "{}");
-        assert_rollback(&d, RULE_ERROR_RATE);
-        // Empty samples are missing data.
-        let d = run(&with(P95, v(0.2), samples(&[])), "{}");
-        assert_hold(&d, RULE_DATA_MISSING);
-    }
-
-    #[test]
-    fn every_form_of_missing_data_holds_and_names_the_metric() {
-        let forms = [
-            Measurement::NoData,
-            Measurement::Error("timeout".into()),
-            Measurement::Stale(StaleValue {
-                value: 0.001,
-                age_seconds: 900,
-            }),
-            v(f64::NAN),
-        ];
-        for form in forms {
-            for name in ["error_rate", P95, P99] {
-                for canary_side in [true, false] {
-                    let good = if name == "error_rate" {
-                        v(0.003)
-                    } else {
-                        v(0.25)
-                    };
-                    let s = if canary_side {
-                        with(name, good, form.clone())
-                    } else {
-                        with(name, form.clone(), good)
-                    };
-                    let d = run(&s, "{}");
-                    assert_hold(&d, RULE_DATA_MISSING);
-                    let f = finding(&d, RULE_DATA_MISSING, Verdict::Hold);
-                    assert!(f.message.contains(name), "{}", f.message);
-                    let reason = form.missing_reason().unwrap();
-                    assert!(f.message.contains(&reason), "{} / {reason}", f.message);
-                    assert!(!rules(&d, Verdict::Go).contains(&RULE_SUCCESS));
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn absent_metric_and_zero_latency_baseline_hold() {
-        let mut s = healthy();
-        s.metrics.retain(|m| m.name != P99);
-        let d = run(&s, "{}");
-        assert_hold(&d, RULE_DATA_MISSING);
-        let f = finding(&d, RULE_DATA_MISSING, Verdict::Hold);
-        assert!(f.message.contains(P99) && f.message.contains("not in the snapshot"));
-
-        let mut s = healthy();
-        s.metrics.clear();
-        let d = run(&s, "{}");
-        assert_hold(&d, RULE_DATA_MISSING);
-        assert_eq!(rules(&d, Verdict::Hold).len(), 3, "{d:#?}");
-
-        let d = run(&with(P95, v(0.0), v(0.2)), "{}");
-        assert_hold(&d, RULE_DATA_MISSING);
-        let f = finding(&d, RULE_DATA_MISSING, Verdict::Hold);
-        assert!(f.message.contains("not meaningful"), "{}", f.message);
-    }
-
-    #[test]
-    fn prometheus_gap_is_missing_data() {
-        let mut s = healthy();
-        s.gaps.push(shipgate_sdk::model::Gap {
-            source: "prometheus".into(),
-            reason: "connection refused".into(),
-        });
-        let d = run(&s, "{}");
-        assert_hold(&d, RULE_DATA_MISSING);
-        assert!(!rules(&d, Verdict::Go).contains(&RULE_SUCCESS));
-        let f = finding(&d, RULE_DATA_MISSING, Verdict::Hold);
-        assert!(f.message.contains("connection refused"), "{}", f.message);
-        // A gap for another source is not about the metrics.
-        let mut s = healthy();
-        s.gaps.push(shipgate_sdk::model::Gap {
-            source: "github".into(),
-            reason: "rate limited".into(),
-        });
-        assert_eq!(run(&s, "{}").verdict, Verdict::Go);
-    }
-
-    #[test]
-    fn the_prometheus_down_example_holds() {
-        let s = snapshot_from_json(
-            r#"{
-              "deployment": { "service": "checkout", "environment": "production", "version": "2.14.1",
-                              "commit": "9c1e4f2a7b", "requested_at": "2026-11-18T14:05:00Z" },
-              "metrics": [{ "name": "error_rate",
-                            "baseline": { "error": "connection refused" },
-                            "canary": { "error": "connection refused" } }],
-              "gaps": [{ "source": "prometheus", "reason": "connection refused" }]
-            }"#,
-        )
-        .unwrap();
-        let d = run(&s, "{}");
-        assert_hold(&d, RULE_DATA_MISSING);
-        // No rollout: only this interval counts, 1 < 3.
-        let f = finding(&d, RULE_NO_DATA_LIMIT, Verdict::Go);
-        let e = f.evidence.clone().unwrap();
-        assert_eq!(e.observed, "1 consecutive interval without data");
-        assert_eq!(e.expected, "< 3");
-    }
-
-    #[test]
-    fn breaches_we_can_see_roll_back_even_with_missing_data() {
-        let mut s = with("error_rate", Measurement::NoData, v(0.05));
-        set(&mut s, P99, v(0.5), Measurement::NoData);
-        let d = run(&s, "{}");
-        assert_rollback(&d, RULE_ERROR_RATE);
-        assert!(rules(&d, Verdict::Hold).contains(&RULE_DATA_MISSING));
-
-        let mut s = with(P95, v(0.2), v(0.9));
-        s.gaps.push(shipgate_sdk::model::Gap {
-            source: "prometheus".into(),
-            reason: "partial".into(),
-        });
-        assert_rollback(&run(&s, "{}"), RULE_LATENCY);
-    }
-
-    #[test]
-    fn no_data_limit_counts_trailing_missing_intervals() {
-        let missing_now = with(P95, v(0.25), Measurement::NoData);
-
-        // 2 trailing missing + now = 3 → rollback.
-        let mut s = missing_now.clone();
-        s.rollout.as_mut().unwrap().history = history(&[false, true, true]);
-        let d = run(&s, "{}");
-        assert_rollback(&d, RULE_NO_DATA_LIMIT);
-        let e = finding(&d, RULE_NO_DATA_LIMIT, Verdict::Rollback)
-            .evidence
-            .clone()
-            .unwrap();
-        assert_eq!(e.observed, "3 consecutive intervals without data");
-        assert_eq!(e.expected, "< 3");
-
-        // An interval with data in between ends the streak: 1 + now = 2 → hold.
-        let mut s = missing_now.clone();
-        s.rollout.as_mut().unwrap().history = history(&[true, false, true]);
-        let d = run(&s, "{}");
-        assert_hold(&d, RULE_DATA_MISSING);
-        let e = finding(&d, RULE_NO_DATA_LIMIT, Verdict::Go)
-            .evidence
-            .clone()
-            .unwrap();
-        assert_eq!(e.observed, "2 consecutive intervals without data");
-
-        // Data present now: no streak, whatever the history says.
-        let mut s = healthy();
-        s.rollout.as_mut().unwrap().history = history(&[true, true, true]);
-        let d = run(&s, "{}");
-        assert_eq!(d.verdict, Verdict::Go, "{d:#?}");
-
-        // No rollout: only the current interval counts.
-        let mut s = missing_now.clone();
-        s.rollout = None;
-        assert_hold(&run(&s, "{}"), RULE_DATA_MISSING);
-        assert_rollback(
-            &run(&s, r#"{"max_intervals_without_data": 1}"#),
-            RULE_NO_DATA_LIMIT,
-        );
-    }
-
-    #[test]
-    fn no_rollout_still_judges_the_metrics() {
-        let mut s = healthy();
-        s.rollout = None;
-        assert_eq!(run(&s, "{}").verdict, Verdict::Go);
-        set(&mut s, "error_rate", v(0.003), v(0.05));
-        assert_rollback(&run(&s, "{}"), RULE_ERROR_RATE);
-    }
-
-    #[test]
-    fn cpu_and_memory_only_when_set() {
-        let mut s = with("cpu_usage", v(0.5), v(0.95));
-        set(&mut s, "memory_usage", v(0.5), v(0.95));
-        assert_eq!(run(&s, "{}").verdict, Verdict::Go);
-
-        let cfg = r#"{"max_cpu": 0.80, "max_memory": 0.85}"#;
-        let d = run(&with("cpu_usage", v(0.5), v(0.80)), cfg);
-        assert_eq!(d.verdict, Verdict::Go, "{d:#?}");
-        assert!(rules(&d, Verdict::Go).contains(&RULE_CPU));
-        assert!(rules(&d, Verdict::Go).contains(&RULE_MEMORY));
-        let d = run(&with("cpu_usage", v(0.5), v(0.81)), cfg);
-        assert_rollback(&d, RULE_CPU);
-        let e = finding(&d, RULE_CPU, Verdict::Rollback)
-            .evidence
-            .clone()
-            .unwrap();
-        assert_eq!(
-            (e.observed.as_str(), e.expected.as_str()),
-            ("81.00%", "<= 80.00%")
-        );
-        assert_eq!(
-            run(&with("memory_usage", v(0.5), v(0.85)), cfg).verdict,
-            Verdict::Go
-        );
-        assert_rollback(
-            &run(&with("memory_usage", v(0.5), v(0.86)), cfg),
-            RULE_MEMORY,
-        );
-
-        // Required once set; the baseline is not needed for a ceiling.
-        assert_hold(
-            &run(&with("cpu_usage", v(0.5), Measurement::NoData), cfg),
-            RULE_DATA_MISSING,
-        );
-        assert_eq!(
-            run(&with("cpu_usage", Measurement::NoData, v(0.5)), cfg).verdict,
-            Verdict::Go
-        );
-        let mut s = healthy();
-        s.metrics.retain(|m| m.name != "memory_usage");
-        assert_hold(&run(&s, cfg), RULE_DATA_MISSING);
-        assert_eq!(run(&s, "{}").verdict, Verdict::Go);
-    }
-
-    fn alert(name: &str, severity: Option<&str>) -> Alert {
-        Alert {
-            name: name.into(),
-            severity: severity.map(Into::into),
-            since: None,
-            labels: Default::default(),
-        }
-    }
-
-    #[test]
-    fn alerts_with_and_without_matching_severity() {
-        let mut s = healthy();
-        s.alerts = vec![alert("HighLatency", Some("warning")), alert("Flaky", None)];
-        let d = run(&s, "{}");
-        assert_eq!(d.verdict, Verdict::Go, "{d:#?}");
-        let f = finding(&d, RULE_ALERTS, Verdict::Go);
-        assert!(f.message.contains("HighLatency (warning)"), "{}", f.message);
-
-        s.alerts.push(alert("Api5xx", Some("Critical")));
-        let d = run(&s, "{}");
-        assert_rollback(&d, RULE_ALERTS);
-        let f = finding(&d, RULE_ALERTS, Verdict::Rollback);
-        assert!(f.message.contains("Api5xx") && !f.message.contains("HighLatency"));
-
-        // An empty list means any alert; the switch turns the rule off.
-        let mut s = healthy();
-        s.alerts = vec![alert("Flaky", None)];
-        assert_rollback(&run(&s, r#"{"alert_severities": []}"#), RULE_ALERTS);
-        s.alerts = vec![alert("HighLatency", Some("warning"))];
-        assert_rollback(
-            &run(&s, r#"{"alert_severities": ["critical", "warning"]}"#),
-            RULE_ALERTS,
-        );
-        s.alerts = vec![alert("Api5xx", Some("critical"))];
-        let d = run(&s, r#"{"rollback_on_alerts": false}"#);
-        assert_eq!(d.verdict, Verdict::Go);
-        assert!(!rules(&d, Verdict::Go).contains(&RULE_ALERTS));
-    }
-
-    #[test]
-    fn new_critical_error_signatures_roll_back() {
-        let sig = |s: &str, new, critical| ErrorSignature {
-            signature: s.into(),
-            count: 14,
-            new,
-            critical,
-        };
-        let mut s = healthy();
-        s.error_signatures = vec![
-            sig("TimeoutError in cache", true, false),
-            sig("OutOfMemory in worker", false, true),
-        ];
-        assert_eq!(run(&s, "{}").verdict, Verdict::Go);
-
-        s.error_signatures
-            .push(sig("NullPointerException at Payment.charge", true, true));
-        let d = run(&s, "{}");
-        assert_rollback(&d, RULE_NEW_CRITICAL_ERRORS);
-        let f = finding(&d, RULE_NEW_CRITICAL_ERRORS, Verdict::Rollback);
-        assert!(
-            f.message.contains("NullPointerException at Payment.charge")
-                && !f.message.contains("TimeoutError"),
-            "{}",
-            f.message
-        );
-        let d = run(&s, r#"{"rollback_on_new_critical_errors": false}"#);
-        assert_eq!(d.verdict, Verdict::Go);
-    }
-
-    #[test]
-    fn long_lists_are_shortened() {
-        let mut s = healthy();
-        s.alerts = (0..8)
-            .map(|i| alert(&format!("A{i}"), Some("critical")))
-            .collect();
-        let f = run(&s, "{}")
-            .findings
-            .into_iter()
-            .find(|f| f.rule == RULE_ALERTS)
-            .unwrap();
-        assert!(
-            f.message.contains("A4 (critical) and 3 more"),
-            "{}",
-            f.message
-        );
-    }
-
-    #[test]
-    fn decide_is_what_evaluate_returns() {
-        let s = with(P95, v(0.2), v(0.3));
-        assert_eq!(decide(Stage::Canary, &s, &Config::default()), run(&s, "{}"));
-    }
-
-    #[test]
-    fn config_errors_name_the_key() {
-        let err = |json: &str| shipgate_sdk::parse_config::<Canary>(json).unwrap_err();
-        assert!(shipgate_sdk::parse_config::<Canary>("{}").is_ok());
-        assert_eq!(
-            shipgate_sdk::parse_config::<Canary>("{}").unwrap(),
-            Config::default()
-        );
-        for (json, key) in [
-            (r#"{"max_error_rate": -0.1}"#, "max_error_rate"),
-            (r#"{"max_error_rate": 1.5}"#, "max_error_rate"),
-            (
-                r#"{"max_error_rate_increase": 2}"#,
-                "max_error_rate_increase",
-            ),
-            (r#"{"max_cpu": 80}"#, "max_cpu"),
-            (r#"{"max_memory": -1}"#, "max_memory"),
-            (r#"{"max_latency_ratio": 1.0}"#, "max_latency_ratio"),
-            (r#"{"max_latency_ratio": 0.5}"#, "max_latency_ratio"),
-            (
-                r#"{"success_max_error_ratio": 0.9}"#,
-                "success_max_error_ratio",
-            ),
-            (
-                r#"{"success_max_latency_ratio": 0.99}"#,
-                "success_max_latency_ratio",
-            ),
-            (
-                r#"{"max_latency_ratio": 1.5, "success_max_latency_ratio": 1.6}"#,
-                "success_max_latency_ratio",
-            ),
-            (
-                r#"{"max_intervals_without_data": 0}"#,
-                "max_intervals_without_data",
-            ),
-            (
-                r#"{"max_intervals_without_data": -1}"#,
-                "max_intervals_without_data",
-            ),
-            (r#"{"error_rate_metric": ""}"#, "error_rate_metric"),
-            (
-                r#"{"latency_metrics": ["latency_p95", " "]}"#,
-                "latency_metrics[1]",
-            ),
-            (r#"{"max_cpu": "0.8"}"#, "max_cpu"),
-        ] {
-            assert_eq!(err(json).key, key, "{json}");
-        }
-        let e = err(r#"{"max_error_rat": 0.1}"#);
-        assert!(e.message.contains("unknown field `max_error_rat`"), "{e}");
-        // Boundaries that are accepted.
-        for json in [
-            r#"{"max_error_rate": 0, "max_cpu": 1, "max_memory": 1}"#,
-            r#"{"success_max_error_ratio": 1, "success_max_latency_ratio": 1}"#,
-            r#"{"max_latency_ratio": 1.1, "success_max_latency_ratio": 1.1}"#,
-            r#"{"max_latency_ratio": null, "success_max_latency_ratio": 3}"#,
-            r#"{"max_intervals_without_data": 1}"#,
-        ] {
-            assert!(shipgate_sdk::parse_config::<Canary>(json).is_ok(), "{json}");
-        }
-    }
-
-    #[test]
-    fn info_names_the_policy() {
-        let info = Canary::info();
-        assert_eq!(info.name, "canary");
-        assert_eq!(info.stages, vec![Stage::Canary]);
-        assert!(RULES.iter().all(|r| r.starts_with("canary.")));
-    }
-}
+mod tests;

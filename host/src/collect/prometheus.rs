@@ -8,6 +8,7 @@
 //! baseline = 'service="$service", track="baseline"'   # the default
 //! canary = 'service="$service", track="canary"'       # the default
 //! window = "5m"
+//! series = ["error_rate", "latency_p95"]   # read as samples over the window
 //!
 //! [sources.prometheus.queries]      # override a standard metric's query
 //! error_rate = 'sum(rate(grpc_server_handled_total{$selector, grpc_code!="OK"}[$window])) / sum(rate(grpc_server_handled_total{$selector}[$window]))'
@@ -33,9 +34,19 @@
 //! histogram without observations, a container without a limit) is
 //! `NoData`; more than one series is an `Error` (aggregate the query); an
 //! HTTP error, an API error, a timeout or an answer that is not the API's
-//! JSON is an `Error` and a line in the source's gap. A custom metric with
-//! `range = true` is a range query over `[now - window, now]` every
-//! `range_step`, read as `Samples` (non-finite points dropped).
+//! JSON is an `Error` and a line in the source's gap.
+//!
+//! **Series.** A custom metric with `range = true`, and a standard metric
+//! named in `series` (which must also be in `metrics`), is a range query
+//! over `[now - window, now]` every `range_step` (both ends included, so a
+//! 5m window at 15s is 21 points), read as `Samples`: one series gives its
+//! finite points, oldest first (NaN and ±Inf dropped); no series, or no
+//! finite point, is `NoData`; more than one series, or any failure, is an
+//! `Error`. The query is the same template as the instant one (`[queries]`
+//! overrides included), asked at each step: a `rate(…[$window])` sample
+//! then covers the window before its own step. This is what lets a policy
+//! compare the tracks' distributions (the canary policy's Mann–Whitney U
+//! test) rather than one number each.
 //!
 //! **Staleness.** Prometheus answers an instant query at the evaluation
 //! time, not the sample's, so each instant metric is asked twice at once:
@@ -50,7 +61,12 @@
 //! federated, exported late) read through a bare selector. A failed
 //! `timestamp()` query makes the measurement an `Error` (freshness unknown
 //! is not fresh); `stale_after = "0s"` turns the check, and its second
-//! request per metric, off. Range metrics are not checked.
+//! request per metric, off. `Stale` does not apply to series (custom
+//! `range = true` or `series`), and they get no `timestamp()` query: each
+//! sample is evaluated at its own step, so data that stopped arriving shows
+//! as fewer points, or none (`NoData`), not as an old value. (The same
+//! limit as above holds: a bare selector repeats its last sample at each
+//! step for Prometheus's lookback, 5m by default.)
 //!
 //! **Alerts.** The firing alerts are read from Prometheus's own `ALERTS`
 //! series at the snapshot's time, `ALERTS{alertstate="firing",
@@ -76,6 +92,8 @@
 
 mod api;
 mod problems;
+#[cfg(test)]
+mod series_tests;
 mod template;
 
 use std::collections::{BTreeMap, HashMap};
@@ -157,8 +175,11 @@ const ALERT_PLACEHOLDERS: &[&str] = &["service"];
 const TRACKS: [&str; 2] = ["baseline", "canary"];
 
 /// `[sources.prometheus]`.
+// `remote = "Self"`: the derived code is an inherent `deserialize`, which
+// the `Deserialize` impl below calls before it checks `series` against
+// `metrics` (a check no single field can make).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct PrometheusConfig {
     /// The server's base URL, e.g. `http://127.0.0.1:9090` (a path prefix
     /// such as `/prometheus` is kept). Required.
@@ -185,7 +206,8 @@ pub struct PrometheusConfig {
     /// `service="$service", track="canary"`. May use `$service`, `$track`.
     #[serde(default = "default_canary", deserialize_with = "track_matchers")]
     pub canary: String,
-    /// The range of `rate()` (`$window`), and of range metrics; default 5m.
+    /// The range of `rate()` (`$window`), and of series (`series`, custom
+    /// `range = true`); default 5m.
     #[serde(default = "default_window", deserialize_with = "positive")]
     pub window: Duration,
     /// A value whose newest sample is older than this is stale; default 2m;
@@ -196,6 +218,11 @@ pub struct PrometheusConfig {
     /// [`STANDARD_METRICS`].
     #[serde(default = "default_metrics", deserialize_with = "metric_names")]
     pub metrics: Vec<String>,
+    /// Which of `metrics` to read as series of samples over the window (a
+    /// range query, like a custom metric's `range = true`) rather than one
+    /// value; default none. Each must be in `metrics`.
+    #[serde(default, deserialize_with = "series_names")]
+    pub series: Vec<String>,
     /// `[sources.prometheus.queries]`: a standard metric's template by
     /// name, instead of the default; default none.
     #[serde(default, deserialize_with = "query_overrides")]
@@ -204,7 +231,7 @@ pub struct PrometheusConfig {
     /// ones; default none.
     #[serde(default, deserialize_with = "custom_metrics")]
     pub custom: Vec<CustomMetric>,
-    /// The resolution of range metrics; default 15s.
+    /// The step between a series's samples; default 15s.
     #[serde(default = "default_range_step", deserialize_with = "positive")]
     pub range_step: Duration,
     /// Whether to read firing alerts; default true.
@@ -249,6 +276,7 @@ impl Default for PrometheusConfig {
             window: default_window(),
             stale_after: default_stale_after(),
             metrics: default_metrics(),
+            series: Vec::new(),
             queries: BTreeMap::new(),
             custom: Vec::new(),
             range_step: default_range_step(),
@@ -338,11 +366,32 @@ fn is_standard(name: &str) -> bool {
 
 /// `metrics`: standard names, each once.
 fn metric_names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    standard_list(
+        deserializer,
+        "add others under [[sources.prometheus.custom]]",
+    )
+}
+
+/// `series`: standard names, each once (that they are in `metrics` is
+/// checked with the whole table).
+fn series_names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    standard_list(
+        deserializer,
+        "a custom metric is read as a series with `range = true`",
+    )
+}
+
+/// A list of standard names, each once; `hint` ends the message for a name
+/// that is not one.
+fn standard_list<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    hint: &str,
+) -> Result<Vec<String>, D::Error> {
     let names = Vec::<String>::deserialize(deserializer)?;
     for (i, name) in names.iter().enumerate() {
         if !is_standard(name) {
             return Err(serde::de::Error::custom(format!(
-                "`{name}` is not a standard metric; they are {} (add others under [[sources.prometheus.custom]])",
+                "`{name}` is not a standard metric; they are {} ({hint})",
                 standard_names()
             )));
         }
@@ -353,6 +402,19 @@ fn metric_names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String
         }
     }
     Ok(names)
+}
+
+impl<'de> Deserialize<'de> for PrometheusConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // The derived, field-by-field reading (`remote = "Self"`).
+        let config = PrometheusConfig::deserialize(deserializer)?;
+        if let Some(name) = config.series.iter().find(|n| !config.metrics.contains(n)) {
+            return Err(serde::de::Error::custom(format!(
+                "`series` names `{name}`, which `metrics` leaves out; add it to `metrics` or take it out of `series`"
+            )));
+        }
+        Ok(config)
+    }
 }
 
 /// `queries`: templates of standard metrics.
@@ -423,7 +485,9 @@ struct Planned {
     range: bool,
 }
 
-/// The metrics of `config`, in order: the standard ones, then the custom.
+/// The metrics of `config`, in order: the standard ones (those in `series`
+/// as range queries), then the custom. A name in `series` that `metrics`
+/// leaves out (only a config built in code can have one) is not asked for.
 fn plan(config: &PrometheusConfig) -> Vec<Planned> {
     let standard = config.metrics.iter().filter_map(|name| {
         let metric = STANDARD_METRICS.iter().find(|m| m.name == name)?;
@@ -435,7 +499,7 @@ fn plan(config: &PrometheusConfig) -> Vec<Planned> {
                 .get(metric.name)
                 .cloned()
                 .unwrap_or_else(|| metric.query.to_owned()),
-            range: false,
+            range: config.series.iter().any(|s| s == metric.name),
         })
     });
     let custom = config.custom.iter().map(|m| Planned {
@@ -853,6 +917,7 @@ mod tests {
         assert_eq!(c.query_timeout, Duration::from_secs(5));
         assert_eq!(c.range_step, Duration::from_secs(15));
         assert_eq!(c.metrics.len(), 7);
+        assert!(c.series.is_empty());
         assert!(c.alerts);
         assert_eq!(c.alert_matchers, r#"service="$service""#);
         assert_eq!(c.canary, r#"service="$service", track="canary""#);
@@ -915,6 +980,18 @@ mod tests {
         assert!(err("window = \"0s\"").contains("longer than 0s"));
         assert!(err("window = \"five minutes\"").contains("invalid duration"));
         assert!(err("bogus = 1").contains("unknown field"));
+        assert!(err("series = [\"error_rates\"]").contains(
+            "`error_rates` is not a standard metric; they are error_rate, latency_p50, \
+                 latency_p95, latency_p99, request_rate, cpu_usage, memory_usage (a custom \
+                 metric is read as a series with `range = true`)"
+        ));
+        assert!(err("series = [\"error_rate\", \"error_rate\"]").contains("listed twice"));
+        assert!(
+            err("metrics = [\"error_rate\"]\nseries = [\"error_rate\", \"latency_p95\"]").contains(
+                "`series` names `latency_p95`, which `metrics` leaves out; add it to \
+                     `metrics` or take it out of `series`"
+            )
+        );
         assert!(
             config("service = \"x\"")
                 .unwrap_err()

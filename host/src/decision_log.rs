@@ -45,6 +45,11 @@ pub struct Record {
     pub snapshot: Snapshot,
     /// The report, in the form of `--format json`.
     pub report: serde_json::Value,
+    /// `watch`: the hooks that ran since the record before (the phase's
+    /// traffic hook in its first interval), with their exit status and
+    /// output.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<crate::watch::hook::HookRun>,
 }
 
 /// Which configuration a record was made under.
@@ -127,6 +132,7 @@ impl Record {
             snapshot_sha256: snapshot_sha256(snapshot),
             snapshot: snapshot.clone(),
             report: crate::render::json_value(report),
+            hooks: Vec::new(),
         }
     }
 }

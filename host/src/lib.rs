@@ -34,5 +34,6 @@ pub mod policy_set;
 pub mod render;
 pub mod report;
 pub mod runtime;
+pub mod watch;
 
 pub use shipgate_model as model;

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => cli::eval::run(args, &mut out),
         Command::Policy(cmd) => cli::policy::run(cmd, &mut out),
         Command::Snapshot(args) => cli::snapshot::run(args, &mut out),
+        Command::Watch(args) => cli::watch::run(args, &mut out),
     };
     match result.map_err(anyhow::Error::from) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -12,3 +12,4 @@ mod prometheus;
 mod runtime;
 mod scenarios;
 mod support;
+mod watch;

@@ -2,7 +2,7 @@
 //! report, append the decision to the log, and exit with the decision's code.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use shipgate_model::{Snapshot, Stage};
@@ -70,7 +70,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     if let Some(path) = summary_path(args) {
         append_summary(&path, &render::markdown_summary(&report, &snapshot))?;
     }
-    if let Some(path) = log_path(args, &config) {
+    if let Some(path) = log_path(args.log.as_deref(), args.no_log, &config) {
         let record = record("check", &snapshot, &report, &config);
         decision_log::append(&path, &record).map_err(|e| CliError::Other(e.to_string()))?;
         tracing::info!(log = %path.display(), "decision recorded");
@@ -78,13 +78,14 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     Ok(report.exit_code())
 }
 
-/// The decision log to append to, if any.
-fn log_path(args: &CheckArgs, config: &Config) -> Option<PathBuf> {
-    if args.no_log || (!config.log.enabled && args.log.is_none()) {
+/// The decision log to append to, if any: `--log`, else the configured one
+/// unless `--no-log` or `[log] enabled = false`.
+pub(super) fn log_path(log: Option<&Path>, no_log: bool, config: &Config) -> Option<PathBuf> {
+    if no_log || (!config.log.enabled && log.is_none()) {
         return None;
     }
-    Some(match &args.log {
-        Some(path) => path.clone(),
+    Some(match log {
+        Some(path) => path.to_owned(),
         None if config.log.path.is_absolute() => config.log.path.clone(),
         None => config.base_dir().join(&config.log.path),
     })
@@ -120,17 +121,17 @@ fn append_summary(path: &std::path::Path, markdown: &str) -> Result<(), CliError
 
 /// The log record of one decision.
 pub fn record(command: &str, snapshot: &Snapshot, report: &Report, config: &Config) -> Record {
+    Record::new(command, snapshot, report, record_config(config))
+}
+
+/// How a log record names the configuration: its path and sha256.
+pub fn record_config(config: &Config) -> ConfigRef {
     let path = config.path.as_ref().map_or_else(
         || config.file_name().to_owned(),
         |p| p.display().to_string(),
     );
-    Record::new(
-        command,
-        snapshot,
-        report,
-        ConfigRef {
-            path,
-            sha256: config.sha256(),
-        },
-    )
+    ConfigRef {
+        path,
+        sha256: config.sha256(),
+    }
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use shipgate_model::{DeployKind, Severity, Snapshot, Timestamp};
 
 use super::{CliError, load_config};
-use crate::collect::{self, Context, DeploymentConfig, ProcessVars, Vars};
+use crate::collect::{self, Context, DeploymentConfig, ProcessVars, SourcesConfig, Vars};
 use crate::config::Config;
 
 /// Flags of the commands that collect a snapshot.
@@ -78,6 +78,49 @@ pub fn collect(args: &CollectArgs) -> Result<Collected, CliError> {
 
 /// [`collect()`] with the given variables (tests pass a fixed set).
 pub fn collect_with(args: &CollectArgs, vars: Arc<dyn Vars>) -> Result<Collected, CliError> {
+    let prepared = prepare(args, vars)?;
+    let ctx = prepared.context(args.now.unwrap_or_else(collect::now));
+    let collection = collect::collect(&prepared.sources, &prepared.deployment, ctx)
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    for (source, millis) in &collection.timings {
+        tracing::info!(source, millis, "collected");
+    }
+    for gap in &collection.snapshot.gaps {
+        tracing::warn!("{}: {}", gap.source, gap.reason);
+    }
+    Ok(Collected {
+        config: prepared.config,
+        snapshot: collection.snapshot,
+    })
+}
+
+/// The configuration with the flags applied: what to collect, ready to run
+/// once (`check`, `snapshot`) or every interval (`watch`).
+#[derive(Debug)]
+pub struct Prepared {
+    /// The configuration.
+    pub config: Config,
+    /// The sources, with `--base` and `--head` applied.
+    pub sources: SourcesConfig,
+    /// What is deployed, with the flags applied.
+    pub deployment: DeploymentConfig,
+    vars: Arc<dyn Vars>,
+}
+
+impl Prepared {
+    /// The collection context at `now`.
+    pub fn context(&self, now: Timestamp) -> Context {
+        Context {
+            base_dir: self.config.base_dir(),
+            now,
+            commit: self.vars.get("GITHUB_SHA"),
+            vars: Arc::clone(&self.vars),
+        }
+    }
+}
+
+/// Loads the configuration and applies the flags.
+pub fn prepare(args: &CollectArgs, vars: Arc<dyn Vars>) -> Result<Prepared, CliError> {
     let config = load_config(args.config.as_deref())?;
     let mut sources = config.sources.clone();
     if args.base.is_some() || args.head.is_some() {
@@ -90,22 +133,10 @@ pub fn collect_with(args: &CollectArgs, vars: Arc<dyn Vars>) -> Result<Collected
         }
     }
     let deployment = config.deployment.overridden_by(&args.deployment());
-    let ctx = Context {
-        base_dir: config.base_dir(),
-        now: args.now.unwrap_or_else(collect::now),
-        commit: vars.get("GITHUB_SHA"),
-        vars,
-    };
-    let collection =
-        collect::collect(&sources, &deployment, ctx).map_err(|e| CliError::Other(e.to_string()))?;
-    for (source, millis) in &collection.timings {
-        tracing::info!(source, millis, "collected");
-    }
-    for gap in &collection.snapshot.gaps {
-        tracing::warn!("{}: {}", gap.source, gap.reason);
-    }
-    Ok(Collected {
+    Ok(Prepared {
         config,
-        snapshot: collection.snapshot,
+        sources,
+        deployment,
+        vars,
     })
 }

@@ -7,6 +7,7 @@ pub mod collect;
 pub mod eval;
 pub mod policy;
 pub mod snapshot;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +21,8 @@ pub const EXIT_ERROR: i32 = 1;
 
 /// Deployment gating with sandboxed WebAssembly policies.
 ///
-/// Exit codes: 0 go, 1 error, 2 no-go, 3 rollback, 4 hold.
+/// Exit codes: 0 go, 1 error, 2 no-go, 3 rollback, 4 hold; `watch`: 0
+/// rollout complete, 3 rolled back, 130/143 stopped by SIGINT/SIGTERM.
 #[derive(Debug, Parser)]
 #[command(name = "shipgate", version, about, long_about = None)]
 pub struct Cli {
@@ -41,6 +43,9 @@ pub enum Command {
     Policy(policy::PolicyCommand),
     /// Collect a snapshot from the configured sources (or print its schema).
     Snapshot(snapshot::SnapshotArgs),
+    /// Drive a phased canary rollout: move traffic with hooks, decide every
+    /// interval, roll back when a trigger fires.
+    Watch(watch::WatchArgs),
 }
 
 /// Why a command could not run.

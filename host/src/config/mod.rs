@@ -79,8 +79,10 @@ pub struct Config {
     pub deployment: DeploymentConfig,
     /// The sources `shipgate snapshot` and `shipgate check` read.
     pub sources: SourcesConfig,
-    /// The decision log of `shipgate check`.
+    /// The decision log of `shipgate check` and `shipgate watch`.
     pub log: LogConfig,
+    /// How `shipgate watch` drives a rollout (`[watch]`).
+    pub watch: crate::watch::WatchConfig,
     /// The name errors report the file as.
     file: String,
     /// The source text, to locate keys in later errors.
@@ -717,6 +719,7 @@ const TOP_KEYS: &[&str] = &[
     "deployment",
     "sources",
     "log",
+    "watch",
 ];
 const LIMITS_KEYS: &[&str] = &[
     "fuel",
@@ -857,6 +860,7 @@ impl Checker<'_> {
         let mut deployment = DeploymentConfig::default();
         let mut sources = SourcesConfig::default();
         let mut log = LogConfig::default();
+        let mut watch = crate::watch::WatchConfig::default();
         for (key, value) in entries(root.get_ref()) {
             match key.get_ref().as_ref() {
                 "limits" => limits = self.limits(value)?,
@@ -865,6 +869,7 @@ impl Checker<'_> {
                 "deployment" => deployment = self.serde_table(value, "deployment")?,
                 "sources" => sources = self.serde_table(value, "sources")?,
                 "log" => log = self.serde_table(value, "log")?,
+                "watch" => watch = self.serde_table(value, "watch")?,
                 _ => return Err(self.unknown_key(key, "", TOP_KEYS)),
             }
         }
@@ -876,6 +881,7 @@ impl Checker<'_> {
             deployment,
             sources,
             log,
+            watch,
             file: self.file.clone(),
             text: self.text.to_owned(),
         })

@@ -1,0 +1,303 @@
+//! What a watch reports as it goes: one event per phase change, hook run
+//! and interval, then the summary. `--format json` prints them as JSON
+//! Lines; the text views draw them.
+
+use serde::Serialize;
+use shipgate_model::{Snapshot, Verdict};
+
+use super::hook::HookRun;
+use crate::report::Report;
+
+/// One event of a watch, as streamed by `--format json` (tagged `event`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// The watch starts with this plan.
+    Start(Start),
+    /// A phase starts: traffic is about to move to its share.
+    Phase(PhaseStart),
+    /// A hook ran (or, with `--dry-run`, would have).
+    Hook(HookRun),
+    /// An interval was collected, decided and logged.
+    Interval(Interval),
+    /// The watch is over.
+    End(Summary),
+}
+
+/// The `start` event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Start {
+    /// The service.
+    pub service: String,
+    /// The target environment.
+    pub environment: String,
+    /// The version being rolled out.
+    pub version: String,
+    /// The plan, e.g. `10% 10m → 50% 10m → 100% 30m`.
+    pub plan: String,
+    /// Where the plan came from.
+    pub plan_source: String,
+    /// The phases' shares of traffic.
+    pub percents: Vec<u8>,
+    /// The phases' holds, in seconds.
+    pub hold_seconds: Vec<u64>,
+    /// Seconds between analysis intervals.
+    pub interval_seconds: f64,
+    /// Whether hooks are only shown, not run.
+    pub dry_run: bool,
+}
+
+/// The `phase` event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhaseStart {
+    /// The phase, from 1.
+    pub phase: usize,
+    /// How many phases the plan has.
+    pub phases: usize,
+    /// Its share of traffic.
+    pub percent: u8,
+    /// Its hold, in seconds.
+    pub hold_seconds: u64,
+}
+
+/// One metric in an interval: both sides and the strictest verdict of the
+/// findings that judged it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricValue {
+    /// The metric's name.
+    pub name: String,
+    /// Its unit, if known.
+    pub unit: Option<String>,
+    /// The baseline's value (the mean of samples); none when missing.
+    pub baseline: Option<f64>,
+    /// The canary's value; none when missing.
+    pub canary: Option<f64>,
+    /// The strictest verdict of the findings that named this metric; none
+    /// when no finding did.
+    pub verdict: Option<Verdict>,
+}
+
+/// A finding that asked for more than `go`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Concern {
+    /// The policy.
+    pub policy: String,
+    /// The rule id.
+    pub rule: String,
+    /// What the rule asked for.
+    pub verdict: Verdict,
+    /// Its message.
+    pub message: String,
+}
+
+/// The `interval` event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Interval {
+    /// Intervals so far in the whole watch, this one included.
+    pub number: usize,
+    /// The phase, from 1.
+    pub phase: usize,
+    /// The phase's share of traffic.
+    pub percent: u8,
+    /// Seconds since the phase's traffic moved.
+    pub seconds_in_phase: u64,
+    /// The phase's hold, in seconds.
+    pub hold_seconds: u64,
+    /// The canary-stage verdict.
+    pub verdict: Verdict,
+    /// Whether data was missing (a gap, or a metric without a value).
+    pub data_missing: bool,
+    /// The snapshot's metrics.
+    pub metrics: Vec<MetricValue>,
+    /// The findings that asked for more than `go`.
+    pub concerns: Vec<Concern>,
+    /// The sources that could not be read, `source: reason`.
+    pub gaps: Vec<String>,
+    /// The record's number in the decision log (for `eval --from-log LOG
+    /// --entry N`); none without a log.
+    pub log_entry: Option<usize>,
+}
+
+impl Interval {
+    /// The interval event of a decided snapshot.
+    pub fn of(
+        snapshot: &Snapshot,
+        report: &Report,
+        number: usize,
+        hold_seconds: u64,
+        log_entry: Option<usize>,
+    ) -> Interval {
+        let rollout = snapshot.rollout.as_ref();
+        let metrics = snapshot
+            .metrics
+            .iter()
+            .map(|m| MetricValue {
+                name: m.name.clone(),
+                unit: m.unit.clone(),
+                baseline: m.baseline.value(),
+                canary: m.canary.value(),
+                verdict: report
+                    .findings
+                    .iter()
+                    .filter(|f| f.finding.metric.as_deref() == Some(m.name.as_str()))
+                    .map(|f| f.finding.verdict)
+                    .max(),
+            })
+            .collect();
+        Interval {
+            number,
+            phase: rollout.map_or(0, |r| r.phase as usize + 1),
+            percent: rollout.map_or(0, |r| r.traffic_percent),
+            seconds_in_phase: rollout.map_or(0, |r| u64::from(r.seconds_in_phase)),
+            hold_seconds,
+            verdict: report.verdict,
+            data_missing: data_missing(snapshot),
+            metrics,
+            concerns: report
+                .findings
+                .iter()
+                .filter(|f| f.finding.verdict != Verdict::Go)
+                .map(|f| Concern {
+                    policy: f.policy.clone(),
+                    rule: f.finding.rule.clone(),
+                    verdict: f.finding.verdict,
+                    message: f.finding.message.clone(),
+                })
+                .collect(),
+            gaps: snapshot
+                .gaps
+                .iter()
+                .map(|g| format!("{}: {}", g.source, g.reason))
+                .collect(),
+            log_entry,
+        }
+    }
+}
+
+/// Whether an interval's data was incomplete: a source could not be read,
+/// or a metric has no usable value on one side.
+pub fn data_missing(snapshot: &Snapshot) -> bool {
+    !snapshot.gaps.is_empty()
+        || snapshot
+            .metrics
+            .iter()
+            .any(|m| m.canary.value().is_none() || m.baseline.value().is_none())
+}
+
+/// How a watch ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Every phase completed: the new version has all of its traffic.
+    Completed,
+    /// A rollback was decided and the rollback hook ran (or none is
+    /// configured, or `--dry-run`).
+    RolledBack,
+    /// A rollback was decided, but the rollback hook failed: roll back by
+    /// hand.
+    RollbackFailed,
+    /// Ctrl-C or SIGTERM stopped the watch; traffic stays where it is.
+    Interrupted,
+    /// The watch could not go on (the decision log could not be written).
+    Failed,
+}
+
+/// One metric's row of the comparison table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// The metric.
+    pub metric: String,
+    /// Its unit.
+    pub unit: Option<String>,
+    /// The baseline at the last interval.
+    pub baseline: Option<f64>,
+    /// Per phase reached: the canary at the phase's last interval with a
+    /// value, and the strictest verdict on the metric in the phase.
+    pub phases: Vec<Cell>,
+}
+
+/// One cell of the comparison table.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Cell {
+    /// The canary's value.
+    pub canary: Option<f64>,
+    /// The strictest verdict of a finding on the metric in the phase.
+    pub verdict: Option<Verdict>,
+}
+
+/// The `end` event: where the rollout stood, and the comparison table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The process exit code.
+    pub exit_code: i32,
+    /// Why, in a sentence.
+    pub reason: String,
+    /// The phase it ended in, from 1 (0 if none started).
+    pub phase: usize,
+    /// How many phases the plan has.
+    pub phases: usize,
+    /// The share of traffic the last traffic hook was asked for.
+    pub percent: u8,
+    /// Intervals decided.
+    pub intervals: usize,
+    /// Seconds since the watch started.
+    pub elapsed_seconds: u64,
+    /// The phases reached: (phase, share of traffic).
+    pub columns: Vec<(usize, u8)>,
+    /// The comparison table, one row per metric.
+    pub table: Vec<Row>,
+    /// The rollback hook's run, if one was decided.
+    pub rollback_hook: Option<HookRun>,
+    /// A hook still to run by hand (on interruption or a failed rollback).
+    pub advice: Option<String>,
+}
+
+/// Builds the comparison table from the intervals, in order.
+pub fn table(intervals: &[Interval]) -> (Vec<(usize, u8)>, Vec<Row>) {
+    let mut columns: Vec<(usize, u8)> = Vec::new();
+    for i in intervals {
+        if columns.last().is_none_or(|c| c.0 != i.phase) {
+            columns.push((i.phase, i.percent));
+        }
+    }
+    let mut names: Vec<(&str, Option<&String>)> = Vec::new();
+    for m in intervals.iter().flat_map(|i| &i.metrics) {
+        if !names.iter().any(|(n, _)| *n == m.name) {
+            names.push((&m.name, m.unit.as_ref()));
+        }
+    }
+    let rows = names
+        .into_iter()
+        .map(|(name, unit)| {
+            let of = |i: &Interval| i.metrics.iter().find(|m| m.name == name).cloned();
+            let baseline = intervals
+                .iter()
+                .rev()
+                .filter_map(|i| of(i)?.baseline)
+                .next();
+            let phases = columns
+                .iter()
+                .map(|(phase, _)| {
+                    let here: Vec<MetricValue> = intervals
+                        .iter()
+                        .filter(|i| i.phase == *phase)
+                        .filter_map(of)
+                        .collect();
+                    Cell {
+                        canary: here.iter().rev().find_map(|m| m.canary),
+                        verdict: here.iter().filter_map(|m| m.verdict).max(),
+                    }
+                })
+                .collect();
+            Row {
+                metric: name.to_owned(),
+                unit: unit.cloned(),
+                baseline,
+                phases,
+            }
+        })
+        .collect();
+    (columns, rows)
+}

@@ -1,0 +1,552 @@
+//! Hooks: the user's commands that move traffic and roll back. Shipgate
+//! decides; these act.
+//!
+//! A hook is a string run by `sh -c`, or a list run as it is (no shell).
+//! Placeholders `{percent}`, `{phase}`, `{service}`, `{environment}` and
+//! `{version}` are replaced in either form, and the same values are in the
+//! environment as `SHIPGATE_PERCENT`, `SHIPGATE_PHASE`, `SHIPGATE_SERVICE`,
+//! `SHIPGATE_ENVIRONMENT`, `SHIPGATE_VERSION`, with `SHIPGATE_HOOK`
+//! (`traffic` or `rollback`), `SHIPGATE_PREVIOUS_PERCENT` and, for a
+//! rollback, `SHIPGATE_REASON`.
+//!
+//! A hook runs in the configuration's directory, in a process group of its
+//! own: a Ctrl-C at the terminal reaches Shipgate, not the hook, and
+//! Shipgate lets a running hook finish (within `hook_timeout`) before it
+//! stops, so no hook is left half-run without being reported. A hook that
+//! outlives its timeout is killed with its whole group.
+
+use std::fmt;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use tokio::io::AsyncReadExt;
+
+/// How much of a hook's stdout and stderr is kept (the end of each).
+const OUTPUT_TAIL: usize = 4096;
+
+/// A configured hook command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookCommand {
+    /// Run by `sh -c`.
+    Shell(String),
+    /// Run directly: the program, then its arguments.
+    Argv(Vec<String>),
+}
+
+impl fmt::Display for HookCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HookCommand::Shell(s) => f.write_str(s),
+            HookCommand::Argv(args) => f.write_str(&args.join(" ")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for HookCommand {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CommandVisitor;
+        impl<'de> Visitor<'de> for CommandVisitor {
+            type Value = HookCommand;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a command: a string for `sh -c`, or a list of program and arguments")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<HookCommand, E> {
+                if v.trim().is_empty() {
+                    return Err(E::custom("the hook command is empty"));
+                }
+                Ok(HookCommand::Shell(v.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HookCommand, A::Error> {
+                let mut args = Vec::new();
+                while let Some(arg) = seq.next_element::<String>()? {
+                    args.push(arg);
+                }
+                if args.first().is_none_or(|p| p.trim().is_empty()) {
+                    return Err(de::Error::custom("the hook's program is missing"));
+                }
+                Ok(HookCommand::Argv(args))
+            }
+        }
+        deserializer.deserialize_any(CommandVisitor)
+    }
+}
+
+/// Which hook ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HookKind {
+    /// Moves traffic to the phase's share.
+    Traffic,
+    /// Rolls the deploy back.
+    Rollback,
+}
+
+impl HookKind {
+    /// `traffic` or `rollback`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookKind::Traffic => "traffic",
+            HookKind::Rollback => "rollback",
+        }
+    }
+}
+
+/// What a hook is told: the placeholders and environment variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookContext {
+    /// Which hook.
+    pub kind: HookKind,
+    /// The phase, counted from 1.
+    pub phase: usize,
+    /// The share of traffic the phase asks for.
+    pub percent: u8,
+    /// The share before it (0 before the first phase).
+    pub previous_percent: u8,
+    /// The service.
+    pub service: String,
+    /// The target environment.
+    pub environment: String,
+    /// The version being rolled out.
+    pub version: String,
+    /// Why (a rollback's triggering findings).
+    pub reason: Option<String>,
+}
+
+impl HookContext {
+    fn placeholders(&self) -> [(&'static str, String); 5] {
+        [
+            ("{percent}", self.percent.to_string()),
+            ("{phase}", self.phase.to_string()),
+            ("{service}", self.service.clone()),
+            ("{environment}", self.environment.clone()),
+            ("{version}", self.version.clone()),
+        ]
+    }
+
+    fn fill(&self, text: &str) -> String {
+        self.placeholders()
+            .iter()
+            .fold(text.to_owned(), |t, (k, v)| t.replace(k, v))
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("SHIPGATE_HOOK", self.kind.as_str().to_owned()),
+            ("SHIPGATE_PERCENT", self.percent.to_string()),
+            (
+                "SHIPGATE_PREVIOUS_PERCENT",
+                self.previous_percent.to_string(),
+            ),
+            ("SHIPGATE_PHASE", self.phase.to_string()),
+            ("SHIPGATE_SERVICE", self.service.clone()),
+            ("SHIPGATE_ENVIRONMENT", self.environment.clone()),
+            ("SHIPGATE_VERSION", self.version.clone()),
+        ];
+        if let Some(reason) = &self.reason {
+            env.push(("SHIPGATE_REASON", reason.clone()));
+        }
+        env
+    }
+
+    /// The command line as it will run, placeholders filled.
+    pub fn command_line(&self, command: &HookCommand) -> String {
+        match command {
+            HookCommand::Shell(s) => self.fill(s),
+            HookCommand::Argv(args) => args
+                .iter()
+                .map(|a| self.fill(a))
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+}
+
+/// How a hook ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum HookStatus {
+    /// It exited with this code.
+    Exited {
+        /// The exit code.
+        code: i32,
+    },
+    /// A signal ended it.
+    Signalled {
+        /// The signal's number.
+        signal: i32,
+    },
+    /// It ran past `hook_timeout` and was killed with its process group.
+    TimedOut,
+    /// It could not be started.
+    NotStarted {
+        /// Why.
+        error: String,
+    },
+    /// `--dry-run`: not run.
+    DryRun,
+    /// No hook of this kind is configured.
+    NotConfigured,
+}
+
+impl HookStatus {
+    /// Whether the hook did its job (exit 0, or nothing to run).
+    pub fn succeeded(&self) -> bool {
+        matches!(
+            self,
+            HookStatus::Exited { code: 0 } | HookStatus::DryRun | HookStatus::NotConfigured
+        )
+    }
+}
+
+impl fmt::Display for HookStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HookStatus::Exited { code } => write!(f, "exit {code}"),
+            HookStatus::Signalled { signal } => write!(f, "killed by signal {signal}"),
+            HookStatus::TimedOut => f.write_str("timed out, killed"),
+            HookStatus::NotStarted { error } => write!(f, "could not start: {error}"),
+            HookStatus::DryRun => f.write_str("not run (--dry-run)"),
+            HookStatus::NotConfigured => f.write_str("no hook configured"),
+        }
+    }
+}
+
+/// One hook run, as reported and logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookRun {
+    /// Which hook.
+    pub hook: HookKind,
+    /// The phase it ran for, from 1.
+    pub phase: usize,
+    /// The share of traffic it was asked for.
+    pub percent: u8,
+    /// The command line, placeholders filled; empty when none is configured.
+    pub command: String,
+    /// How it ended.
+    #[serde(flatten)]
+    pub status: HookStatus,
+    /// How long it ran, in milliseconds.
+    pub millis: u64,
+    /// The end of its standard output.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub stdout: String,
+    /// The end of its standard error.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub stderr: String,
+}
+
+/// Runs hooks: with a timeout, or (`--dry-run`) not at all.
+#[derive(Debug, Clone)]
+pub struct HookRunner {
+    /// Kill a hook after this long.
+    pub timeout: Duration,
+    /// Run nothing; report what would have run.
+    pub dry_run: bool,
+    /// The working directory of every hook.
+    pub dir: std::path::PathBuf,
+}
+
+impl HookRunner {
+    /// Runs `command` (if any) for `ctx`, to its end or its timeout.
+    pub async fn run(&self, command: Option<&HookCommand>, ctx: &HookContext) -> HookRun {
+        let mut run = HookRun {
+            hook: ctx.kind,
+            phase: ctx.phase,
+            percent: ctx.percent,
+            command: command.map(|c| ctx.command_line(c)).unwrap_or_default(),
+            status: HookStatus::NotConfigured,
+            millis: 0,
+            stdout: String::new(),
+            stderr: String::new(),
+        };
+        let Some(command) = command else {
+            return run;
+        };
+        if self.dry_run {
+            run.status = HookStatus::DryRun;
+            return run;
+        }
+        let started = Instant::now();
+        let (status, stdout, stderr) = execute(command, ctx, &self.dir, self.timeout).await;
+        run.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        run.status = status;
+        run.stdout = stdout;
+        run.stderr = stderr;
+        run
+    }
+}
+
+/// Spawns the hook and waits for it, killing its group at the timeout.
+async fn execute(
+    command: &HookCommand,
+    ctx: &HookContext,
+    dir: &Path,
+    timeout: Duration,
+) -> (HookStatus, String, String) {
+    let mut cmd = match command {
+        HookCommand::Shell(s) => {
+            let mut cmd = tokio::process::Command::new("sh");
+            cmd.arg("-c").arg(ctx.fill(s));
+            cmd
+        }
+        HookCommand::Argv(args) => {
+            let mut filled = args.iter().map(|a| ctx.fill(a));
+            let program = filled.next().unwrap_or_default();
+            let mut cmd = tokio::process::Command::new(program);
+            cmd.args(filled);
+            cmd
+        }
+    };
+    cmd.current_dir(dir)
+        .envs(ctx.env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    cmd.process_group(0);
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            return (
+                HookStatus::NotStarted {
+                    error: e.to_string(),
+                },
+                String::new(),
+                String::new(),
+            );
+        }
+    };
+    let stdout = child.stdout.take().map(read_tail);
+    let stderr = child.stderr.take().map(read_tail);
+    let pid = child.id();
+    let status = match tokio::time::timeout(timeout, child.wait()).await {
+        Ok(Ok(status)) => exit_status(status),
+        Ok(Err(e)) => HookStatus::NotStarted {
+            error: format!("cannot wait for it: {e}"),
+        },
+        Err(_) => {
+            kill_group(pid);
+            let _ = child.kill().await;
+            HookStatus::TimedOut
+        }
+    };
+    // Children of the hook that keep the pipes open must not hold us up.
+    let grace = Duration::from_millis(500);
+    let collect = |task: Option<tokio::task::JoinHandle<String>>| async move {
+        match task {
+            Some(task) => tokio::time::timeout(grace, task)
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default(),
+            None => String::new(),
+        }
+    };
+    let (out, err) = tokio::join!(collect(stdout), collect(stderr));
+    (status, out, err)
+}
+
+/// Reads a pipe to its end on a task, keeping the last [`OUTPUT_TAIL`]
+/// bytes.
+fn read_tail<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
+    mut pipe: R,
+) -> tokio::task::JoinHandle<String> {
+    tokio::spawn(async move {
+        let mut kept: Vec<u8> = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match pipe.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    kept.extend_from_slice(&buf[..n]);
+                    if kept.len() > 2 * OUTPUT_TAIL {
+                        kept.drain(..kept.len() - OUTPUT_TAIL);
+                    }
+                }
+            }
+        }
+        if kept.len() > OUTPUT_TAIL {
+            kept.drain(..kept.len() - OUTPUT_TAIL);
+        }
+        String::from_utf8_lossy(&kept).trim_end().to_owned()
+    })
+}
+
+fn exit_status(status: std::process::ExitStatus) -> HookStatus {
+    if let Some(code) = status.code() {
+        return HookStatus::Exited { code };
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return HookStatus::Signalled { signal };
+        }
+    }
+    HookStatus::Exited { code: -1 }
+}
+
+/// Kills the hook's whole process group (it leads its own group).
+fn kill_group(pid: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+        // `kill -KILL -PGID`: the hook and whatever it started.
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(kind: HookKind) -> HookContext {
+        HookContext {
+            kind,
+            phase: 2,
+            percent: 50,
+            previous_percent: 10,
+            service: "orders".into(),
+            environment: "production".into(),
+            version: "v2.4.1".into(),
+            reason: (kind == HookKind::Rollback).then(|| "canary.error-rate: 5% > 2%".into()),
+        }
+    }
+
+    fn runner(dir: &Path) -> HookRunner {
+        HookRunner {
+            timeout: Duration::from_secs(5),
+            dry_run: false,
+            dir: dir.to_owned(),
+        }
+    }
+
+    fn block_on<T>(f: impl Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn a_shell_hook_sees_placeholders_and_variables_in_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let cmd = HookCommand::Shell(
+            "echo weight {percent} phase {phase} $SHIPGATE_SERVICE/$SHIPGATE_ENVIRONMENT \
+             $SHIPGATE_VERSION from $SHIPGATE_PREVIOUS_PERCENT $SHIPGATE_HOOK; pwd; \
+             echo oops >&2; exit 7"
+                .into(),
+        );
+        let run = block_on(runner(dir.path()).run(Some(&cmd), &ctx(HookKind::Traffic)));
+        assert_eq!(run.status, HookStatus::Exited { code: 7 });
+        assert!(!run.status.succeeded());
+        let mut lines = run.stdout.lines();
+        assert_eq!(
+            lines.next(),
+            Some("weight 50 phase 2 orders/production v2.4.1 from 10 traffic")
+        );
+        let pwd = std::fs::canonicalize(lines.next().unwrap()).unwrap();
+        assert_eq!(pwd, std::fs::canonicalize(dir.path()).unwrap());
+        assert_eq!(run.stderr, "oops");
+        assert!(
+            run.command.starts_with("echo weight 50 phase 2"),
+            "{}",
+            run.command
+        );
+    }
+
+    #[test]
+    fn an_argv_hook_runs_without_a_shell_and_a_rollback_gets_its_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let cmd = HookCommand::Argv(vec![
+            "sh".into(),
+            "-c".into(),
+            "printf '%s|%s|%s' \"$0\" \"$1\" \"$SHIPGATE_REASON\"".into(),
+            "{service}".into(),
+            "$HOME {percent}".into(),
+        ]);
+        let run = block_on(runner(dir.path()).run(Some(&cmd), &ctx(HookKind::Rollback)));
+        assert_eq!(run.status, HookStatus::Exited { code: 0 });
+        // `$HOME` is not expanded: no shell reads the arguments.
+        assert_eq!(run.stdout, "orders|$HOME 50|canary.error-rate: 5% > 2%");
+    }
+
+    #[test]
+    fn a_hook_past_its_timeout_is_killed_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("survived");
+        let cmd = HookCommand::Shell(format!(
+            "(sleep 2; touch {}) & echo started; sleep 30",
+            marker.display()
+        ));
+        let mut r = runner(dir.path());
+        r.timeout = Duration::from_millis(300);
+        let started = Instant::now();
+        let run = block_on(r.run(Some(&cmd), &ctx(HookKind::Traffic)));
+        assert_eq!(run.status, HookStatus::TimedOut);
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(run.stdout, "started");
+        std::thread::sleep(Duration::from_millis(2500));
+        assert!(!marker.exists(), "the hook's child outlived the kill");
+    }
+
+    #[test]
+    fn dry_run_and_missing_hooks_run_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("ran");
+        let cmd = HookCommand::Shell(format!("touch {}", marker.display()));
+        let mut r = runner(dir.path());
+        r.dry_run = true;
+        let run = block_on(r.run(Some(&cmd), &ctx(HookKind::Traffic)));
+        assert_eq!(run.status, HookStatus::DryRun);
+        assert!(run.command.starts_with("touch "));
+        assert!(!marker.exists());
+        let none = block_on(runner(dir.path()).run(None, &ctx(HookKind::Rollback)));
+        assert_eq!(none.status, HookStatus::NotConfigured);
+        assert!(none.status.succeeded());
+    }
+
+    #[test]
+    fn a_missing_program_is_reported_not_raised() {
+        let dir = tempfile::tempdir().unwrap();
+        let cmd = HookCommand::Argv(vec!["/nonexistent/set-weight".into()]);
+        let run = block_on(runner(dir.path()).run(Some(&cmd), &ctx(HookKind::Traffic)));
+        assert!(
+            matches!(&run.status, HookStatus::NotStarted { error } if error.contains("No such file")),
+            "{:?}",
+            run.status
+        );
+    }
+
+    #[test]
+    fn commands_deserialize_from_a_string_or_a_list() {
+        #[derive(Deserialize)]
+        struct T {
+            hook: HookCommand,
+        }
+        let t: T = toml::from_str("hook = \"./set-weight.sh {percent}\"").unwrap();
+        assert_eq!(
+            t.hook,
+            HookCommand::Shell("./set-weight.sh {percent}".into())
+        );
+        let t: T = toml::from_str("hook = [\"kubectl\", \"argo\", \"rollouts\"]").unwrap();
+        assert_eq!(t.hook.to_string(), "kubectl argo rollouts");
+        assert!(toml::from_str::<T>("hook = \"  \"").is_err());
+        assert!(toml::from_str::<T>("hook = []").is_err());
+        assert!(toml::from_str::<T>("hook = 3").is_err());
+    }
+}

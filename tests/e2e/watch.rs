@@ -25,6 +25,10 @@ fn healthy() -> Behaviour {
     }
 }
 
+/// The window of `rate()`: a few scrapes, so that a change shows within
+/// seconds.
+const WINDOW: &str = "window = \"4s\"";
+
 /// The traffic hook: appends the share it was asked for to `traffic.log`;
 /// the rollback hook appends its reason to `rollback.log`. Both are real
 /// scripts run by the real binary.
@@ -43,7 +47,7 @@ struct Rollout {
 }
 
 impl Rollout {
-    fn new(url: &str, canary_config: &str, watch_extra: &str) -> Rollout {
+    fn new(url: &str, canary_config: &str, prometheus_extra: &str) -> Rollout {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir_all(root.join("hooks")).unwrap();
@@ -70,16 +74,15 @@ url = "{url}"
 service = "orders"
 baseline = 'service="orders", track="baseline"'
 canary = 'service="orders", track="canary"'
-window = "4s"
 timeout = "3s"
 query_timeout = "2s"
+{prometheus_extra}
 
 [watch]
 interval = "1s"
 traffic_hook = ["sh", "hooks/set-weight.sh", "{{percent}}"]
 rollback_hook = "sh hooks/rollback.sh"
 hook_timeout = "10s"
-{watch_extra}
 
 [log]
 path = "decisions.jsonl"
@@ -252,7 +255,7 @@ fn start_prometheus(canary: Behaviour) -> (Exporter, PrometheusServer) {
 #[test]
 fn a_healthy_canary_is_promoted_through_every_phase() {
     let (_exporter, prometheus) = start_prometheus(healthy());
-    let rollout = Rollout::new(&prometheus.url(), "", "");
+    let rollout = Rollout::new(&prometheus.url(), "", WINDOW);
     let started = Instant::now();
     let (code, events, stderr) = rollout.start(&["--plan", "10:2s,50:2s,100:2s"]).finish();
     assert_eq!(code, 0, "{events:#?}\n{stderr}");
@@ -312,7 +315,7 @@ fn a_healthy_canary_is_promoted_through_every_phase() {
 #[test]
 fn an_error_spike_in_phase_two_is_rolled_back_within_the_failure_limit() {
     let (exporter, prometheus) = start_prometheus(healthy());
-    let rollout = Rollout::new(&prometheus.url(), "max_failed_intervals = 2", "");
+    let rollout = Rollout::new(&prometheus.url(), "max_failed_intervals = 2", WINDOW);
     let mut watching = rollout.start(&["--plan", "10:2s,50:30s,100:2s"]);
     watching.until("phase 2", |e| e["event"] == "phase" && e["phase"] == 2);
     exporter.set(
@@ -390,7 +393,7 @@ fn an_error_spike_in_phase_two_is_rolled_back_within_the_failure_limit() {
 #[test]
 fn prometheus_killed_mid_rollout_holds_then_rolls_back_at_the_no_data_limit() {
     let (_exporter, prometheus) = start_prometheus(healthy());
-    let rollout = Rollout::new(&prometheus.url(), "max_intervals_without_data = 3", "");
+    let rollout = Rollout::new(&prometheus.url(), "max_intervals_without_data = 3", WINDOW);
     let mut watching = rollout.start(&["--plan", "10:2s,50:30s,100:2s"]);
     watching.until("phase 2", |e| e["event"] == "phase" && e["phase"] == 2);
     prometheus.stop();
@@ -427,18 +430,25 @@ fn prometheus_killed_mid_rollout_holds_then_rolls_back_at_the_no_data_limit() {
 }
 
 /// The canary's p95 is 1.75x the baseline's: above the success criterion
-/// (1.10x), below the rollback trigger (2x). The phase is held, never
-/// promoted, until the inconclusive limit rolls it back.
+/// (1.10x), below the rollback trigger (2x). p95 is read as a series and
+/// judged with the Mann–Whitney U test. The phase is held, never promoted,
+/// until the inconclusive limit rolls it back.
 #[test]
 fn a_latency_regression_between_the_thresholds_holds_and_is_not_promoted() {
     let slower = Latency::new(&[(0.05, 0.5), (0.1, 0.4), (0.25, 0.1)]);
     let ratio = slower.quantile(0.95) / healthy().latency.quantile(0.95);
     assert!(ratio > 1.10 && ratio < 2.0, "{ratio}");
-    let (_exporter, prometheus) = start_prometheus(Behaviour {
+    let (exporter, prometheus) = start_prometheus(Behaviour {
         latency: slower,
         ..healthy()
     });
-    let rollout = Rollout::new(&prometheus.url(), "max_inconclusive_intervals = 4", "");
+    // Enough history for the first interval's series to have its samples.
+    prometheus.settled(&exporter, Duration::from_secs(6));
+    let rollout = Rollout::new(
+        &prometheus.url(),
+        "max_inconclusive_intervals = 4\nseries_min_samples = 3",
+        "window = \"10s\"\nseries = [\"latency_p95\"]\nrange_step = \"1s\"",
+    );
     let (code, events, stderr) = rollout.start(&["--plan", "10:2s,100:2s"]).finish();
     assert_eq!(code, 3, "{events:#?}\n{stderr}");
     let intervals = of_kind(&events, "interval");
@@ -449,6 +459,13 @@ fn a_latency_regression_between_the_thresholds_holds_and_is_not_promoted() {
     );
     for i in &intervals[..3] {
         assert_eq!(rules(i), ["canary.inconclusive"], "{i}");
+        let message = i["concerns"][0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(
+                "canary latency_p95 is significantly slower than the baseline (Mann–Whitney p"
+            ),
+            "{message}"
+        );
         let p95 = i["metrics"]
             .as_array()
             .unwrap()
@@ -472,7 +489,7 @@ fn a_latency_regression_between_the_thresholds_holds_and_is_not_promoted() {
 #[test]
 fn signals_stop_cleanly_without_leaving_a_hook_half_run() {
     let (_exporter, prometheus) = start_prometheus(healthy());
-    let rollout = Rollout::new(&prometheus.url(), "", "");
+    let rollout = Rollout::new(&prometheus.url(), "", WINDOW);
     let slow = "#!/bin/sh\nsleep 2\necho \"$1\" >> traffic.log\necho done\n";
     std::fs::write(rollout.path("hooks/set-weight.sh"), slow).unwrap();
 
@@ -548,7 +565,7 @@ fn signals_stop_cleanly_without_leaving_a_hook_half_run() {
 #[test]
 fn a_dry_run_says_what_it_would_run_in_plain_lines() {
     let (_exporter, prometheus) = start_prometheus(healthy());
-    let rollout = Rollout::new(&prometheus.url(), "", "");
+    let rollout = Rollout::new(&prometheus.url(), "", WINDOW);
     let (code, stdout, stderr) =
         run(&mut rollout.command(&["--dry-run", "--plan", "10:1s,100:1s", "--no-log"]));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
@@ -611,4 +628,105 @@ fn the_plan_comes_from_the_risk_policy_when_none_is_given() {
         &risky,
     );
     assert_eq!((plan, source), (flag, PlanSource::Flag));
+}
+
+/// Hooks that fail: a failed traffic hook rolls back (the canary's share is
+/// unknown); a failed rollback hook ends in an error that says to roll back
+/// by hand. No Prometheus is needed: it is down, so data is missing.
+#[test]
+fn failing_hooks_fail_closed() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let rollout = Rollout::new(&down, "", WINDOW);
+    std::fs::write(
+        rollout.path("hooks/set-weight.sh"),
+        "#!/bin/sh\necho \"no such rollout\" >&2\nexit 1\n",
+    )
+    .unwrap();
+    let (code, events, stderr) = rollout.start(&["--plan", "10:5s,100:5s"]).finish();
+    assert_eq!(code, 3, "{events:#?}\n{stderr}");
+    let end = of_kind(&events, "end")[0];
+    assert_eq!(end["outcome"], "rolled-back");
+    assert_eq!(
+        end["reason"],
+        "the traffic hook for phase 1 (10%) failed: exit 1"
+    );
+    assert!(of_kind(&events, "interval").is_empty());
+    assert_eq!(of_kind(&events, "hook")[0]["stderr"], "no such rollout");
+    assert_eq!(rollout.lines("rollback.log").len(), 1);
+
+    std::fs::write(rollout.path("hooks/set-weight.sh"), TRAFFIC_HOOK).unwrap();
+    std::fs::write(rollout.path("hooks/rollback.sh"), "#!/bin/sh\nexit 2\n").unwrap();
+    let (code, events, stderr) = rollout.start(&["--plan", "10:30s,100:5s"]).finish();
+    assert_eq!(code, 1, "{events:#?}\n{stderr}");
+    assert_eq!(verdicts(&events), ["hold", "hold", "rollback"]);
+    let end = of_kind(&events, "end")[0];
+    assert_eq!(end["outcome"], "rollback-failed");
+    assert_eq!(end["rollback_hook"]["code"], 2);
+    assert_eq!(
+        end["advice"],
+        "the rollback hook failed (exit 2): roll back by hand: sh hooks/rollback.sh"
+    );
+}
+
+/// The example watch configuration loads (every policy accepts its config)
+/// and its hook scripts are valid shell.
+#[test]
+fn the_example_watch_config_and_hooks_are_valid() {
+    let dir = shipgate_tests::workspace().join("examples/watch");
+    let config = shipgate::config::Config::load(&dir.join("shipgate.toml")).unwrap();
+    assert_eq!(
+        config.watch.plan,
+        Some(shipgate::watch::plan::Plan::playbook())
+    );
+    assert_eq!(config.watch.interval.0, Duration::from_secs(60));
+    shipgate::policy_set::PolicySet::load(&config, &crate::support::shared_cache()).unwrap();
+    for hook in ["set-weight.sh", "rollback.sh"] {
+        let status = Command::new("sh")
+            .arg("-n")
+            .arg(dir.join("hooks").join(hook))
+            .status()
+            .unwrap();
+        assert!(status.success(), "{hook}");
+    }
+}
+
+/// Records the README's session: `cargo test -p shipgate --test e2e
+/// watch::record -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn record_a_session_for_the_readme() {
+    let (exporter, prometheus) = start_prometheus(healthy());
+    let rollout = Rollout::new(&prometheus.url(), "", WINDOW);
+    std::fs::write(
+        rollout.path("hooks/set-weight.sh"),
+        "#!/bin/sh\necho \"weight set to $1%\"\n",
+    )
+    .unwrap();
+    let mut child = rollout
+        .command(&["--plan", "10:3s,50:10s,100:3s"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if line.starts_with("phase 2/3") {
+            exporter.set(
+                "canary",
+                Behaviour {
+                    error_ratio: 0.08,
+                    ..healthy()
+                },
+            );
+        }
+        text.push_str(&line);
+    }
+    let code = child.wait().unwrap().code();
+    println!("RECORDED\n{text}\ncode {code:?}");
 }

@@ -588,3 +588,53 @@ pub fn resolve_plan(
     }
     (Plan::playbook(), PlanSource::Playbook)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+
+    fn error(text: &str) -> String {
+        Config::parse(text, Path::new("shipgate.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn the_watch_table_reads_and_its_mistakes_name_file_line_and_key() {
+        let config = Config::parse(
+            "[watch]\nplan = \"10:1m,100:2m\"\ninterval = \"5s\"\n\
+             traffic_hook = [\"./w.sh\", \"{percent}\"]\nrollback_hook = \"./r.sh\"\n",
+            Path::new("shipgate.toml"),
+        )
+        .unwrap();
+        let w = &config.watch;
+        assert_eq!(
+            w.plan.as_ref().map(ToString::to_string).as_deref(),
+            Some("10% 1m → 100% 2m")
+        );
+        assert_eq!(w.interval.0.as_secs(), 5);
+        assert_eq!(w.hook_timeout.0.as_secs(), 300);
+        assert_eq!(
+            w.rollback_hook,
+            Some(super::hook::HookCommand::Shell("./r.sh".into()))
+        );
+        assert_eq!(
+            error("[watch]\nplan = \"50:1m,10:1m\"\n"),
+            "shipgate.toml:2:8: key `watch.plan`: invalid plan `50:1m,10:1m`: phase 2: traffic \
+             must grow from phase to phase (50% then 10%)"
+        );
+        assert_eq!(
+            error("[watch]\ntraffic_hook = 3\n"),
+            "shipgate.toml:2:16: key `watch.traffic_hook`: invalid type: integer `3`, expected \
+             a command: a string for `sh -c`, or a list of program and arguments"
+        );
+        assert!(
+            error("[watch]\ntrafic_hook = \"x\"\n").starts_with(
+                "shipgate.toml:2:1: key `watch.trafic_hook`: unknown key `trafic_hook`"
+            ),
+        );
+        assert!(error("[watch]\ninterval = \"often\"\n").contains("key `watch.interval`"));
+    }
+}

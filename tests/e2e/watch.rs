@@ -692,11 +692,12 @@ fn the_example_watch_config_and_hooks_are_valid() {
     }
 }
 
-/// Records the README's session: `cargo test -p shipgate --test e2e
-/// watch::record -- --ignored --nocapture`.
+/// The README's recorded session, in plain lines (not a terminal): the
+/// error rate rises as phase 2 begins, the rollback hook runs, and the
+/// report ends with the comparison table. `cargo test -p shipgate --test
+/// e2e watch::a_rollback_session -- --nocapture` prints it.
 #[test]
-#[ignore]
-fn record_a_session_for_the_readme() {
+fn a_rollback_session_in_plain_lines_ends_with_the_comparison_table() {
     let (exporter, prometheus) = start_prometheus(healthy());
     let rollout = Rollout::new(&prometheus.url(), "", WINDOW);
     std::fs::write(
@@ -729,4 +730,22 @@ fn record_a_session_for_the_readme() {
     }
     let code = child.wait().unwrap().code();
     println!("RECORDED\n{text}\ncode {code:?}");
+    assert_eq!(code, Some(3), "{text}");
+    assert!(text.contains("phase 2/3: 50% of traffic, hold 10s\n  traffic hook: `sh hooks/set-weight.sh 50` → exit 0"), "{text}");
+    assert!(
+        text.contains("    ROLLBACK canary.error-rate: canary error_rate "),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nROLLED BACK at phase 2 of 3 (50% of traffic) after "),
+        "{text}"
+    );
+    assert!(text.contains("| Metric | Baseline | Phase 1 (10%) | Phase 2 (50%) |\n|---|--:|--:|--:|\n| error_rate | 0.4% | 0.4% ✅ | "), "{text}");
+    let error_row = text
+        .lines()
+        .find(|l| l.starts_with("| error_rate"))
+        .unwrap();
+    assert!(error_row.ends_with(" ❌ |"), "{error_row}");
+    assert!(text.ends_with("\nexit 3\n"), "{text}");
+    assert!(!text.contains("phase 3/3"), "{text}");
 }

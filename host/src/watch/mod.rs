@@ -200,11 +200,6 @@ async fn wait_for_signal() -> Signal {
     Signal::Interrupt
 }
 
-/// How a step of the loop ended early.
-enum Stop {
-    Signal(Signal),
-}
-
 /// The state of a watch in progress.
 struct Progress<'o> {
     observer: &'o mut dyn Observer,
@@ -307,7 +302,7 @@ async fn drive(
         loop {
             tick += 1;
             let due = phase_started + watch.interval * tick;
-            if let Err(Stop::Signal(s)) = wait_until(due, phase_started, p, signals).await {
+            if let Err(s) = wait_until(due, phase_started, p, signals).await {
                 return Ending::Interrupted(s);
             }
             let in_phase = phase_started.elapsed();
@@ -360,11 +355,11 @@ async fn wait_until(
     phase_started: Instant,
     p: &mut Progress<'_>,
     signals: &mut channel::Receiver<Option<Signal>>,
-) -> Result<(), Stop> {
+) -> Result<(), Signal> {
     const TICK: Duration = Duration::from_millis(250);
     loop {
         if let Some(signal) = *signals.borrow() {
-            return Err(Stop::Signal(signal));
+            return Err(signal);
         }
         let now = Instant::now();
         if now >= due {

@@ -187,6 +187,19 @@ pub fn read(path: &Path) -> Result<Vec<Record>, LogError> {
     Ok(records)
 }
 
+/// How many records the log holds (its non-blank lines, as [`read`] counts
+/// them), 0 if it does not exist yet; the records are not parsed.
+pub fn count(path: &Path) -> Result<usize, LogError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).count()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(source) => Err(LogError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
 /// Record `number` (1-based; 0 or none for the last) of the log.
 pub fn record(path: &Path, number: Option<usize>) -> Result<Record, LogError> {
     let mut records = read(path)?;
@@ -200,4 +213,18 @@ pub fn record(path: &Path, number: Option<usize>) -> Result<Record, LogError> {
         });
     }
     Ok(records.swap_remove(wanted - 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_counts_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        assert_eq!(count(&path).unwrap(), 0);
+        std::fs::write(&path, "{}\n\n{}\n").unwrap();
+        assert_eq!(count(&path).unwrap(), 2);
+    }
 }

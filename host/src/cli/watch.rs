@@ -11,6 +11,7 @@ use super::CliError;
 use super::check::{log_path, record_config};
 use super::collect::{CollectArgs, prepare};
 use crate::collect::{self, ProcessVars};
+use crate::decision_log;
 use crate::policy_set::PolicySet;
 use crate::runtime::CacheMode;
 use crate::watch::hook::HookRunner;
@@ -86,16 +87,12 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     let policies = PolicySet::load(config, &cache)?;
     let log = log_path(args.log.as_deref(), args.no_log, config)
         .map(|path| {
-            let count = existing_records(&path)?;
+            let count = decision_log::count(&path).map_err(|e| CliError::Other(e.to_string()))?;
             Ok::<_, CliError>((path, count))
         })
         .transpose()?;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Other(format!("cannot start the I/O runtime: {e}")))?;
+    let runtime = collect::io_runtime().map_err(|e| CliError::Other(e.to_string()))?;
     let context = |now| prepared.context(now);
     let summary = runtime.block_on(async {
         let signals = watch::listen_for_signals();
@@ -142,19 +139,6 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     Ok(summary.exit_code)
 }
 
-/// How many records the log already holds (0 if it does not exist yet), so
-/// that each interval can say which entry replays it.
-fn existing_records(path: &std::path::Path) -> Result<usize, CliError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).count()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-        Err(source) => Err(CliError::Read {
-            path: path.to_owned(),
-            source,
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,14 +157,5 @@ mod tests {
                 .unwrap_err()
                 .contains("not a duration")
         );
-    }
-
-    #[test]
-    fn a_log_counts_its_records() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("d.jsonl");
-        assert_eq!(existing_records(&path).unwrap(), 0);
-        std::fs::write(&path, "{}\n\n{}\n").unwrap();
-        assert_eq!(existing_records(&path).unwrap(), 2);
     }
 }

@@ -169,15 +169,22 @@ pub fn collect(
     deployment: &DeploymentConfig,
     ctx: Context,
 ) -> Result<Collection, SourceError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| SourceError::new(format!("cannot start the I/O runtime: {e}")))?;
+    let runtime = io_runtime()?;
     let collection = runtime.block_on(collect_async(sources, deployment, ctx));
     // A source that timed out may still be blocked in a thread: do not wait.
     runtime.shutdown_background();
     Ok(collection)
+}
+
+/// The tokio runtime the sources run on (two workers, I/O and timers).
+/// Shut it down with `shutdown_background`: a source that timed out may
+/// still be blocked in a thread.
+pub fn io_runtime() -> Result<tokio::runtime::Runtime, SourceError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| SourceError::new(format!("cannot start the I/O runtime: {e}")))
 }
 
 /// The result of one source: its value or its gap, and its time.

@@ -254,15 +254,12 @@ fn first_line(i: &Interval) -> String {
 
 fn metric_pair(m: &MetricValue) -> String {
     let unit = m.unit.as_deref();
-    let marked = match m.verdict {
-        Some(_) => format!(" {}", mark(m.verdict)),
-        None => String::new(),
-    };
     format!(
-        "{} {} vs {}{marked}",
+        "{} {} vs {}{}",
         m.name,
         value(m.canary, unit),
-        value(m.baseline, unit)
+        value(m.baseline, unit),
+        marked(m.verdict)
     )
 }
 
@@ -344,15 +341,24 @@ pub fn comparison_table(s: &Summary) -> String {
         let unit = row.unit.as_deref();
         let _ = write!(out, "| {} | {} |", row.metric, value(row.baseline, unit));
         for cell in &row.phases {
-            let marked = match cell.verdict {
-                Some(_) => format!(" {}", mark(cell.verdict)),
-                None => String::new(),
-            };
-            let _ = write!(out, " {}{marked} |", value(cell.canary, unit));
+            let _ = write!(
+                out,
+                " {}{} |",
+                value(cell.canary, unit),
+                marked(cell.verdict)
+            );
         }
         out.push('\n');
     }
     out
+}
+
+/// The mark after a value: a space and [`mark`], or nothing.
+fn marked(verdict: Option<Verdict>) -> String {
+    match verdict {
+        Some(_) => format!(" {}", mark(verdict)),
+        None => String::new(),
+    }
 }
 
 /// ✅ go, ⚠️ hold, ❌ no-go or rollback; blank when no finding judged it.

@@ -31,6 +31,14 @@ pub fn info<P: Policy>() -> api::PolicyInfo {
         description: info.description,
         stages: info.stages.conv(),
         reads: info.reads.conv(),
+        rules: info
+            .rules
+            .into_iter()
+            .map(|r| api::RuleInfo {
+                id: r.id,
+                description: r.description,
+            })
+            .collect(),
     }
 }
 

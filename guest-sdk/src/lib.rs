@@ -74,7 +74,7 @@ mod time_of_day;
 pub mod __private;
 
 pub use config::{ConfigError, parse_config};
-pub use info::Info;
+pub use info::{Info, Rule};
 pub use metrics::{Ratio, ratio};
 pub use shipgate_model as model;
 pub use shipgate_model::*;

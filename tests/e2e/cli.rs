@@ -139,6 +139,46 @@ fn inspect_shows_info_digest_imports_and_exports() {
         "{out}"
     );
     assert!(out.contains("stages:      canary"), "{out}");
+    // The rules the example declares in `info()`, in its order, id then
+    // description, aligned.
+    let rules = out
+        .split_once("\nrules:\n")
+        .unwrap_or_else(|| panic!("no rules section: {out}"))
+        .1;
+    let lines: Vec<&str> = rules.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("  error-ratio.canary-vs-baseline — the canary's error rate"),
+        "{out}"
+    );
+    assert!(
+        lines[1]
+            .starts_with("  error-ratio.data-missing       — the metric is not in the snapshot"),
+        "{out}"
+    );
+
+    let (code, out, err) = run(shipgate().args([
+        "policy",
+        "inspect",
+        "--format",
+        "json",
+        "builtin:error-ratio",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rules = v["info"]["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["error-ratio.canary-vs-baseline", "error-ratio.data-missing"]
+    );
+    assert!(
+        rules[1]["description"]
+            .as_str()
+            .unwrap()
+            .contains("no usable value"),
+        "{out}"
+    );
 
     let (code, out, _) = run(shipgate()
         .args(["policy", "inspect", "--format", "json"])

@@ -51,6 +51,17 @@ impl Policy for ErrorRatio {
         .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Canary])
         .reads(&[Section::Metrics])
+        .rules(&[
+            (
+                RULE,
+                "the canary's error rate is at least min_error_rate and more than max_ratio times \
+                 the baseline's, or the baseline's is 0 (rollback; go otherwise)",
+            ),
+            (
+                RULE_MISSING,
+                "the metric is not in the snapshot, or a side has no usable value (hold)",
+            ),
+        ])
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
@@ -185,6 +196,20 @@ mod tests {
             verdict(r#"{"value": 0.0}"#, r#"{"value": 0.05}"#, "{}"),
             Verdict::Rollback
         );
+    }
+
+    #[test]
+    fn info_declares_every_rule_once_with_the_policy_prefix() {
+        let info = ErrorRatio::info();
+        let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, [RULE, RULE_MISSING]);
+        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "duplicate rule ids in {ids:?}");
+        let prefix = format!("{}.", info.name);
+        for rule in &info.rules {
+            assert!(rule.id.starts_with(&prefix), "{} lacks {prefix}", rule.id);
+            assert!(!rule.description.trim().is_empty(), "{}", rule.id);
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `shipgate policy inspect`: what a component is, imports and exports.
+//! `shipgate policy inspect`: what a component is, imports and exports, and
+//! the rules the policy declares it can report.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -14,7 +15,8 @@ use crate::runtime::{CacheMode, PolicyInfo, Runtime};
 /// Subcommands of `shipgate policy`.
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
-    /// Print a component's info, sha256, imports and exports.
+    /// Print a component's info (with the rules it declares), sha256, imports
+    /// and exports.
     Inspect(InspectArgs),
 }
 
@@ -110,6 +112,20 @@ fn text(i: &Inspection) -> String {
                 "reads:       {}\n",
                 join(info.reads.iter().map(|x| x.to_string()).collect())
             ));
+            if info.rules.is_empty() {
+                s.push_str("rules:       (not declared)\n");
+            } else {
+                s.push_str("rules:\n");
+                let width = info
+                    .rules
+                    .iter()
+                    .map(|r| r.id.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                for r in &info.rules {
+                    s.push_str(&format!("  {:<width$} — {}\n", r.id, r.description));
+                }
+            }
         }
         (None, Some(e)) => s.push_str(&format!("load error:  {e}\n")),
         (None, None) => {}
@@ -139,5 +155,79 @@ pub fn run(command: &PolicyCommand, out: &mut dyn Write) -> Result<i32, CliError
                 0
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::runtime::RuleInfo;
+
+    #[test]
+    fn every_builtin_declares_its_rules_through_the_component() {
+        let names: Vec<&str> = crate::builtin::names().collect();
+        assert!(names.contains(&"canary"), "{names:?}");
+        for name in names {
+            let i = inspect(&format!("builtin:{name}")).unwrap();
+            let info = i
+                .info
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}: {:?}", i.load_error));
+            assert!(!info.rules.is_empty(), "{name} declares no rules");
+            let ids: BTreeSet<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
+            assert_eq!(ids.len(), info.rules.len(), "{name}: duplicate rule ids");
+            for r in &info.rules {
+                assert!(r.id.starts_with(&format!("{name}.")), "{name}: {}", r.id);
+                assert!(!r.description.trim().is_empty(), "{name}: {}", r.id);
+            }
+            let text = text(&i);
+            let first = &info.rules[0];
+            assert!(text.contains(&first.id), "{text}");
+            assert!(text.contains(&first.description), "{text}");
+        }
+    }
+
+    fn inspection(rules: Vec<RuleInfo>) -> Inspection {
+        Inspection {
+            source: "demo.wasm".into(),
+            kind: "component",
+            bytes: 1,
+            sha256: "00".into(),
+            imports: Vec::new(),
+            exports: Vec::new(),
+            info: Some(PolicyInfo {
+                name: "demo".into(),
+                version: "1.0.0".into(),
+                rules,
+                ..PolicyInfo::default()
+            }),
+            load_error: None,
+        }
+    }
+
+    #[test]
+    fn text_lists_the_declared_rules_aligned_in_order() {
+        let rule = |id: &str, description: &str| RuleInfo {
+            id: id.into(),
+            description: description.into(),
+        };
+        let t = text(&inspection(vec![
+            rule("demo.long-rule", "the long one fires"),
+            rule("demo.ok", "all is well"),
+        ]));
+        assert!(
+            t.ends_with(
+                "rules:\n  demo.long-rule — the long one fires\n  demo.ok        — all is well\n"
+            ),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn text_says_when_no_rule_is_declared() {
+        let t = text(&inspection(Vec::new()));
+        assert!(t.ends_with("rules:       (not declared)\n"), "{t}");
     }
 }

@@ -115,6 +115,17 @@ pub struct PolicyInfo {
     pub stages: Vec<Stage>,
     /// The snapshot sections it reads.
     pub reads: Vec<Section>,
+    /// The rules it declares it can report (empty when it does not say).
+    pub rules: Vec<RuleInfo>,
+}
+
+/// A rule a policy declares.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct RuleInfo {
+    /// The id its findings carry.
+    pub id: String,
+    /// What makes it fire.
+    pub description: String,
 }
 
 /// A configuration a policy's `validate-config` refused.
@@ -358,6 +369,14 @@ impl LoadedPolicy {
             description: info.description,
             stages: info.stages.conv(),
             reads: info.reads.conv(),
+            rules: info
+                .rules
+                .into_iter()
+                .map(|r| RuleInfo {
+                    id: r.id,
+                    description: r.description,
+                })
+                .collect(),
         })
     }
 

@@ -120,7 +120,8 @@ pub const RULE_FAILURE_LIMIT: &str = "canary.failure-limit";
 /// `inconclusiveLimit`.
 pub const RULE_INCONCLUSIVE_LIMIT: &str = "canary.inconclusive-limit";
 
-/// Every rule id of the policy.
+/// Every rule id of the policy, in the order `info()` declares them: the
+/// triggers, the failure limit, the success criteria, then missing data.
 pub const RULES: &[&str] = &[
     RULE_ERROR_RATE,
     RULE_ERROR_RATE_INCREASE,
@@ -129,12 +130,12 @@ pub const RULES: &[&str] = &[
     RULE_MEMORY,
     RULE_NEW_CRITICAL_ERRORS,
     RULE_ALERTS,
+    RULE_FAILURE_LIMIT,
     RULE_SUCCESS,
     RULE_INCONCLUSIVE,
+    RULE_INCONCLUSIVE_LIMIT,
     RULE_DATA_MISSING,
     RULE_NO_DATA_LIMIT,
-    RULE_FAILURE_LIMIT,
-    RULE_INCONCLUSIVE_LIMIT,
 ];
 
 /// The rollback triggers: an interval whose `rules` hold one of these is a
@@ -294,6 +295,67 @@ impl Policy for Canary {
             Section::Alerts,
             Section::ErrorSignatures,
             Section::Rollout,
+        ])
+        .rules(&[
+            (
+                RULE_ERROR_RATE,
+                "the canary's error rate is above max_error_rate (rollback; go within it)",
+            ),
+            (
+                RULE_ERROR_RATE_INCREASE,
+                "the canary's error rate is more than max_error_rate_increase rate points above \
+                 the baseline's (rollback; go within it)",
+            ),
+            (
+                RULE_LATENCY,
+                "a latency metric's canary value is above max_latency_ratio times the baseline's \
+                 (rollback; one finding per metric, go within it)",
+            ),
+            (
+                RULE_CPU,
+                "the canary's CPU usage is above max_cpu (rollback; go within it)",
+            ),
+            (
+                RULE_MEMORY,
+                "the canary's memory usage is above max_memory (rollback; go within it)",
+            ),
+            (
+                RULE_NEW_CRITICAL_ERRORS,
+                "the logs have new critical error signatures (rollback; go when none)",
+            ),
+            (
+                RULE_ALERTS,
+                "an alert with a severity in alert_severities is firing (rollback; go when none)",
+            ),
+            (
+                RULE_FAILURE_LIMIT,
+                "a trigger breached: rollback when the failed intervals reach \
+                 max_failed_intervals, hold below it",
+            ),
+            (
+                RULE_SUCCESS,
+                "every success criterion is met on complete data (go: promote)",
+            ),
+            (
+                RULE_INCONCLUSIVE,
+                "no trigger breached but a success criterion is not met (hold, one per \
+                 criterion)",
+            ),
+            (
+                RULE_INCONCLUSIVE_LIMIT,
+                "the interval is inconclusive: rollback when the inconclusive intervals reach \
+                 max_inconclusive_intervals, a go note below it",
+            ),
+            (
+                RULE_DATA_MISSING,
+                "a needed metric has no usable value, a latency baseline is not above 0, or the \
+                 prometheus source has a gap (hold)",
+            ),
+            (
+                RULE_NO_DATA_LIMIT,
+                "data is missing: rollback when the consecutive intervals without data reach \
+                 max_intervals_without_data, a go note below it",
+            ),
         ])
     }
 

@@ -40,6 +40,16 @@ pub const RULE_NOT_APPLICABLE: &str = "env.not-applicable";
 /// Every required variable is present (`go` summary).
 pub const RULE_OK: &str = "env.ok";
 
+/// Every rule id of this policy, in the order `info()` declares them.
+pub const RULES: &[&str] = &[
+    RULE_MISSING_REQUIRED,
+    RULE_UNDOCUMENTED,
+    RULE_MISSING_OPTIONAL,
+    RULE_NOT_COLLECTED,
+    RULE_NOT_APPLICABLE,
+    RULE_OK,
+];
+
 /// The snapshot source whose gap means the variables could not be read.
 pub const SOURCE: &str = "environment";
 
@@ -86,6 +96,33 @@ impl Policy for EnvPolicy {
         .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Gate])
         .reads(&[Section::Environment, Section::Deployment])
+        .rules(&[
+            (
+                RULE_MISSING_REQUIRED,
+                "a variable the code requires and has no default for is absent from the target \
+                 environment (no-go, one per variable)",
+            ),
+            (
+                RULE_UNDOCUMENTED,
+                "a variable the change adds is not documented (hold per variable; one go note \
+                 with undocumented = \"advisory\")",
+            ),
+            (
+                RULE_MISSING_OPTIONAL,
+                "optional variables without a default are absent from the target (go note, with \
+                 missing_optional = true)",
+            ),
+            (
+                RULE_NOT_COLLECTED,
+                "the environment variables were not collected, or the environment source has a \
+                 gap (hold)",
+            ),
+            (
+                RULE_NOT_APPLICABLE,
+                "the deployment's environment is not in the configured environments (go)",
+            ),
+            (RULE_OK, "every required variable is present (go summary)"),
+        ])
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
@@ -546,5 +583,18 @@ mod tests {
         assert_eq!(info.name, "env");
         assert_eq!(info.stages, [Stage::Gate]);
         assert_eq!(info.reads, [Section::Environment, Section::Deployment]);
+    }
+
+    #[test]
+    fn info_declares_every_rule_once_with_the_policy_prefix() {
+        let info = EnvPolicy::info();
+        let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, RULES);
+        let unique: BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "duplicate rule ids in {ids:?}");
+        for rule in &info.rules {
+            assert!(rule.id.starts_with("env."), "{}", rule.id);
+            assert!(!rule.description.trim().is_empty(), "{}", rule.id);
+        }
     }
 }

@@ -71,6 +71,25 @@ pub const RULE_APPROVALS: &str = "readiness.approvals";
 /// What passed (`go` summary).
 pub const RULE_OK: &str = "readiness.ok";
 
+/// Every rule id of this policy, in the order `info()` declares them.
+pub const RULES: &[&str] = &[
+    RULE_NOT_COLLECTED,
+    RULE_CHECK_FAILED,
+    RULE_CHECK_MISSING,
+    RULE_CHECK_PENDING,
+    RULE_TESTS_FAILED,
+    RULE_NO_TESTS,
+    RULE_COVERAGE,
+    RULE_ARTIFACT_NOT_BUILT,
+    RULE_MERGE_CONFLICT,
+    RULE_BEHIND_BASE,
+    RULE_MERGE_BLOCKED,
+    RULE_MERGE_UNKNOWN,
+    RULE_CHANGES_REQUESTED,
+    RULE_APPROVALS,
+    RULE_OK,
+];
+
 /// The snapshot sources whose gaps this policy reports.
 pub const SOURCES: [&str; 4] = ["ci", "github", "junit", "coverage"];
 
@@ -156,6 +175,71 @@ impl Policy for Readiness {
         .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Gate])
         .reads(&[Section::Ci, Section::Deployment])
+        .rules(&[
+            (
+                RULE_NOT_COLLECTED,
+                "CI results were not collected, or the ci, github, junit or coverage source has \
+                 a gap (hold, one per gap)",
+            ),
+            (
+                RULE_CHECK_FAILED,
+                "a required check concluded failure, cancelled, timed-out or action-required \
+                 (no-go)",
+            ),
+            (
+                RULE_CHECK_MISSING,
+                "a check named in required_checks is not reported (no-go)",
+            ),
+            (
+                RULE_CHECK_PENDING,
+                "a required check is pending or stale (hold)",
+            ),
+            (
+                RULE_TESTS_FAILED,
+                "a test suite has failures or errors (no-go, one per suite)",
+            ),
+            (
+                RULE_NO_TESTS,
+                "no suite ran a test, with require_tests = true (hold)",
+            ),
+            (
+                RULE_COVERAGE,
+                "coverage against min_coverage_percent: no-go below it, hold when not reported, \
+                 go at or above",
+            ),
+            (
+                RULE_ARTIFACT_NOT_BUILT,
+                "an artifact was not built, with require_artifacts_built = true (no-go, one per \
+                 artifact)",
+            ),
+            (
+                RULE_MERGE_CONFLICT,
+                "the change conflicts with its base (no-go)",
+            ),
+            (
+                RULE_BEHIND_BASE,
+                "the branch is behind its base (hold, or no-go per behind_base)",
+            ),
+            (
+                RULE_MERGE_BLOCKED,
+                "branch protection blocks the merge (no-go)",
+            ),
+            (
+                RULE_MERGE_UNKNOWN,
+                "the merge state is unknown or absent (hold, unless unknown_merge_state ignores \
+                 it)",
+            ),
+            (
+                RULE_CHANGES_REQUESTED,
+                "a person's latest review requests changes (no-go, one per person)",
+            ),
+            (
+                RULE_APPROVALS,
+                "distinct approving reviewers against min_approvals for the environment: no-go \
+                 below it, go at or above or when waived for a P0/P1 hotfix",
+            ),
+            (RULE_OK, "the checks that passed (go summary)"),
+        ])
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
@@ -1358,5 +1442,18 @@ mod tests {
         assert_eq!(info.name, "readiness");
         assert_eq!(info.stages, [Stage::Gate]);
         assert_eq!(info.reads, [Section::Ci, Section::Deployment]);
+    }
+
+    #[test]
+    fn info_declares_every_rule_once_with_the_policy_prefix() {
+        let info = Readiness::info();
+        let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, RULES);
+        let unique: BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "duplicate rule ids in {ids:?}");
+        for rule in &info.rules {
+            assert!(rule.id.starts_with("readiness."), "{}", rule.id);
+            assert!(!rule.description.trim().is_empty(), "{}", rule.id);
+        }
     }
 }

@@ -205,6 +205,64 @@ impl Policy for Risk {
             Section::Deployment,
             Section::Labels,
         ])
+        .rules(&[
+            (
+                RULE_CRITICAL_AREA,
+                "the change touches a critical area, or a file matching critical_paths (level \
+                 critical)",
+            ),
+            (
+                RULE_BREAKING_CHANGE,
+                "the change announces a breaking change (level high; requires extended \
+                 monitoring)",
+            ),
+            (
+                RULE_MIGRATION,
+                "the change carries database migrations (level high)",
+            ),
+            (
+                RULE_SECURITY_PATCH,
+                "a commit subject marks a security patch, or the change has the security label \
+                 (level high)",
+            ),
+            (
+                RULE_NEW_FEATURE,
+                "a commit has the conventional-commit type feat (level medium)",
+            ),
+            (
+                RULE_DEPENDENCY_CHANGE,
+                "the change updates dependencies (level medium)",
+            ),
+            (
+                RULE_CONFIG_CHANGE,
+                "files matching config_paths but not lockfile_paths changed (level medium)",
+            ),
+            (
+                RULE_NEW_VARIABLE,
+                "the change declares new environment variables (level medium)",
+            ),
+            (
+                RULE_DOCS_ONLY,
+                "every changed file matches docs_paths (level low)",
+            ),
+            (
+                RULE_LEVEL,
+                "the risk level, the strictest of the reasons, and the mitigations it requires \
+                 (go summary)",
+            ),
+            (
+                RULE_NEEDS_APPROVAL,
+                "the risk level is at or above hold_at (hold)",
+            ),
+            (
+                RULE_NOT_COLLECTED,
+                "the change was not collected, or the git source has a gap (hold, no level)",
+            ),
+            (
+                RULE_INVALID_CONFIG,
+                "a configured glob does not compile; validate-config rejects it first (hold)",
+            ),
+        ])
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
@@ -1285,5 +1343,18 @@ mod tests {
         assert_eq!(info.stages, [Stage::Gate, Stage::Risk]);
         assert_eq!(RULES.len(), 13);
         assert!(RULES.iter().all(|r| r.starts_with("risk.")));
+    }
+
+    #[test]
+    fn info_declares_every_rule_once_with_the_policy_prefix() {
+        let info = Risk::info();
+        let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, RULES);
+        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "duplicate rule ids in {ids:?}");
+        for rule in &info.rules {
+            assert!(rule.id.starts_with("risk."), "{}", rule.id);
+            assert!(!rule.description.trim().is_empty(), "{}", rule.id);
+        }
     }
 }

@@ -150,6 +150,43 @@ impl Policy for Window {
         .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Gate])
         .reads(&[Section::Deployment])
+        .rules(&[
+            (RULE_BLOCKED_DAY, "the local weekday is in blocked_days (no-go)"),
+            (
+                RULE_FREEZE,
+                "the deploy is requested inside a change freeze (no-go, one per active freeze)",
+            ),
+            (
+                RULE_OUTSIDE_HOURS,
+                "the local time is outside business_hours (hold)",
+            ),
+            (
+                RULE_HIGH_TRAFFIC,
+                "the local time is inside a high_traffic period (hold)",
+            ),
+            (
+                RULE_EMERGENCY_BYPASS,
+                "a hotfix with a severity in emergency_severities bypasses every timing rule (go)",
+            ),
+            (
+                RULE_ROLLBACK_BYPASS,
+                "a rollback bypasses every timing rule, with rollbacks_bypass = true (go)",
+            ),
+            (
+                RULE_P2_OUTSIDE_SCHEDULED_WINDOW,
+                "a P2 hotfix's local time is outside every scheduled window (hold)",
+            ),
+            (
+                RULE_P3_NEXT_RELEASE,
+                "a P3 hotfix waits for the next regular release (hold)",
+            ),
+            (RULE_SEVERITY_MISSING, "a hotfix has no severity (hold)"),
+            (
+                RULE_TIME_UNKNOWN,
+                "utc_offset_minutes is outside ±1559, so the local time is unknown (hold)",
+            ),
+            (RULE_OK, "every timing rule passed (go summary)"),
+        ])
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
@@ -1033,5 +1070,18 @@ mod tests {
         assert!(RULES.iter().all(|r| r.starts_with("window.")));
         assert_eq!(offset_text(-330), "UTC-05:30");
         assert_eq!(offset_text(0), "UTC+00:00");
+    }
+
+    #[test]
+    fn info_declares_every_rule_once_with_the_policy_prefix() {
+        let info = Window::info();
+        let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, RULES);
+        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "duplicate rule ids in {ids:?}");
+        for rule in &info.rules {
+            assert!(rule.id.starts_with("window."), "{}", rule.id);
+            assert!(!rule.description.trim().is_empty(), "{}", rule.id);
+        }
     }
 }

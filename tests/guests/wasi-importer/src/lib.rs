@@ -17,6 +17,7 @@ mod guest {
                 description: "reads the environment".into(),
                 stages: vec![Stage::Gate],
                 reads: vec![],
+                rules: vec![],
             }
         }
         fn validate_config(_config: String) -> Result<(), ConfigError> {

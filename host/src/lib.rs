@@ -26,14 +26,19 @@
 
 mod bindings;
 pub mod builtin;
+pub mod cases;
 pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod decision_log;
+pub mod outcome;
+pub mod policy_crate;
 pub mod policy_set;
 pub mod render;
+pub mod replay;
 pub mod report;
 pub mod runtime;
+pub mod scaffold;
 pub mod watch;
 
 pub use shipgate_model as model;

@@ -22,10 +22,14 @@ fn main() -> ExitCode {
     };
     let mut out = std::io::stdout().lock();
     let result = match &cli.command {
+        Command::Build(args) => cli::build::run(args, &mut out),
         Command::Check(args) => cli::check::run(args, &mut out),
         Command::Eval(args) => cli::eval::run(args, &mut out),
+        Command::New(args) => cli::new::run(args, &mut out),
         Command::Policy(cmd) => cli::policy::run(cmd, &mut out),
+        Command::Replay(args) => cli::replay::run(args, &mut out),
         Command::Snapshot(args) => cli::snapshot::run(args, &mut out),
+        Command::Test(args) => cli::test::run(args, &mut out),
         Command::Watch(args) => cli::watch::run(args, &mut out),
     };
     match result.map_err(anyhow::Error::from) {

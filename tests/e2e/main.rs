@@ -4,12 +4,15 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod authoring;
 mod check;
 mod cli;
 mod decisions;
 mod hostile;
 mod prometheus;
+mod replay;
 mod runtime;
+mod scaffold;
 mod scenarios;
 mod support;
 mod watch;

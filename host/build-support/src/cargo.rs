@@ -44,6 +44,10 @@ pub struct GuestBuild {
     pub profile: String,
     /// Passed as `--locked`.
     pub locked: bool,
+    /// Let cargo print its progress and errors to this process's stderr as
+    /// they come (for a person at a terminal), instead of capturing them and
+    /// printing them only when the build fails (for a build script).
+    pub stream_output: bool,
 }
 
 /// A guest that was built: its core module and its component.
@@ -70,6 +74,7 @@ impl GuestBuild {
             target_dir: guest_target_dir(workspace_root),
             profile: GUEST_PROFILE.to_owned(),
             locked: false,
+            stream_output: false,
         }
     }
 
@@ -102,9 +107,14 @@ impl GuestBuild {
     pub fn run(&self) -> Result<Vec<BuiltGuest>, BuildError> {
         let mut cmd = self.command();
         let command = describe(&cmd);
+        let stderr = if self.stream_output {
+            std::process::Stdio::inherit()
+        } else {
+            std::process::Stdio::piped()
+        };
         let output = cmd
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
+            .stderr(stderr)
             .output()
             .map_err(|source| BuildError::Spawn {
                 command: command.clone(),

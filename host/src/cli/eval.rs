@@ -46,6 +46,12 @@ pub struct EvalArgs {
     /// Compile policies without the on-disk cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Append the decision to this decision log (JSON Lines, command
+    /// `eval`) after printing the report, as `shipgate check` does; off by
+    /// default. `shipgate replay --log` replays such a log under another
+    /// configuration.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 /// Reads and parses a snapshot file, naming the file, line and column on
@@ -103,5 +109,13 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> Result<i32, CliError> {
         args.format.unwrap_or(config.output.format),
     );
     out.write_all(text.as_bytes())?;
+    if let Some(path) = &args.log {
+        // The report is out; a log that cannot be written is an error (exit
+        // 1), not the decision's code, as for `check`.
+        out.flush()?;
+        let record = super::check::record("eval", &snapshot, &report, &config);
+        decision_log::append(path, &record).map_err(|e| CliError::Other(e.to_string()))?;
+        tracing::info!(log = %path.display(), "decision recorded");
+    }
     Ok(report.exit_code())
 }

@@ -2,11 +2,15 @@
 //! subcommand. `main.rs` only parses and dispatches; every subcommand writes
 //! to the writer it is given and returns the process exit code.
 
+pub mod build;
 pub mod check;
 pub mod collect;
 pub mod eval;
+pub mod new;
 pub mod policy;
+pub mod replay;
 pub mod snapshot;
+pub mod test;
 pub mod watch;
 
 use std::path::{Path, PathBuf};
@@ -34,15 +38,25 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build a policy crate into a component and print its sha256.
+    Build(build::BuildArgs),
     /// Collect a snapshot, evaluate the policies, print the decision and log it.
     Check(check::CheckArgs),
     /// Evaluate the configured policies on a saved snapshot and print the decision.
     Eval(eval::EvalArgs),
+    /// Create something to start from: `shipgate new policy NAME`.
+    New(new::NewArgs),
     /// Work with policy components.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Replay a decision log under another configuration and show the
+    /// decisions that would change.
+    Replay(replay::ReplayArgs),
     /// Collect a snapshot from the configured sources (or print its schema).
     Snapshot(snapshot::SnapshotArgs),
+    /// Run policy test cases and compare each decision with its reviewed
+    /// one (builds a policy crate first).
+    Test(test::TestArgs),
     /// Drive a phased canary rollout: move traffic with hooks, decide every
     /// interval, roll back when a trigger fires.
     Watch(watch::WatchArgs),

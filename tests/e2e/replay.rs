@@ -47,14 +47,6 @@ fn scenario_path(name: &str) -> PathBuf {
     shipgate_tests::workspace().join(format!("tests/scenarios/{name}.json"))
 }
 
-/// The stage `shipgate eval` picks from the snapshot.
-fn stage_of(snapshot: &Snapshot) -> Stage {
-    if snapshot.rollout.is_some() {
-        Stage::Canary
-    } else {
-        Stage::Gate
-    }
-}
 
 /// Records one decision per scenario with `shipgate eval --log`, in order;
 /// returns the time per run.
@@ -116,7 +108,7 @@ fn replay_under_a_stricter_profile_reports_exactly_the_decisions_that_differ() {
     let mut transitions: BTreeMap<String, u64> = BTreeMap::new();
     let mut expected_new = BTreeMap::new();
     for (name, snapshot) in &corpus {
-        let stage = stage_of(snapshot);
+        let stage = snapshot.default_stage();
         let (ra, rb) = (
             set_a.evaluate(stage, snapshot),
             set_b.evaluate(stage, snapshot),
@@ -169,7 +161,7 @@ fn replay_under_a_stricter_profile_reports_exactly_the_decisions_that_differ() {
         assert_eq!(e["service"], snapshot.deployment.service, "{name}");
         assert_eq!(e["version"], snapshot.deployment.version, "{name}");
         assert_eq!(e["environment"], snapshot.deployment.environment, "{name}");
-        assert_eq!(e["stage"], stage_of(snapshot).as_str(), "{name}");
+        assert_eq!(e["stage"], snapshot.default_stage().as_str(), "{name}");
         assert_eq!(e["command"], "eval", "{name}");
         assert!(!e["changes"].as_array().unwrap().is_empty(), "{name}");
     }

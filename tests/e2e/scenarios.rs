@@ -58,14 +58,6 @@ pub fn scenarios() -> Vec<(String, Snapshot)> {
         .collect()
 }
 
-/// The stage `shipgate eval` would pick.
-fn stage_of(snapshot: &Snapshot) -> Stage {
-    if snapshot.rollout.is_some() {
-        Stage::Canary
-    } else {
-        Stage::Gate
-    }
-}
 
 /// The reviewable part of a report.
 fn summary(report: &Report) -> serde_json::Value {
@@ -134,7 +126,7 @@ fn every_scenario_under_every_profile() {
         .collect();
     let mut wrong = Vec::new();
     for (name, snapshot) in scenarios() {
-        let stage = stage_of(&snapshot);
+        let stage = snapshot.default_stage();
         let mut decisions = BTreeMap::new();
         for (profile, set) in &sets {
             let report = set.evaluate(stage, &snapshot);
@@ -188,7 +180,7 @@ fn native_and_wasm_agree_on_the_whole_corpus() {
     for (profile, config) in profiles() {
         let set = PolicySet::load(&config, &shared_cache()).unwrap();
         for (name, snapshot) in scenarios() {
-            let stage = stage_of(&snapshot);
+            let stage = snapshot.default_stage();
             let report = set.evaluate(stage, &snapshot);
             for (policy, result) in config.policies.iter().zip(&report.policies) {
                 let PolicySource::Builtin(builtin) = &policy.source else {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::kinds::*;
-use crate::{Timestamp, Verdict};
+use crate::{Stage, Timestamp, Verdict};
 
 /// Free-form key/value labels.
 pub type Labels = BTreeMap<String, String>;
@@ -53,6 +53,17 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The question to ask when none is given: `canary` while a rollout is
+    /// in progress, else `gate` (what `shipgate eval` and `shipgate test`
+    /// ask).
+    pub fn default_stage(&self) -> Stage {
+        if self.rollout.is_some() {
+            Stage::Canary
+        } else {
+            Stage::Gate
+        }
+    }
+
     /// A snapshot with only the deployment section filled in.
     pub fn new(deployment: Deployment) -> Self {
         Snapshot {

@@ -305,7 +305,7 @@ impl Runner {
             Some(Err(e)) => return Err(e.clone()),
             None => return Err("internal: policy set not loaded".into()),
         };
-        let stage = case.stage.unwrap_or_else(|| default_stage(&snapshot));
+        let stage = case.stage.unwrap_or_else(|| snapshot.default_stage());
         let report = set.evaluate(stage, &snapshot);
         for f in &report.findings {
             let entry = self.coverage.entry(f.policy.clone()).or_default();
@@ -331,16 +331,6 @@ impl Runner {
                     .map_err(|e| format!("{}: invalid snapshot: {e}", path.display()))
             })
             .clone()
-    }
-}
-
-/// The stage `shipgate eval` asks when none is given: `canary` while a
-/// rollout is in progress, else `gate`.
-pub fn default_stage(snapshot: &Snapshot) -> Stage {
-    if snapshot.rollout.is_some() {
-        Stage::Canary
-    } else {
-        Stage::Gate
     }
 }
 

@@ -91,11 +91,7 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     let stage = args
         .stage
         .or(logged_stage)
-        .unwrap_or(if snapshot.rollout.is_some() {
-            Stage::Canary
-        } else {
-            Stage::Gate
-        });
+        .unwrap_or_else(|| snapshot.default_stage());
     let cache = if args.no_cache {
         CacheMode::Disabled
     } else {

@@ -103,6 +103,11 @@ pub enum CrateError {
         "the component imports {0}; a policy must import nothing\n  help: build for `{GUEST_TARGET}` (not a WASI target), and avoid crates that need the clock, randomness or files"
     )]
     Imports(String),
+    /// The component exports nothing: the crate never calls `export_policy!`.
+    #[error(
+        "the component exports nothing\n  help: export the policy type with `shipgate_sdk::export_policy!(YourPolicy);` in the crate's lib.rs"
+    )]
+    NoExport,
     /// The component does not export the contract.
     #[error(
         "the component exports {0}, not `{CONTRACT_EXPORT}`\n  help: the crate was built against an SDK of another contract version; depend on the SDK that matches this shipgate"
@@ -149,10 +154,15 @@ pub fn build(path: &Path, options: &BuildOptions) -> Result<BuiltPolicy, CrateEr
         return Err(CrateError::Imports(quoted(&imports)));
     }
     let exports = shipgate_build::component_exports(&component)?;
+    if exports.is_empty() {
+        return Err(CrateError::NoExport);
+    }
     if !exports.iter().any(|e| e == CONTRACT_EXPORT) {
         return Err(CrateError::Exports(quoted(&exports)));
     }
-    let runtime = Runtime::new(&Limits::default(), &CacheMode::Disabled)
+    // Through the on-disk cache, so that the `shipgate test` that follows a
+    // build does not compile the component a second time.
+    let runtime = Runtime::new(&Limits::default(), &CacheMode::Default)
         .map_err(|e| CrateError::Load(e.to_string()))?;
     let info = runtime
         .load(&component)

@@ -160,12 +160,32 @@ fn a_changed_decision_fails_with_a_diff_until_it_is_accepted() {
     let (code, out, _) = test(&["--accept"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("accepted →"), "{out}");
+    assert!(
+        out.contains("1 passed; 2 accepted (0 new, 1 changed, 1 obsolete removed); 0 errors"),
+        "{out}"
+    );
     assert_eq!(std::fs::read_to_string(&spike).unwrap(), reviewed);
     assert!(!std::fs::read_to_string(&healthy).unwrap().contains("gone"));
     let (code, out, _) = test(&["--format", "json"]);
     assert_eq!(code, 0, "{out}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["counts"]["passed"], 2);
+
+    // A case file deleted while its reviewed decisions stay: they are
+    // obsolete, and accepting removes the file.
+    std::fs::remove_file(cases.join("healthy.toml")).unwrap();
+    let (code, out, _) = test(&[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("OBSOLETE healthy"), "{out}");
+    assert!(
+        out.contains("1 passed; 0 failed; 0 new; 0 errors; 1 obsolete"),
+        "{out}"
+    );
+    let (code, out, _) = test(&["--accept"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!healthy.exists());
+    let (code, out, _) = test(&[]);
+    assert_eq!(code, 0, "{out}");
 }
 
 #[test]
@@ -298,8 +318,11 @@ fn a_new_policy_goes_from_scaffold_to_tested_and_a_rule_change_is_reviewed() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("cases/error-spike.expected.toml"), "{out}");
 
-    // build: a component that imports nothing, and its sha256.
-    let (code, out, err) = run(author().current_dir(&krate).args(["build", "-q"]));
+    // build: a component that imports nothing, and its sha256. `--locked`
+    // works straight away: `new` pruned the copied lockfile.
+    let (code, out, err) = run(author()
+        .current_dir(&krate)
+        .args(["build", "-q", "--locked"]));
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("imports    (none)"), "{out}");
     assert!(
@@ -335,6 +358,22 @@ fn a_new_policy_goes_from_scaffold_to_tested_and_a_rule_change_is_reviewed() {
         out.contains("flow-gate: flow-gate.no-data"),
         "never fired: {out}"
     );
+
+    // A case asking a stage the policy does not answer tests nothing: an
+    // error, not a silent `go`.
+    let gate_case = krate.join("cases/at-the-gate.toml");
+    std::fs::write(
+        &gate_case,
+        "snapshot = \"snapshots/error-spike.json\"\nstage = \"gate\"\n",
+    )
+    .unwrap();
+    let (code, out, _) = test(&["--no-build"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("does not answer the `gate` stage (it answers: canary)"),
+        "{out}"
+    );
+    std::fs::remove_file(&gate_case).unwrap();
 
     // A one-line change to the rule: above the ceiling it now holds.
     let lib = krate.join("src/lib.rs");

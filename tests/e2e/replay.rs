@@ -47,7 +47,6 @@ fn scenario_path(name: &str) -> PathBuf {
     shipgate_tests::workspace().join(format!("tests/scenarios/{name}.json"))
 }
 
-
 /// Records one decision per scenario with `shipgate eval --log`, in order;
 /// returns the time per run.
 fn record(log: &Path, config: &Path, names: &[&str]) -> f64 {

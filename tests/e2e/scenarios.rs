@@ -58,7 +58,6 @@ pub fn scenarios() -> Vec<(String, Snapshot)> {
         .collect()
 }
 
-
 /// The reviewable part of a report.
 fn summary(report: &Report) -> serde_json::Value {
     let policies: BTreeMap<&str, String> = report

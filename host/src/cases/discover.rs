@@ -17,6 +17,8 @@ pub struct Target {
     pub crate_dir: Option<PathBuf>,
     /// The case files, sorted.
     pub files: Vec<PathBuf>,
+    /// Expected files whose case file is gone, sorted.
+    pub orphans: Vec<PathBuf>,
 }
 
 /// Why a PATH holds no cases.
@@ -46,6 +48,7 @@ pub fn discover(path: &Path) -> Result<Target, DiscoverError> {
             path: path.to_owned(),
             crate_dir: enclosing_crate(path),
             files: vec![super::file::normalize(path)],
+            orphans: Vec::new(),
         });
     }
     if !path.is_dir() {
@@ -64,17 +67,24 @@ pub fn discover(path: &Path) -> Result<Target, DiscoverError> {
         (enclosing_crate(path), path.to_owned())
     };
     let mut files = Vec::new();
-    walk(&dir, &mut files).map_err(|e| error(e.to_string()))?;
+    let mut expected = Vec::new();
+    walk(&dir, &mut files, &mut expected).map_err(|e| error(e.to_string()))?;
     files.sort();
     if files.is_empty() {
         return Err(error(
             "no case files (`*.toml` with a `snapshot`) here".into(),
         ));
     }
+    let mut orphans: Vec<PathBuf> = expected
+        .into_iter()
+        .filter(|e| !files.contains(&super::expected::case_file_for(e)))
+        .collect();
+    orphans.sort();
     Ok(Target {
         path: path.to_owned(),
         crate_dir,
         files,
+        orphans,
     })
 }
 
@@ -89,16 +99,15 @@ fn enclosing_crate(path: &Path) -> Option<PathBuf> {
         .and_then(|cases| cases.parent().map(Path::to_owned))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn walk(dir: &Path, cases: &mut Vec<PathBuf>, expected: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "toml")
-            && !super::expected::is_expected_file(&path)
-            && !is_configuration(&path)
-        {
-            out.push(super::file::normalize(&path));
+            walk(&path, cases, expected)?;
+        } else if super::expected::is_expected_file(&path) {
+            expected.push(super::file::normalize(&path));
+        } else if path.extension().is_some_and(|e| e == "toml") && !is_configuration(&path) {
+            cases.push(super::file::normalize(&path));
         }
     }
     Ok(())
@@ -124,6 +133,7 @@ mod tests {
         std::fs::write(root.join("Cargo.toml"), "[package]\n").unwrap();
         std::fs::write(root.join("cases/a.toml"), "snapshot = \"a.json\"\n").unwrap();
         std::fs::write(root.join("cases/a.expected.toml"), "").unwrap();
+        std::fs::write(root.join("cases/gone.expected.toml"), "").unwrap();
         std::fs::write(root.join("cases/more/b.toml"), "snapshot = \"b.json\"\n").unwrap();
         std::fs::write(
             root.join("cases/shipgate.toml"),
@@ -132,6 +142,7 @@ mod tests {
         .unwrap();
         let t = discover(&root).unwrap();
         assert_eq!(t.crate_dir.as_deref(), Some(root.as_path()));
+        assert_eq!(t.orphans, [root.join("cases/gone.expected.toml")]);
         assert_eq!(
             t.files,
             [root.join("cases/a.toml"), root.join("cases/more/b.toml")]

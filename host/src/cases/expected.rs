@@ -15,6 +15,16 @@ pub fn path_for(case_file: &Path) -> PathBuf {
     case_file.with_file_name(format!("{stem}.expected.toml"))
 }
 
+/// The case file of an expected file: `x.expected.toml` → `x.toml`.
+pub fn case_file_for(expected_file: &Path) -> PathBuf {
+    let name = expected_file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".expected.toml").unwrap_or(&name);
+    expected_file.with_file_name(format!("{stem}.toml"))
+}
+
 /// Whether a file is an expected file (and so not a case file).
 pub fn is_expected_file(path: &Path) -> bool {
     path.to_string_lossy().ends_with(".expected.toml")

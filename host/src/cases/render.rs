@@ -45,25 +45,23 @@ pub fn text(run: &RunResult, verbose: bool, accepted: bool) -> String {
 
     coverage_text(&mut s, run);
     let c = run.counts();
-    let ok = run.ok(accepted);
-    let _ = writeln!(
-        s,
-        "test result: {}. {} passed; {} failed; {} new; {} errors; {} obsolete ({:.2} s)",
-        if ok { "ok" } else { "FAILED" },
-        c.passed,
-        c.failed,
-        c.new,
-        c.errors,
-        c.obsolete,
-        run.took.as_secs_f64()
-    );
-    if accepted && c.failed + c.new + c.obsolete > 0 {
+    let ok = if run.ok(accepted) { "ok" } else { "FAILED" };
+    let took = run.took.as_secs_f64();
+    let pending = c.failed + c.new + c.obsolete;
+    if accepted && pending > 0 {
         let _ = writeln!(
             s,
-            "accepted: {} new and {} changed decisions written, {} obsolete removed",
-            c.new, c.failed, c.obsolete
+            "test result: {ok}. {} passed; {pending} accepted ({} new, {} changed, {} obsolete removed); {} errors ({took:.2} s)",
+            c.passed, c.new, c.failed, c.obsolete, c.errors
         );
-    } else if !accepted && c.failed + c.new + c.obsolete > 0 {
+    } else {
+        let _ = writeln!(
+            s,
+            "test result: {ok}. {} passed; {} failed; {} new; {} errors; {} obsolete ({took:.2} s)",
+            c.passed, c.failed, c.new, c.errors, c.obsolete
+        );
+    }
+    if !accepted && pending > 0 {
         let _ = writeln!(
             s,
             "review the decisions above; if they are right, accept them with `shipgate test --accept`"

@@ -13,6 +13,7 @@ use super::file::{Case, LoadedFile, Policies};
 use crate::config::{Config, ConfigError};
 use crate::outcome::{Change, Outcome};
 use crate::policy_set::{PolicySet, SetupError};
+use crate::report::PolicyOutcome;
 use crate::runtime::CacheMode;
 
 /// The policy crate whose cases are run: its built component.
@@ -207,9 +208,11 @@ impl Runner {
         let mut cases = Vec::with_capacity(file.cases.len());
         for case in &file.cases {
             let start = Instant::now();
+            let mut stage = case.stage;
             let (status, outcome) = match self.decide(file, case, crate_under_test) {
                 Err(message) => (Status::Error { message }, None),
-                Ok(outcome) => {
+                Ok((asked, outcome)) => {
+                    stage = Some(asked);
                     let status = match reviewed.get(&case.name) {
                         None => Status::New,
                         Some(old) if *old == outcome => Status::Passed,
@@ -224,7 +227,7 @@ impl Runner {
                 name: case.name.clone(),
                 snapshot: case.snapshot.clone(),
                 policies: case.policies.label(),
-                stage: case.stage,
+                stage,
                 status,
                 outcome,
                 expected: reviewed.get(&case.name).cloned(),
@@ -285,7 +288,7 @@ impl Runner {
         file: &LoadedFile,
         case: &Case,
         crate_under_test: Option<&CrateUnderTest>,
-    ) -> Result<Outcome, String> {
+    ) -> Result<(Stage, Outcome), String> {
         let snapshot = self.snapshot(&case.snapshot)?;
         let key = set_key(&case.policies, crate_under_test);
         if !self.sets.contains_key(&key) {
@@ -307,6 +310,21 @@ impl Runner {
         };
         let stage = case.stage.unwrap_or_else(|| snapshot.default_stage());
         let report = set.evaluate(stage, &snapshot);
+        // A case of the crate under test that the policy does not answer
+        // would pass as `go` while testing nothing.
+        if let (Policies::Crate(_), Some(p)) = (&case.policies, report.policies.first())
+            && matches!(p.outcome, PolicyOutcome::Skipped)
+        {
+            let answers: Vec<String> = set
+                .policies()
+                .flat_map(|(_, policy)| policy.info().stages.iter().map(ToString::to_string))
+                .collect();
+            return Err(format!(
+                "policy `{}` does not answer the `{stage}` stage (it answers: {}), so this case tests nothing; set `stage` in the case file",
+                p.name,
+                answers.join(", ")
+            ));
+        }
         for f in &report.findings {
             let entry = self.coverage.entry(f.policy.clone()).or_default();
             if entry.declared.contains(&f.finding.rule) {
@@ -318,7 +336,33 @@ impl Runner {
                 entry.undeclared.insert(f.finding.rule.clone());
             }
         }
-        Ok(Outcome::of(&report))
+        Ok((stage, Outcome::of(&report)))
+    }
+
+    /// The results of an expected file whose case file is gone: every entry
+    /// is obsolete; with `accept`, the file is removed.
+    pub fn orphan(
+        &self,
+        expected_file: &Path,
+        accept: bool,
+    ) -> Result<FileResult, expected::ExpectedError> {
+        let reviewed = expected::read(expected_file)?;
+        let mut accepted = false;
+        if accept {
+            std::fs::remove_file(expected_file).map_err(|e| expected::ExpectedError {
+                path: expected_file.to_owned(),
+                message: format!("cannot remove: {e}"),
+            })?;
+            accepted = true;
+        }
+        Ok(FileResult {
+            file: expected::case_file_for(expected_file),
+            expected_file: expected_file.to_owned(),
+            description: Some("its case file is gone".to_owned()),
+            cases: Vec::new(),
+            obsolete: reviewed.into_keys().collect(),
+            accepted,
+        })
     }
 
     fn snapshot(&mut self, path: &Path) -> Result<Snapshot, String> {

@@ -84,7 +84,17 @@ pub fn text(b: &BuiltPolicy) -> String {
         b.sha256,
         b.exports.join(", "),
         b.info.name,
-        b.component.display(),
+        relative(&b.component).display(),
         b.sha256,
     )
+}
+
+/// `path` relative to the current directory when it lies below it (a
+/// config's `source` is relative to the config's folder; this is the
+/// likelier start than cargo's absolute target path).
+fn relative(path: &std::path::Path) -> std::path::PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(std::path::Path::to_owned))
+        .unwrap_or_else(|| path.to_owned())
 }

@@ -76,6 +76,12 @@ pub fn run(args: &TestArgs, out: &mut dyn Write) -> Result<i32, CliError> {
             Some(dir) if needs_crate => Some(crate_under_test(dir, args)?),
             _ => None,
         };
+        for orphan in &target.orphans {
+            let r = runner
+                .orphan(orphan, args.accept)
+                .map_err(|e| CliError::Other(e.to_string()))?;
+            result.files.push(r);
+        }
         for loaded in &files {
             let r = runner
                 .run_file(loaded, crate_under_test.as_ref(), args.accept)
@@ -131,7 +137,7 @@ fn crate_under_test(dir: &std::path::Path, args: &TestArgs) -> Result<CrateUnder
     }
     let built = policy_crate::build(dir, &options)
         .map_err(|e| CliError::Other(format!("{}: {e}", dir.display())))?;
-    if args.format != Format::Json {
+    if args.format != Format::Json && !args.quiet {
         eprintln!(
             "built {} {} in {:.1} s → {}",
             built.info.name,

@@ -471,6 +471,9 @@ pub fn create(name: &str, dir: &Path, sdk: &Path) -> Result<Created, ScaffoldErr
         }
         Ok(())
     })();
+    if result.is_ok() && lock_text.is_some() {
+        prune_lockfile(dir);
+    }
     match result {
         Ok(()) => Ok(Created {
             name: name.to_owned(),
@@ -483,6 +486,32 @@ pub fn create(name: &str, dir: &Path, sdk: &Path) -> Result<Created, ScaffoldErr
             writer.undo(dir);
             Err(e)
         }
+    }
+}
+
+/// Lets cargo drop the copied lockfile's entries the crate does not use
+/// (without changing a version and without the network), so that the first
+/// `cargo build --locked` finds it up to date. When cargo cannot (no
+/// registry cache offline), the full lockfile stays and the first build
+/// prunes it.
+fn prune_lockfile(dir: &Path) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let pruned = std::process::Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--manifest-path",
+        ])
+        .arg(dir.join("Cargo.toml"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if !pruned.is_ok_and(|s| s.success()) {
+        tracing::debug!(
+            "cargo could not prune the copied Cargo.lock offline; the first build will"
+        );
     }
 }
 

@@ -160,15 +160,7 @@ pub fn build(path: &Path, options: &BuildOptions) -> Result<BuiltPolicy, CrateEr
     if !exports.iter().any(|e| e == CONTRACT_EXPORT) {
         return Err(CrateError::Exports(quoted(&exports)));
     }
-    // Through the on-disk cache, so that the `shipgate test` that follows a
-    // build does not compile the component a second time.
-    let runtime = Runtime::new(&Limits::default(), &CacheMode::Default)
-        .map_err(|e| CrateError::Load(e.to_string()))?;
-    let info = runtime
-        .load(&component)
-        .map_err(|e| CrateError::Load(e.to_string()))?
-        .info()
-        .clone();
+    let info = load_info(&component)?;
 
     let out = options
         .out
@@ -231,12 +223,17 @@ pub fn policy_name(component: &Path) -> Result<String, CrateError> {
         path: component.to_owned(),
         source,
     })?;
-    let runtime = Runtime::new(&Limits::default(), &CacheMode::Default)
-        .map_err(|e| CrateError::Load(e.to_string()))?;
-    let policy = runtime
-        .load(&bytes)
-        .map_err(|e| CrateError::Load(e.to_string()))?;
-    Ok(policy.info().name.clone())
+    Ok(load_info(&bytes)?.name)
+}
+
+/// Loads a component as the host will and returns its `info`. Through the
+/// on-disk cache, so that the `shipgate test` that follows a build does not
+/// compile the component a second time.
+fn load_info(component: &[u8]) -> Result<PolicyInfo, CrateError> {
+    let load = |e: &dyn std::fmt::Display| CrateError::Load(e.to_string());
+    let runtime = Runtime::new(&Limits::default(), &CacheMode::Default).map_err(|e| load(&e))?;
+    let policy = runtime.load(component).map_err(|e| load(&e))?;
+    Ok(policy.info().clone())
 }
 
 fn quoted(names: &[String]) -> String {

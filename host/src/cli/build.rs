@@ -40,12 +40,7 @@ pub fn run(args: &BuildArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     let built = policy_crate::build(&args.path, &options)
         .map_err(|e| CliError::Other(format!("{}: {e}", args.path.display())))?;
     let text = match args.format {
-        Format::Json => {
-            let mut j =
-                serde_json::to_string_pretty(&built).map_err(|e| CliError::Other(e.to_string()))?;
-            j.push('\n');
-            j
-        }
+        Format::Json => super::json_text(&built)?,
         Format::Text | Format::Markdown => text(&built),
     };
     out.write_all(text.as_bytes())?;

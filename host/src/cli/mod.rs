@@ -111,6 +111,15 @@ pub fn load_config(explicit: Option<&Path>) -> Result<Config, CliError> {
     )?)
 }
 
+/// A value as pretty JSON with a final newline: what `--format json`
+/// prints.
+pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, CliError> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Other(format!("cannot serialize the output: {e}")))?;
+    text.push('\n');
+    Ok(text)
+}
+
 /// Reads a file, naming it in the error.
 pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|source| CliError::Read {

@@ -140,12 +140,7 @@ pub fn run(command: &PolicyCommand, out: &mut dyn Write) -> Result<i32, CliError
         PolicyCommand::Inspect(args) => {
             let i = inspect(&args.file)?;
             let body = match args.format {
-                Format::Json => {
-                    let mut j = serde_json::to_string_pretty(&i)
-                        .map_err(|e| CliError::Other(e.to_string()))?;
-                    j.push('\n');
-                    j
-                }
+                Format::Json => super::json_text(&i)?,
                 Format::Text | Format::Markdown => text(&i),
             };
             out.write_all(body.as_bytes())?;

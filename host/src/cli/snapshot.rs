@@ -44,10 +44,7 @@ pub fn schema() -> String {
 /// a final newline. Two collections of the same inputs give the same bytes
 /// apart from the time.
 pub fn to_file_text(snapshot: &Snapshot) -> Result<String, CliError> {
-    let mut text = serde_json::to_string_pretty(snapshot)
-        .map_err(|e| CliError::Other(format!("cannot serialize the snapshot: {e}")))?;
-    text.push('\n');
-    Ok(text)
+    super::json_text(snapshot)
 }
 
 /// Runs `shipgate snapshot`. Exit code 0; the gaps are in the snapshot (and

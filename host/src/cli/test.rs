@@ -98,18 +98,13 @@ pub fn run(args: &TestArgs, out: &mut dyn Write) -> Result<i32, CliError> {
             .map_err(|e| CliError::Other(format!("cannot write `{}`: {e}", path.display())))?;
     }
     let text = match args.format {
-        Format::Json => {
-            let mut j = serde_json::to_string_pretty(&serde_json::json!({
-                "ok": result.ok(args.accept),
-                "counts": result.counts(),
-                "files": result.files,
-                "coverage": result.coverage,
-                "seconds": result.took.as_secs_f64(),
-            }))
-            .map_err(|e| CliError::Other(e.to_string()))?;
-            j.push('\n');
-            j
-        }
+        Format::Json => super::json_text(&serde_json::json!({
+            "ok": result.ok(args.accept),
+            "counts": result.counts(),
+            "files": result.files,
+            "coverage": result.coverage,
+            "seconds": result.took.as_secs_f64(),
+        }))?,
         Format::Text | Format::Markdown => render::text(&result, args.verbose, args.accept),
     };
     out.write_all(text.as_bytes())?;

@@ -164,6 +164,12 @@ pub fn append(path: &Path, record: &Record) -> Result<(), LogError> {
 /// Every record of the log, oldest first. Blank lines are skipped; a line
 /// that is not a record is an error naming it.
 pub fn read(path: &Path) -> Result<Vec<Record>, LogError> {
+    Ok(read_numbered(path)?.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Like [`read`], with each record's 1-based line in the file (blank lines
+/// are skipped but counted).
+pub fn read_numbered(path: &Path) -> Result<Vec<(usize, Record)>, LogError> {
     let file = std::fs::File::open(path).map_err(|source| LogError::Io {
         path: path.to_owned(),
         source,
@@ -182,7 +188,7 @@ pub fn read(path: &Path) -> Result<Vec<Record>, LogError> {
             line: index + 1,
             message: e.to_string(),
         })?;
-        records.push(record);
+        records.push((index + 1, record));
     }
     Ok(records)
 }

@@ -64,28 +64,15 @@ pub struct Log {
 }
 
 impl Log {
-    /// Reads every record of the log at `path` ([`decision_log::read`]); a
+    /// Reads every record of the log at `path` ([`decision_log::read_numbered`]); a
     /// line that is not a record is an error naming the file and line.
     pub fn read(path: &Path) -> Result<Log, ReplayError> {
-        let records = decision_log::read(path)?;
-        // `read` skips blank lines; number the records by the lines they are
-        // on. Lines appended since only come after the ones read.
-        let text = std::fs::read_to_string(path).map_err(|source| LogError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let lines: Vec<usize> = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, _)| i + 1)
-            .collect();
-        let records = records
+        let records = decision_log::read_numbered(path)?
             .into_iter()
             .enumerate()
-            .map(|(i, record)| Logged {
+            .map(|(i, (line, record))| Logged {
                 entry: i + 1,
-                line: lines.get(i).copied().unwrap_or(i + 1),
+                line,
                 record,
             })
             .collect();

@@ -10,22 +10,11 @@ fn workspace() -> PathBuf {
     shipgate_tests::workspace()
 }
 
-fn count(dir: &Path, suffix: &str) -> usize {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter(|e| {
-            let name = e.as_ref().unwrap().file_name();
-            let name = name.to_string_lossy();
-            name.ends_with(suffix) && !name.ends_with(".rules.toml")
-        })
-        .count()
-}
-
 #[test]
 fn the_built_in_scenario_corpus_passes_under_shipgate_test() {
     let ws = workspace();
-    let scenarios = count(&ws.join("tests/scenarios"), ".json");
-    let profiles = count(&ws.join("examples/profiles"), ".toml");
+    let scenarios = crate::scenarios::scenarios().len();
+    let profiles = crate::scenarios::profiles().len();
     let cases = scenarios * profiles;
     assert!(cases >= 400, "{scenarios} scenarios × {profiles} profiles");
 
@@ -67,16 +56,10 @@ fn case_folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let cases = dir.path().join("cases");
     std::fs::create_dir_all(&cases).unwrap();
-    let snapshot = |name: &str| {
-        std::fs::read_dir(ws.join("tests/scenarios"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.file_name().unwrap().to_string_lossy().contains(name))
-            .unwrap()
-    };
+    let snapshot = |name: &str| ws.join(format!("tests/scenarios/{name}.json"));
     let profile = ws.join("examples/profiles/deployment-agent.toml");
     for (case, scenario) in [
-        ("healthy", "canary-healthy"),
+        ("healthy", "64-canary-healthy"),
         ("spike", "72-error-rate-above-10pct"),
     ] {
         std::fs::write(

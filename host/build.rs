@@ -14,6 +14,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("risk", "shipgate-policy-risk"),
     ("window", "shipgate-policy-window"),
     ("canary", "shipgate-policy-canary"),
+    ("rules", "shipgate-policy-rules"),
     // The example team policy of `examples/custom-policy`.
     ("error-ratio", "error-ratio-policy"),
 ];

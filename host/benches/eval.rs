@@ -5,6 +5,12 @@
 //! - every built-in on `release-full.json` (a snapshot with every section),
 //!   at a stage it answers, and the whole default set at both stages.
 //!
+//! - the `rules` policy (CEL expressions) next to the built-in `canary`
+//!   policy on the same snapshot and stage: the canary rules of the
+//!   `deployment-agent` profile's twin (`examples/profiles/
+//!   deployment-agent.rules.toml`) against the built-in `canary` with that
+//!   profile's configuration, and a single CEL rule.
+//!
 //! Prints the medians and the component / native ratios at the end.
 //! Run with `cargo bench -p shipgate --bench eval`.
 
@@ -89,6 +95,7 @@ fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static s
             b.iter(|| black_box((case.native)(case.stage, black_box(&case.snapshot), config)))
         });
     }
+    rules_benches(&mut group, runtime, &full);
     let set = PolicySet::load(
         &Config::from_default_toml(shipgate::builtin::DEFAULT_CONFIG, "default").unwrap(),
         &CacheMode::Dir(cache.to_owned()),
@@ -101,6 +108,74 @@ fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static s
     }
     group.finish();
     cases.iter().map(|c| c.name).collect()
+}
+
+/// The profile whose canary rules are measured.
+const PROFILE: &str = "deployment-agent";
+
+/// The JSON config of the policy called `name` in an example profile.
+fn profile_config(file: &str, name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/profiles")
+        .join(file);
+    let config = Config::load(&path).unwrap();
+    let policy = config.policies.iter().find(|p| p.name == name).unwrap();
+    policy.config.to_string()
+}
+
+/// One error-rate rule, the smallest useful rules configuration.
+const ONE_RULE: &str = r#"{"rules": [{"id": "canary.error-rate", "when": "value(metric('error_rate').canary) > 0.02", "verdict": "rollback"}]}"#;
+
+fn rules_benches(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    runtime: &Runtime,
+    full: &Snapshot,
+) {
+    let canary = runtime
+        .load(shipgate::builtin::get("canary").unwrap())
+        .unwrap();
+    let rules = runtime
+        .load(shipgate::builtin::get("rules").unwrap())
+        .unwrap();
+    let canary_config = profile_config(&format!("{PROFILE}.toml"), "canary");
+    let rules_config = profile_config(&format!("{PROFILE}.rules.toml"), "canary");
+    let stage = Stage::Canary;
+    let built_in = canary.evaluate(stage, full, &canary_config).0.unwrap();
+    let twin = rules.evaluate(stage, full, &rules_config).0.unwrap();
+    assert_eq!(built_in.verdict, twin.verdict, "the twin disagrees");
+    let native_twin = evaluate::<shipgate_policy_rules::RulesPolicy>(stage, full, &rules_config);
+    assert_eq!(
+        native_twin.unwrap(),
+        twin,
+        "rules: component and native disagree"
+    );
+    group.bench_function("canary-profile/wasm", |b| {
+        b.iter(|| black_box(canary.evaluate(stage, black_box(full), &canary_config)))
+    });
+    group.bench_function("rules-twin/wasm", |b| {
+        b.iter(|| black_box(rules.evaluate(stage, black_box(full), &rules_config)))
+    });
+    group.bench_function("rules-twin/native", |b| {
+        b.iter(|| {
+            black_box(evaluate::<shipgate_policy_rules::RulesPolicy>(
+                stage,
+                black_box(full),
+                &rules_config,
+            ))
+        })
+    });
+    group.bench_function("rules-one/wasm", |b| {
+        b.iter(|| black_box(rules.evaluate(stage, black_box(full), ONE_RULE)))
+    });
+    group.bench_function("rules-one/native", |b| {
+        b.iter(|| {
+            black_box(evaluate::<shipgate_policy_rules::RulesPolicy>(
+                stage,
+                black_box(full),
+                ONE_RULE,
+            ))
+        })
+    });
 }
 
 fn summary(names: &[&str]) {
@@ -127,6 +202,31 @@ fn summary(names: &[&str]) {
             us(native),
             us(wasm),
             wasm / native
+        );
+    }
+    for name in ["rules-twin", "rules-one"] {
+        if let (Some(native), Some(wasm)) = (
+            support::median_ns(&target, GROUP, &format!("{name}/native")),
+            support::median_ns(&target, GROUP, &format!("{name}/wasm")),
+        ) {
+            println!(
+                "  {name:<12} {:>12} {:>12} {:>7.1}x",
+                us(native),
+                us(wasm),
+                wasm / native
+            );
+        }
+    }
+    if let (Some(canary), Some(rules)) = (
+        support::median_ns(&target, GROUP, "canary-profile/wasm"),
+        support::median_ns(&target, GROUP, "rules-twin/wasm"),
+    ) {
+        println!(
+            "  {PROFILE} canary, same snapshot and stage: built-in {} vs rules twin {} \
+             (rules / built-in {:.1}x)",
+            us(canary),
+            us(rules),
+            rules / canary
         );
     }
     for id in ["set/gate", "set/canary"] {

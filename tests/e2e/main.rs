@@ -11,6 +11,7 @@ mod decisions;
 mod hostile;
 mod prometheus;
 mod replay;
+mod rules_errors;
 mod runtime;
 mod scaffold;
 mod scenarios;

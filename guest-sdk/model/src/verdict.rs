@@ -49,7 +49,8 @@ macro_rules! string_enum {
         impl $name {
             /// Every value, in order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            const NAMES: &'static [&'static str] = &[$($text),+];
+            /// Every value's name, in order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
 
             /// The value's name in files and on the command line.
             pub fn as_str(self) -> &'static str {

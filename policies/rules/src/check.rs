@@ -1,0 +1,516 @@
+//! The load-time check of an expression against the snapshot's shape:
+//! unknown variables, fields, functions and enum values are errors with a
+//! position, found before any snapshot is evaluated.
+//!
+//! The check follows the types it can know (a record's fields, a list's
+//! elements, what a helper returns) and says nothing about what it cannot
+//! (`dyn` values, map entries): it only rejects what is certainly wrong.
+
+use std::collections::BTreeMap;
+
+use cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue};
+
+use crate::functions::{self, HELPERS};
+use crate::schema::{self, Record, Ty};
+
+/// A problem at a byte offset of the expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// Byte offset into the expression source.
+    pub offset: usize,
+    /// What is wrong, in one sentence.
+    pub message: String,
+}
+
+/// Functions of the CEL standard library and the enabled extensions that are
+/// called as `f(x)`.
+const GLOBAL_FUNCTIONS: &[&str] = &[
+    "size",
+    "string",
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "bytes",
+    "type",
+    "dyn",
+    "max",
+    "min",
+    "matches",
+    "contains",
+    "startsWith",
+    "endsWith",
+];
+
+/// Namespaces of extension functions called as `ns.f(x)`.
+const NAMESPACES: &[&str] = &["math", "lists", "strings", "optional"];
+
+/// Functions called as `x.f(...)`.
+const MEMBER_FUNCTIONS: &[&str] = &[
+    "size",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "indexOf",
+    "lastIndexOf",
+    "lowerAscii",
+    "upperAscii",
+    "replace",
+    "split",
+    "substring",
+    "trim",
+    "join",
+    "charAt",
+    "reverse",
+    "distinct",
+    "flatten",
+    "sort",
+    "sortBy",
+    "slice",
+    "hasValue",
+    "value",
+    "orValue",
+    "or",
+    "quote",
+];
+
+/// The variables an expression can name: the snapshot's top-level fields,
+/// `stage` and `params`.
+pub struct Scope {
+    params: Ty,
+    locals: Vec<(String, Ty)>,
+}
+
+impl Scope {
+    /// The scope of a rule's expressions, with `params` typed from the
+    /// configuration.
+    pub fn new(params: &serde_json::Map<String, serde_json::Value>) -> Scope {
+        Scope {
+            params: Ty::Params(std::rc::Rc::new(
+                params
+                    .iter()
+                    .map(|(key, value)| (key.clone(), Ty::of_json(value)))
+                    .collect::<BTreeMap<_, _>>(),
+            )),
+            locals: Vec::new(),
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<Ty> {
+        if let Some((_, ty)) = self.locals.iter().rev().find(|(local, _)| local == name) {
+            return Some(ty.clone());
+        }
+        match name {
+            "stage" => Some(Ty::Enum("stage", schema::STAGES)),
+            "params" => Some(self.params.clone()),
+            _ => schema::SNAPSHOT.field(name),
+        }
+    }
+}
+
+/// Checks `program` (compiled from `source`) and returns its type, or the
+/// first problem found.
+pub fn check(program: &cel::Program, scope: &mut Scope) -> Result<Ty, Problem> {
+    let checker = Checker {
+        info: program.source_info(),
+        source: &program.source_info().source,
+    };
+    checker.expr(program.expression(), scope)
+}
+
+struct Checker<'a> {
+    info: &'a cel::common::ast::SourceInfo,
+    source: &'a str,
+}
+
+impl Checker<'_> {
+    fn offset(&self, expr: &IdedExpr) -> usize {
+        self.info
+            .offset_for(expr.id)
+            .map_or(0, |(start, _)| start as usize)
+    }
+
+    fn problem(&self, expr: &IdedExpr, message: String) -> Problem {
+        Problem {
+            offset: self.offset(expr),
+            message,
+        }
+    }
+
+    /// The offset of the field name of a selection `a.field`: the parser
+    /// records the dot.
+    fn field_offset(&self, expr: &IdedExpr, field: &str) -> usize {
+        let dot = self.offset(expr);
+        self.source
+            .get(dot..)
+            .and_then(|rest| rest.find(field))
+            .map_or(dot, |at| dot + at)
+    }
+
+    fn expr(&self, expr: &IdedExpr, scope: &mut Scope) -> Result<Ty, Problem> {
+        match &expr.expr {
+            Expr::Unspecified => Ok(Ty::Dyn),
+            Expr::Literal(literal) => Ok(match literal {
+                LiteralValue::Boolean(_) => Ty::Bool,
+                LiteralValue::Double(_) | LiteralValue::Int(_) | LiteralValue::UInt(_) => {
+                    Ty::Number
+                }
+                LiteralValue::String(_) => Ty::String,
+                LiteralValue::Null | LiteralValue::Bytes(_) => Ty::Dyn,
+            }),
+            Expr::Ident(name) => {
+                if name.starts_with('@') || name.starts_with("__") {
+                    return Ok(scope.lookup(name).unwrap_or(Ty::Dyn));
+                }
+                scope.lookup(name).ok_or_else(|| {
+                    self.problem(
+                        expr,
+                        format!(
+                            "unknown name `{name}`; the names are the snapshot's fields ({}), \
+                             `stage` and `params`",
+                            schema::SNAPSHOT.field_names()
+                        ),
+                    )
+                })
+            }
+            Expr::Select(select) => {
+                let operand = self.expr(&select.operand, scope)?;
+                let ty = self
+                    .field(&operand, &select.field)
+                    .map_err(|message| Problem {
+                        offset: self.field_offset(expr, &select.field),
+                        message,
+                    })?;
+                Ok(if select.test { Ty::Bool } else { ty })
+            }
+            Expr::List(list) => {
+                let mut element = None;
+                for item in &list.elements {
+                    let ty = self.expr(item, scope)?;
+                    element = match element {
+                        None => Some(ty),
+                        Some(previous) if previous == ty => Some(previous),
+                        Some(_) => Some(Ty::Dyn),
+                    };
+                }
+                Ok(Ty::List(Box::new(element.unwrap_or(Ty::Dyn))))
+            }
+            Expr::Map(map) => {
+                for entry in &map.entries {
+                    if let EntryExpr::MapEntry(entry) = &entry.expr {
+                        self.expr(&entry.key, scope)?;
+                        self.expr(&entry.value, scope)?;
+                    }
+                }
+                Ok(Ty::Map(Box::new(Ty::Dyn)))
+            }
+            Expr::Struct(_) => Err(self.problem(
+                expr,
+                "message literals are not supported: there are no message types".into(),
+            )),
+            Expr::Comprehension(comprehension) => {
+                let range = self.expr(&comprehension.iter_range, scope)?;
+                let (first, second) = match &range {
+                    Ty::List(element) => (Ty::Number, (**element).clone()),
+                    Ty::Map(value) => (Ty::String, (**value).clone()),
+                    Ty::Params(_) => (Ty::String, Ty::Dyn),
+                    Ty::Dyn => (Ty::Dyn, Ty::Dyn),
+                    other => {
+                        return Err(self.problem(
+                            &comprehension.iter_range,
+                            format!("cannot iterate over {}", other.describe()),
+                        ));
+                    }
+                };
+                let iter_ty = if comprehension.iter_var2.is_some() {
+                    first.clone()
+                } else if matches!(range, Ty::List(_)) {
+                    second.clone()
+                } else {
+                    first.clone()
+                };
+                let base = scope.locals.len();
+                scope
+                    .locals
+                    .push((comprehension.iter_var.clone(), iter_ty.clone()));
+                if let Some(var2) = &comprehension.iter_var2 {
+                    scope.locals.push((var2.clone(), second.clone()));
+                }
+                let result = (|| {
+                    let accu = self.expr(&comprehension.accu_init, scope)?;
+                    scope.locals.push((comprehension.accu_var.clone(), Ty::Dyn));
+                    self.expr(&comprehension.loop_cond, scope)?;
+                    self.expr(&comprehension.loop_step, scope)?;
+                    self.expr(&comprehension.result, scope)?;
+                    Ok(accu)
+                })();
+                scope.locals.truncate(base);
+                let accu = result?;
+                Ok(match accu {
+                    Ty::Bool => Ty::Bool,
+                    Ty::Number => Ty::Number,
+                    Ty::List(_)
+                        if appends_iter_var(&comprehension.loop_step, &comprehension.iter_var) =>
+                    {
+                        Ty::List(Box::new(iter_ty))
+                    }
+                    Ty::List(_) => Ty::List(Box::new(Ty::Dyn)),
+                    _ => Ty::Dyn,
+                })
+            }
+            Expr::Call(call) => {
+                let target = match &call.target {
+                    Some(target) => Some(self.expr(target, scope)?),
+                    None => None,
+                };
+                let mut args = Vec::with_capacity(call.args.len());
+                for arg in &call.args {
+                    args.push(self.expr(arg, scope)?);
+                }
+                self.call(expr, &call.func_name, target.as_ref(), &call.args, &args)
+            }
+        }
+    }
+
+    fn field(&self, operand: &Ty, field: &str) -> Result<Ty, String> {
+        match operand {
+            Ty::Record(record) => record
+                .field(field)
+                .ok_or_else(|| unknown_field(record, field)),
+            Ty::Params(params) => params.get(field).cloned().ok_or_else(|| {
+                format!(
+                    "unknown key `{field}` in `params`; its keys are {}",
+                    if params.is_empty() {
+                        "none (the config has no `params` table)".to_owned()
+                    } else {
+                        params.keys().cloned().collect::<Vec<_>>().join(", ")
+                    }
+                )
+            }),
+            Ty::Map(value) => Ok((**value).clone()),
+            Ty::Dyn => Ok(Ty::Dyn),
+            Ty::Measurement => Err(format!(
+                "a measurement has no field `{field}` in expressions: use has_data(m), value(m), \
+                 samples(m), ratio(canary, baseline) or missing_reason(m)"
+            )),
+            Ty::List(_) => Err(format!(
+                "{} has no field `{field}`: use exists(), all(), filter() or map() on it",
+                operand.describe()
+            )),
+            other => Err(format!("{} has no field `{field}`", other.describe())),
+        }
+    }
+
+    fn call(
+        &self,
+        expr: &IdedExpr,
+        name: &str,
+        target: Option<&Ty>,
+        arg_exprs: &[IdedExpr],
+        args: &[Ty],
+    ) -> Result<Ty, Problem> {
+        match name {
+            "_==_" | "_!=_" => {
+                self.enum_literals(args, arg_exprs)?;
+                return Ok(Ty::Bool);
+            }
+            "@in" => {
+                if let (Some(Ty::Enum(what, names)), Some(list)) = (args.first(), arg_exprs.get(1))
+                    && let Expr::List(list) = &list.expr
+                {
+                    for item in &list.elements {
+                        self.enum_literal(what, names, item)?;
+                    }
+                }
+                return Ok(Ty::Bool);
+            }
+            "_<_" | "_<=_" | "_>_" | "_>=_" | "_&&_" | "_||_" | "!_" | "@not_strictly_false" => {
+                return Ok(Ty::Bool);
+            }
+            "_+_" => {
+                return Ok(match args {
+                    [Ty::String, _] | [_, Ty::String] => Ty::String,
+                    [Ty::Number, Ty::Number] => Ty::Number,
+                    [Ty::List(a), Ty::List(b)] if a == b => Ty::List(a.clone()),
+                    [Ty::List(_), Ty::List(_)] => Ty::List(Box::new(Ty::Dyn)),
+                    _ => Ty::Dyn,
+                });
+            }
+            "_-_" | "_*_" | "_/_" | "_%_" | "-_" => return Ok(Ty::Number),
+            "_?_:_" => {
+                return Ok(match args {
+                    [_, a, b] if a == b => a.clone(),
+                    _ => Ty::Dyn,
+                });
+            }
+            "_[_]" | "_[?_]" => {
+                return Ok(match args.first() {
+                    Some(Ty::List(element)) => (**element).clone(),
+                    Some(Ty::Map(value)) => (**value).clone(),
+                    _ => Ty::Dyn,
+                });
+            }
+            _ => {}
+        }
+        if target.is_some() {
+            if !MEMBER_FUNCTIONS.contains(&name) {
+                return Err(self.problem(
+                    expr,
+                    format!(
+                        "unknown method `{name}`; the methods are {}",
+                        MEMBER_FUNCTIONS.join(", ")
+                    ),
+                ));
+            }
+            return Ok(match name {
+                "size" | "indexOf" | "lastIndexOf" => Ty::Number,
+                "contains" | "startsWith" | "endsWith" | "matches" | "hasValue" => Ty::Bool,
+                "lowerAscii" | "upperAscii" | "replace" | "substring" | "trim" | "join"
+                | "charAt" | "quote" => Ty::String,
+                "split" => Ty::List(Box::new(Ty::String)),
+                "reverse" | "distinct" | "sort" | "sortBy" | "slice" => {
+                    target.cloned().unwrap_or(Ty::Dyn)
+                }
+                _ => Ty::Dyn,
+            });
+        }
+        if let Some(helper) = HELPERS.iter().find(|helper| helper.name == name) {
+            if args.len() != helper.arity {
+                return Err(self.problem(
+                    expr,
+                    format!(
+                        "`{name}` takes {} argument{}: {}",
+                        helper.arity,
+                        if helper.arity == 1 { "" } else { "s" },
+                        helper.signature
+                    ),
+                ));
+            }
+            for (index, (want, got)) in helper.params.iter().zip(args).enumerate() {
+                if !functions::accepts(want, got) {
+                    return Err(Problem {
+                        offset: arg_exprs.get(index).map_or(0, |arg| self.offset(arg)),
+                        message: format!(
+                            "`{name}` wants {} as argument {}, got {}: {}",
+                            want.describe(),
+                            index + 1,
+                            got.describe(),
+                            helper.signature
+                        ),
+                    });
+                }
+            }
+            return Ok((helper.returns)());
+        }
+        if GLOBAL_FUNCTIONS.contains(&name) {
+            return Ok(match name {
+                "size" | "int" | "uint" | "double" | "max" | "min" => Ty::Number,
+                "string" => Ty::String,
+                "bool" | "matches" | "contains" | "startsWith" | "endsWith" => Ty::Bool,
+                _ => Ty::Dyn,
+            });
+        }
+        if let Some((namespace, _)) = name.split_once('.')
+            && NAMESPACES.contains(&namespace)
+        {
+            return Ok(Ty::Dyn);
+        }
+        Err(self.problem(
+            expr,
+            format!(
+                "unknown function `{name}`; Shipgate's helpers are {}",
+                HELPERS
+                    .iter()
+                    .map(|helper| helper.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ))
+    }
+
+    /// `x == 'literal'` where `x` is an enum: the literal must be one of its
+    /// values.
+    fn enum_literals(&self, args: &[Ty], arg_exprs: &[IdedExpr]) -> Result<(), Problem> {
+        for (ty, other) in [
+            (args.first(), arg_exprs.get(1)),
+            (args.get(1), arg_exprs.first()),
+        ] {
+            if let (Some(Ty::Enum(what, names)), Some(other)) = (ty, other) {
+                self.enum_literal(what, names, other)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn enum_literal(&self, what: &str, names: &[&str], expr: &IdedExpr) -> Result<(), Problem> {
+        if let Expr::Literal(LiteralValue::String(value)) = &expr.expr
+            && !names.contains(&value.inner())
+        {
+            return Err(self.problem(
+                expr,
+                format!(
+                    "`{}` is not a {what}; the values are {}",
+                    value.inner(),
+                    names.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Whether a comprehension's step appends its iteration variable (`filter`)
+/// rather than something computed from it (`map`).
+fn appends_iter_var(step: &IdedExpr, iter_var: &str) -> bool {
+    fn walk(expr: &IdedExpr, iter_var: &str) -> bool {
+        match &expr.expr {
+            Expr::Call(call) => {
+                (call.func_name == "_+_"
+                    && call.args.iter().any(|arg| match &arg.expr {
+                        Expr::List(list) => {
+                            list.elements.len() == 1
+                                && matches!(&list.elements[0].expr, Expr::Ident(name) if name == iter_var)
+                        }
+                        _ => false,
+                    }))
+                    || call.args.iter().any(|arg| walk(arg, iter_var))
+            }
+            _ => false,
+        }
+    }
+    walk(step, iter_var)
+}
+
+fn unknown_field(record: &'static Record, field: &str) -> String {
+    let suggestion = record
+        .fields
+        .iter()
+        .map(|(name, _)| (edit_distance(name, field), *name))
+        .filter(|(distance, _)| *distance <= 2)
+        .min()
+        .map(|(_, name)| format!(" (did you mean `{name}`?)"))
+        .unwrap_or_default();
+    format!(
+        "unknown field `{field}` on {}{suggestion}; its fields are {}",
+        Ty::Record(record).describe(),
+        record.field_names()
+    )
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            let deletion = previous[j + 1] + 1;
+            let insertion = current[j] + 1;
+            current.push(substitution.min(deletion).min(insertion));
+        }
+        previous = current;
+    }
+    previous.last().copied().unwrap_or(0)
+}

@@ -8,6 +8,7 @@ mod authoring;
 mod check;
 mod cli;
 mod decisions;
+mod differential;
 mod hostile;
 mod prometheus;
 mod replay;

@@ -239,14 +239,22 @@ impl Checker<'_> {
                 }
                 let result = (|| {
                     let accu = self.expr(&comprehension.accu_init, scope)?;
-                    scope.locals.push((comprehension.accu_var.clone(), Ty::Dyn));
+                    scope
+                        .locals
+                        .push((comprehension.accu_var.clone(), accu.clone()));
                     self.expr(&comprehension.loop_cond, scope)?;
                     self.expr(&comprehension.loop_step, scope)?;
-                    self.expr(&comprehension.result, scope)?;
-                    Ok(accu)
+                    let result = self.expr(&comprehension.result, scope)?;
+                    Ok((accu, result))
                 })();
                 scope.locals.truncate(base);
-                let accu = result?;
+                let (accu, result) = result?;
+                // `cel.bind(x, init, body)` and other comprehensions whose
+                // result is an expression of its own, not the accumulator.
+                if !matches!(&comprehension.result.expr, Expr::Ident(name) if *name == comprehension.accu_var)
+                {
+                    return Ok(result);
+                }
                 Ok(match accu {
                     Ty::Bool => Ty::Bool,
                     Ty::Number => Ty::Number,
@@ -260,6 +268,18 @@ impl Checker<'_> {
                 })
             }
             Expr::Call(call) => {
+                // `math.abs(x)`, `lists.range(n)`: an extension's function,
+                // whose namespace parses as the call's target.
+                if let Some(target) = &call.target
+                    && let Expr::Ident(namespace) = &target.expr
+                    && NAMESPACES.contains(&namespace.as_str())
+                    && scope.lookup(namespace).is_none()
+                {
+                    for arg in &call.args {
+                        self.expr(arg, scope)?;
+                    }
+                    return Ok(Ty::Dyn);
+                }
                 let target = match &call.target {
                     Some(target) => Some(self.expr(target, scope)?),
                     None => None,
@@ -344,6 +364,8 @@ impl Checker<'_> {
                     _ => Ty::Dyn,
                 });
             }
+            // `a.?b`: an optional value.
+            "_?._" => return Ok(Ty::Dyn),
             "_[_]" | "_[?_]" => {
                 return Ok(match args.first() {
                     Some(Ty::List(element)) => (**element).clone(),
@@ -354,7 +376,9 @@ impl Checker<'_> {
             _ => {}
         }
         if target.is_some() {
-            if !MEMBER_FUNCTIONS.contains(&name) {
+            // Macros expand to internal functions (`sortBy` to
+            // `@sortByAssociatedKeys`): the parser made them, not the author.
+            if !MEMBER_FUNCTIONS.contains(&name) && !name.starts_with('@') {
                 return Err(self.problem(
                     expr,
                     format!(

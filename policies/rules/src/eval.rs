@@ -1,7 +1,7 @@
 //! Evaluating compiled rules against a snapshot.
 
 use cel::{Context, ExecutionError, Value};
-use shipgate_sdk::{Decision, Finding, Snapshot, Stage};
+use shipgate_sdk::{Decision, Finding, Requirement, Snapshot, Stage};
 
 use crate::functions::{self, MISSING};
 use crate::rules::{MessagePiece, Rule, Rules};
@@ -23,6 +23,7 @@ pub fn evaluate(rules: &Rules, stage: Stage, snapshot: &Snapshot) -> Result<Deci
     let context = context(rules, stage, snapshot)?;
     let mut findings = Vec::new();
     let mut risk = None;
+    let mut requirements: Vec<Requirement> = Vec::new();
     for rule in &rules.rules {
         if let Some(stages) = &rule.config.stages
             && !stages.contains(&stage)
@@ -33,6 +34,11 @@ pub fn evaluate(rules: &Rules, stage: Stage, snapshot: &Snapshot) -> Result<Deci
             Outcome::Quiet => continue,
             Outcome::Fired => {
                 risk = risk.max(rule.config.risk);
+                for requirement in &rule.config.requires {
+                    if !requirements.contains(requirement) {
+                        requirements.push(requirement.clone());
+                    }
+                }
                 Finding::new(
                     rule.config.id.clone(),
                     rule.config.verdict,
@@ -50,7 +56,10 @@ pub fn evaluate(rules: &Rules, stage: Stage, snapshot: &Snapshot) -> Result<Deci
             None => finding,
         });
     }
-    let decision = Decision::from_findings(findings);
+    let mut decision = Decision::from_findings(findings);
+    for requirement in requirements {
+        decision = decision.require(requirement);
+    }
     Ok(match risk {
         Some(risk) => decision.with_risk(risk),
         None => decision,
@@ -65,36 +74,73 @@ pub fn context<'a>(
 ) -> Result<Context<'a, 'a>, String> {
     let mut context = Context::with_env(rules.env.clone());
     functions::register(&mut context).map_err(|e| format!("cannot register the helpers: {e}"))?;
-    let variables: Result<(), cel::SerializationError> = (|| {
-        context.add_variable("deployment", &snapshot.deployment)?;
-        add_optional(&mut context, "ci", snapshot.ci.as_ref())?;
-        add_optional(&mut context, "change", snapshot.change.as_ref())?;
-        add_optional(&mut context, "environment", snapshot.environment.as_ref())?;
-        add_optional(&mut context, "rollout", snapshot.rollout.as_ref())?;
-        context.add_variable("metrics", &snapshot.metrics)?;
-        context.add_variable("alerts", &snapshot.alerts)?;
-        context.add_variable("error_signatures", &snapshot.error_signatures)?;
-        context.add_variable("history", &snapshot.history)?;
-        context.add_variable("labels", &snapshot.labels)?;
-        context.add_variable("gaps", &snapshot.gaps)?;
-        context.add_variable("params", &rules.params)?;
-        context.add_variable("stage", stage.as_str())?;
-        Ok(())
-    })();
-    variables.map_err(|e| format!("cannot expose the snapshot to expressions: {e}"))?;
+    let mut json = serde_json::to_value(snapshot)
+        .map_err(|e| format!("cannot expose the snapshot to expressions: {e}"))?;
+    fill_empty_collections(&mut json, &crate::schema::SNAPSHOT);
+    for name in crate::schema::SNAPSHOT.fields.iter().map(|(name, _)| *name) {
+        context.add_variable_from_value(name, json.get(name).map_or(Value::Null, value_of_json));
+    }
+    context.add_variable_from_value(
+        "params",
+        value_of_json(&serde_json::Value::Object(rules.params.clone())),
+    );
+    context.add_variable_from_value("stage", stage.as_str());
     Ok(context)
 }
 
-fn add_optional<T: serde::Serialize>(
-    context: &mut Context<'_, '_>,
-    name: &str,
-    value: Option<&T>,
-) -> Result<(), cel::SerializationError> {
-    match value {
-        Some(value) => context.add_variable(name, value),
-        None => {
-            context.add_variable_from_value(name, Value::Null);
-            Ok(())
+/// Puts back the empty lists and maps the JSON form leaves out
+/// (`interval.rules` when no rule fired), so that only optional values can
+/// be absent: `'canary.error-rate' in i.rules` is `false`, not missing data.
+fn fill_empty_collections(json: &mut serde_json::Value, record: &crate::schema::Record) {
+    use crate::schema::Field;
+    let Some(object) = json.as_object_mut() else {
+        return;
+    };
+    for (name, field) in record.fields {
+        match (field, object.get_mut(*name)) {
+            (Field::Record(inner), Some(value)) => fill_empty_collections(value, inner),
+            (Field::Records(inner), Some(serde_json::Value::Array(items))) => {
+                for item in items {
+                    fill_empty_collections(item, inner);
+                }
+            }
+            (Field::Records(_) | Field::Strings | Field::Numbers | Field::Enums(..), None) => {
+                object.insert((*name).to_owned(), serde_json::Value::Array(Vec::new()));
+            }
+            (Field::StringMap, None) => {
+                object.insert(
+                    (*name).to_owned(),
+                    serde_json::Value::Object(Default::default()),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A JSON value as CEL sees it. Every integer is an `int` (TOML's integers
+/// are signed, and the snapshot's counts are small), so `params.n - 1` and
+/// `suite.failures + suite.errors` are plain arithmetic; other numbers are
+/// `double`s.
+pub fn value_of_json(json: &serde_json::Value) -> Value {
+    match json {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::Int(i),
+            (None, Some(u)) => Value::UInt(u),
+            (None, None) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::String(std::sync::Arc::new(s.clone())),
+        serde_json::Value::Array(items) => Value::List(std::sync::Arc::new(
+            items.iter().map(value_of_json).collect(),
+        )),
+        serde_json::Value::Object(map) => {
+            let entries: std::collections::HashMap<String, Value> = map
+                .iter()
+                .map(|(key, value)| (key.clone(), value_of_json(value)))
+                .collect();
+            Value::from(entries)
         }
     }
 }

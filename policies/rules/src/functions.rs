@@ -158,7 +158,8 @@ pub static HELPERS: &[Helper] = &[
         params: &[Param::Deployment],
         returns: || Ty::Record(&schema::LOCAL_TIME),
         signature: "local_time(deployment) is {weekday, hour, minute} of requested_at in the \
-                    organisation's time zone (utc_offset_minutes)",
+                    organisation's time zone (utc_offset_minutes); data missing when the offset \
+                    is out of range",
     },
     Helper {
         name: "epoch_seconds",
@@ -166,6 +167,21 @@ pub static HELPERS: &[Helper] = &[
         params: &[Param::Timestamp],
         returns: || Ty::Number,
         signature: "epoch_seconds(t) is the RFC 3339 timestamp t in seconds since 1970-01-01 UTC",
+    },
+    Helper {
+        name: "epoch_millis",
+        arity: 1,
+        params: &[Param::Timestamp],
+        returns: || Ty::Number,
+        signature: "epoch_millis(t) is the RFC 3339 timestamp t in milliseconds since 1970-01-01 UTC",
+    },
+    Helper {
+        name: "glob",
+        arity: 2,
+        params: &[Param::String, Param::String],
+        returns: || Ty::Bool,
+        signature: "glob(path, pattern) matches a path against a glob: `*` within a folder, `**/` \
+                    across folders, a leading `./` ignored (as the risk policy's paths)",
     },
     Helper {
         name: "percent",
@@ -221,11 +237,34 @@ pub fn register(context: &mut Context<'_, '_>) -> Result<(), cel::DeclarationErr
     context.add_function("epoch_seconds", |t: Value| -> Result<i64, ExecutionError> {
         Ok(timestamp("epoch_seconds", &t)?.0.div_euclid(1000))
     })?;
+    context.add_function("epoch_millis", |t: Value| -> Result<i64, ExecutionError> {
+        Ok(timestamp("epoch_millis", &t)?.0)
+    })?;
+    context.add_function(
+        "glob",
+        |path: Arc<String>, pattern: Arc<String>| -> Result<bool, ExecutionError> {
+            let compiled = glob::Pattern::new(&pattern).map_err(|e| {
+                wrong(
+                    "glob",
+                    format!("`{pattern}` is not a valid glob: {}", e.msg),
+                )
+            })?;
+            let path = path.strip_prefix("./").unwrap_or(&path);
+            Ok(compiled.matches_with(path, GLOB))
+        },
+    )?;
     context.add_function("percent", |x: Value| -> Result<Value, ExecutionError> {
         Ok(Value::from(percent(number("percent", &x)?)))
     })?;
     Ok(())
 }
+
+/// Globs match across folders only through `**`, as in the `risk` policy.
+const GLOB: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: true,
+    require_literal_leading_dot: false,
+};
 
 /// `x` as a percentage with up to two decimals: `0.025` is `2.5%`.
 pub fn percent(x: f64) -> String {
@@ -399,9 +438,14 @@ fn local_time(deployment: Value) -> Result<Value, ExecutionError> {
     )?;
     let offset = field(&deployment, "utc_offset_minutes")
         .map_or(Ok(0.0), |offset| number("local_time", offset))?;
-    let local = at
-        .at_offset(offset as i32)
-        .ok_or_else(|| wrong("local_time", format!("utc offset {offset} is out of range")))?;
+    // An offset no time zone has: the local time is unknown, which is
+    // missing data (the `window` policy holds on it too).
+    let local = at.at_offset(offset as i32).ok_or_else(|| {
+        missing(
+            "local_time",
+            format!("the local time is unknown: utc_offset_minutes {offset} is out of range"),
+        )
+    })?;
     let weekday = schema::LOCAL_TIME
         .field("weekday")
         .and_then(|ty| match ty {

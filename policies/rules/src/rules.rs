@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use serde::Deserialize;
-use shipgate_sdk::{ConfigError, RiskLevel, Stage, Verdict};
+use shipgate_sdk::{ConfigError, Requirement, RiskLevel, Stage, Verdict};
 
 use crate::check::{self, Scope};
 use crate::functions;
@@ -48,6 +48,10 @@ pub struct RuleConfig {
     /// The metric the rule judges, so that reports can mark it.
     #[serde(default)]
     pub metric: Option<String>,
+    /// What must happen for the deploy to proceed when the rule fires
+    /// (`"staged-rollout"`, `{ extended-monitoring-hours = 48 }`, ...).
+    #[serde(default)]
+    pub requires: Vec<Requirement>,
 }
 
 fn hold() -> Verdict {
@@ -91,9 +95,43 @@ pub fn environment() -> Result<cel::Env, String> {
     env.add_extension(cel::extensions::strings)
         .and_then(|()| env.add_extension(cel::extensions::lists))
         .and_then(|()| env.add_extension(cel::extensions::math))
+        .and_then(|()| env.add_macro(cel::parser::Macro::receiver("bind", 3, bind_macro)))
         .and_then(|()| functions::register_overloads(&mut env))
         .map_err(|e| format!("cannot set up the expression environment: {e}"))?;
     Ok(env)
+}
+
+/// `cel.bind(name, init, body)`, as in cel-go: `body` with `name` bound to
+/// the value of `init`, so a value is computed once and named. It expands
+/// to a comprehension over an empty list whose accumulator is `name`.
+fn bind_macro(
+    helper: &mut cel::parser::MacroExprHelper<'_>,
+    target: &mut Option<cel::common::ast::IdedExpr>,
+    args: &mut Vec<cel::common::ast::IdedExpr>,
+) -> Result<Option<cel::common::ast::IdedExpr>, cel::ParseError> {
+    use cel::common::ast::{ComprehensionExpr, Expr, ListExpr, LiteralValue};
+    if !matches!(target.as_ref().map(|t| &t.expr), Some(Expr::Ident(ns)) if ns == "cel") {
+        return Ok(None);
+    }
+    let [name, init, body]: [cel::common::ast::IdedExpr; 3] = match std::mem::take(args).try_into()
+    {
+        Ok(args) => args,
+        Err(_) => return Ok(None),
+    };
+    let Expr::Ident(variable) = name.expr else {
+        return Err(helper.new_error(name.id, "cel.bind wants a name as its first argument"));
+    };
+    let bind = ComprehensionExpr {
+        iter_range: helper.next_expr(Expr::List(ListExpr::new(Vec::new()))),
+        iter_var: "#unused".to_owned(),
+        iter_var2: None,
+        accu_var: variable.clone(),
+        accu_init: init,
+        loop_cond: helper.next_expr(Expr::Literal(LiteralValue::Boolean(false.into()))),
+        loop_step: helper.next_expr(Expr::Ident(variable)),
+        result: body,
+    };
+    Ok(Some(helper.next_expr(Expr::Comprehension(Box::new(bind)))))
 }
 
 impl std::fmt::Debug for Rules {

@@ -34,6 +34,33 @@ fn a_rule_fires_with_its_verdict_and_interpolated_message() {
 }
 
 #[test]
+fn integer_params_are_ints() {
+    let cfg = r#"{"params": {"n": 3, "ratio": 1.5}, "rules": [{"id": "r", "when": "params.n - 1 == 2 && params.ratio * 2.0 == 3.0", "verdict": "hold"}]}"#;
+    let d = evaluate::<RulesPolicy>(Stage::Gate, &gate_snapshot(), cfg).unwrap();
+    assert_eq!(d.verdict, Verdict::Hold);
+}
+
+#[test]
+fn a_fired_rule_adds_its_risk_and_requirements() {
+    let cfg = r#"{"rules": [
+        {"id": "risk.migration", "when": "change.files.exists(f, f.path.startsWith('db/'))", "verdict": "go", "risk": "high",
+         "requires": ["staged-rollout", {"extended-monitoring-hours": 48}]},
+        {"id": "risk.hotfix", "when": "deployment.kind == 'hotfix'", "verdict": "go", "risk": "medium", "requires": ["staged-rollout"]},
+        {"id": "risk.never", "when": "false", "verdict": "go", "risk": "critical", "requires": ["full-backup"]}
+    ]}"#;
+    let d = evaluate::<RulesPolicy>(Stage::Risk, &gate_snapshot(), cfg).unwrap();
+    assert_eq!(d.verdict, Verdict::Go);
+    assert_eq!(d.risk, Some(shipgate_sdk::RiskLevel::High));
+    assert_eq!(
+        d.requirements,
+        vec![
+            shipgate_sdk::Requirement::StagedRollout,
+            shipgate_sdk::Requirement::ExtendedMonitoringHours(48)
+        ]
+    );
+}
+
+#[test]
 fn missing_data_is_the_rules_on_missing_verdict_not_false() {
     let cfg = r#"{"rules": [{"id": "canary.error-rate", "when": "value(metric('error_rate').canary) > 0.02", "verdict": "rollback"}]}"#;
     let d = evaluate::<RulesPolicy>(Stage::Canary, &canary_snapshot(r#""no-data""#), cfg).unwrap();
@@ -103,6 +130,64 @@ fn sections_fields_and_helpers_evaluate_as_documented() {
     assert_eq!(
         verdict_of("metrics.size() == 0 && stage == 'gate'"),
         Ok(Verdict::NoGo)
+    );
+    // An offset no time zone has: the local time is missing data.
+    let mut snapshot = gate_snapshot();
+    snapshot.deployment.utc_offset_minutes = 2000;
+    let cfg = r#"{"rules": [{"id": "r", "when": "local_time(deployment).weekday == 'friday'", "verdict": "no-go"}]}"#;
+    let d = evaluate::<RulesPolicy>(Stage::Gate, &snapshot, cfg).unwrap();
+    assert_eq!(d.verdict, Verdict::Hold);
+    assert!(
+        d.findings[0].message.contains("local time is unknown"),
+        "{}",
+        d.findings[0].message
+    );
+    // Extension functions, and macros that expand to internal functions.
+    assert_eq!(
+        verdict_of("math.abs(-1) == 1 && lists.range(3).size() == 3"),
+        Ok(Verdict::NoGo)
+    );
+    assert_eq!(
+        verdict_of("history.sortBy(h, h.at)[0].outcome == 'failed'"),
+        Ok(Verdict::NoGo)
+    );
+    assert_eq!(
+        verdict_of(
+            "epoch_millis(deployment.requested_at) - epoch_millis(history[0].at) == 6 * 3600 * 1000"
+        ),
+        Ok(Verdict::NoGo)
+    );
+    assert_eq!(
+        verdict_of(
+            "change.files.exists(f, glob(f.path, 'db/**/*.sql')) && !glob('./src/a/b.rs', 'src/*.rs')"
+        ),
+        Ok(Verdict::NoGo)
+    );
+    // An empty list the JSON form leaves out is an empty list.
+    assert_eq!(
+        verdict_of("change.migrations.size() == 0 && change.areas == []"),
+        Ok(Verdict::NoGo)
+    );
+    // Integers are ints: arithmetic on counts and params works.
+    assert_eq!(
+        verdict_of("change.files[0].lines_added - 1 == 2"),
+        Ok(Verdict::NoGo)
+    );
+    assert_eq!(
+        verdict_of("size(rollout.?history.orValue([])) == 0"),
+        Ok(Verdict::NoGo)
+    );
+    // cel.bind names a value once; the checker knows its type.
+    assert_eq!(
+        verdict_of("cel.bind(f, change.files[0], f.path.startsWith('db/') && f.lines_added == 3)"),
+        Ok(Verdict::NoGo)
+    );
+    let cfg = serde_json::json!({"rules": [{"id": "r", "when": "cel.bind(f, change.files[0], f.pth == '')", "verdict": "hold"}]}).to_string();
+    let err = shipgate_sdk::parse_config::<RulesPolicy>(&cfg).unwrap_err();
+    assert!(
+        err.message.contains("unknown field `pth` on a file change"),
+        "{}",
+        err.message
     );
     // A type error is an error of the policy, not a verdict.
     assert!(verdict_of("deployment.service > 3").is_err());

@@ -40,7 +40,7 @@ fn load_error(dir: &std::path::Path, text: &str) -> String {
 fn broken_expressions_are_refused_at_load_time_with_rule_and_position() {
     let dir = tempfile::tempdir().unwrap();
     let params = "max_error_rate = 0.02";
-    let cases = [
+    let mut cases = vec![
         (
             "syntax error",
             rule(
@@ -154,6 +154,21 @@ fn broken_expressions_are_refused_at_load_time_with_rule_and_position() {
             rule("canary.error-rate", "\"true\"", "on_missing = \"skip\"\n"),
         ),
     ];
+    let variables = "\n[[policies.config.variables]]\nname = \"rate\"\nexpression = \"value(metric('error_rate').canary)\"\n";
+    cases.push((
+        "a misspelt variable",
+        format!(
+            "{variables}{}",
+            rule("canary.error-rate", "\"variables.rat > 0.02\"", "")
+        ),
+    ));
+    cases.push((
+        "a variable that reads a later one",
+        format!(
+            "\n[[policies.config.variables]]\nname = \"breached\"\nexpression = \"variables.rate > 0.02\"\n{variables}{}",
+            rule("canary.error-rate", "\"variables.breached\"", "")
+        ),
+    ));
     let mut out = String::new();
     for (what, rules) in cases {
         let text = config(params, &rules);

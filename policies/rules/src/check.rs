@@ -13,7 +13,7 @@ use cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue};
 use crate::functions::{self, HELPERS};
 use crate::schema::{self, Record, Ty};
 
-/// A problem at a byte offset of the expression.
+/// Where in a text (an expression or a message) something is wrong.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     /// Byte offset into the expression source.
@@ -79,6 +79,7 @@ const MEMBER_FUNCTIONS: &[&str] = &[
 /// `stage` and `params`.
 pub struct Scope {
     params: Ty,
+    variables: BTreeMap<String, Ty>,
     locals: Vec<(String, Ty)>,
 }
 
@@ -93,8 +94,14 @@ impl Scope {
                     .map(|(key, value)| (key.clone(), Ty::of_json(value)))
                     .collect::<BTreeMap<_, _>>(),
             )),
+            variables: BTreeMap::new(),
             locals: Vec::new(),
         }
+    }
+
+    /// Makes `variables.NAME` known to the expressions checked after it.
+    pub fn define(&mut self, name: &str, ty: Ty) {
+        self.variables.insert(name.to_owned(), ty);
     }
 
     fn lookup(&self, name: &str) -> Option<Ty> {
@@ -104,6 +111,7 @@ impl Scope {
         match name {
             "stage" => Some(Ty::Enum("stage", schema::STAGES)),
             "params" => Some(self.params.clone()),
+            "variables" => Some(Ty::Variables(std::rc::Rc::new(self.variables.clone()))),
             _ => schema::SNAPSHOT.field(name),
         }
     }
@@ -168,7 +176,7 @@ impl Checker<'_> {
                         expr,
                         format!(
                             "unknown name `{name}`; the names are the snapshot's fields ({}), \
-                             `stage` and `params`",
+                             `stage`, `params` and `variables`",
                             schema::SNAPSHOT.field_names()
                         ),
                     )
@@ -214,7 +222,7 @@ impl Checker<'_> {
                 let (first, second) = match &range {
                     Ty::List(element) => (Ty::Number, (**element).clone()),
                     Ty::Map(value) => (Ty::String, (**value).clone()),
-                    Ty::Params(_) => (Ty::String, Ty::Dyn),
+                    Ty::Params(_) | Ty::Variables(_) => (Ty::String, Ty::Dyn),
                     Ty::Dyn => (Ty::Dyn, Ty::Dyn),
                     other => {
                         return Err(self.problem(
@@ -298,6 +306,19 @@ impl Checker<'_> {
             Ty::Record(record) => record
                 .field(field)
                 .ok_or_else(|| unknown_field(record, field)),
+            Ty::Variables(variables) => variables.get(field).cloned().ok_or_else(|| {
+                format!(
+                    "unknown variable `{field}`; {}",
+                    if variables.is_empty() {
+                        "no variable is defined before this expression".to_owned()
+                    } else {
+                        format!(
+                            "the variables defined before this expression are {}",
+                            variables.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    }
+                )
+            }),
             Ty::Params(params) => params.get(field).cloned().ok_or_else(|| {
                 format!(
                     "unknown key `{field}` in `params`; its keys are {}",

@@ -1,5 +1,7 @@
 //! Evaluating compiled rules against a snapshot.
 
+use std::collections::HashMap;
+
 use cel::{Context, ExecutionError, Value};
 use shipgate_sdk::{Decision, Finding, Requirement, Snapshot, Stage};
 
@@ -20,7 +22,7 @@ pub enum Outcome {
 
 /// Evaluates every rule that answers `stage` and collects their findings.
 pub fn evaluate(rules: &Rules, stage: Stage, snapshot: &Snapshot) -> Result<Decision, String> {
-    let context = context(rules, stage, snapshot)?;
+    let (context, missing) = context(rules, stage, snapshot)?;
     let mut findings = Vec::new();
     let mut risk = None;
     let mut requirements: Vec<Requirement> = Vec::new();
@@ -30,7 +32,7 @@ pub fn evaluate(rules: &Rules, stage: Stage, snapshot: &Snapshot) -> Result<Deci
         {
             continue;
         }
-        let finding = match outcome(rule, &context)? {
+        let finding = match outcome(rule, &context, &missing)? {
             Outcome::Quiet => continue,
             Outcome::Fired => {
                 risk = risk.max(rule.config.risk);
@@ -42,7 +44,7 @@ pub fn evaluate(rules: &Rules, stage: Stage, snapshot: &Snapshot) -> Result<Deci
                 Finding::new(
                     rule.config.id.clone(),
                     rule.config.verdict,
-                    message(rule, &context),
+                    message(rule, &context, &missing),
                 )
             }
             Outcome::Missing(why) => Finding::new(
@@ -66,12 +68,17 @@ pub fn evaluate(rules: &Rules, stage: Stage, snapshot: &Snapshot) -> Result<Deci
     })
 }
 
-/// The variables and helpers expressions see for one snapshot.
+/// The `variables` whose expression needed data the snapshot does not
+/// have: name → why. Reading one is missing data too.
+pub type MissingVariables = HashMap<String, String>;
+
+/// The variables and helpers expressions see for one snapshot, with the
+/// configuration's `variables` evaluated in order.
 pub fn context<'a>(
     rules: &'a Rules,
     stage: Stage,
     snapshot: &Snapshot,
-) -> Result<Context<'a, 'a>, String> {
+) -> Result<(Context<'a, 'a>, MissingVariables), String> {
     let mut context = Context::with_env(rules.env.clone());
     functions::register(&mut context).map_err(|e| format!("cannot register the helpers: {e}"))?;
     let mut json = serde_json::to_value(snapshot)
@@ -85,7 +92,24 @@ pub fn context<'a>(
         value_of_json(&serde_json::Value::Object(rules.params.clone())),
     );
     context.add_variable_from_value("stage", stage.as_str());
-    Ok(context)
+    let mut values: HashMap<String, Value> = HashMap::new();
+    let mut missing = MissingVariables::new();
+    for (name, program) in &rules.variables {
+        context.add_variable_from_value("variables", Value::from(values.clone()));
+        match program.execute(&context) {
+            Ok(value) => {
+                values.insert(name.clone(), value);
+            }
+            Err(error) => match missing_reason(&error, &missing) {
+                Some(why) => {
+                    missing.insert(name.clone(), why);
+                }
+                None => return Err(format!("variable `{name}` failed: {error}")),
+            },
+        }
+    }
+    context.add_variable_from_value("variables", Value::from(values));
+    Ok((context, missing))
 }
 
 /// Puts back the empty lists and maps the JSON form leaves out
@@ -146,7 +170,11 @@ pub fn value_of_json(json: &serde_json::Value) -> Value {
 }
 
 /// Runs a rule's `when`.
-pub fn outcome(rule: &Rule, context: &Context<'_, '_>) -> Result<Outcome, String> {
+pub fn outcome(
+    rule: &Rule,
+    context: &Context<'_, '_>,
+    missing: &MissingVariables,
+) -> Result<Outcome, String> {
     match rule.when.execute(context) {
         Ok(Value::Bool(true)) => Ok(Outcome::Fired),
         Ok(Value::Bool(false)) => Ok(Outcome::Quiet),
@@ -155,7 +183,7 @@ pub fn outcome(rule: &Rule, context: &Context<'_, '_>) -> Result<Outcome, String
             rule.config.id,
             template::render(&other)
         )),
-        Err(error) => match missing_reason(&error) {
+        Err(error) => match missing_reason(&error, missing) {
             Some(why) => Ok(Outcome::Missing(why)),
             None => Err(format!("rule `{}`: `when` failed: {error}", rule.config.id)),
         },
@@ -166,12 +194,15 @@ pub fn outcome(rule: &Rule, context: &Context<'_, '_>) -> Result<Outcome, String
 /// error: a helper's *data missing*, a field the snapshot leaves out (an
 /// optional value; names are checked at load time), or a selection on a
 /// section that was not collected (`null`).
-pub fn missing_reason(error: &ExecutionError) -> Option<String> {
+pub fn missing_reason(error: &ExecutionError, missing: &MissingVariables) -> Option<String> {
     match error {
         ExecutionError::FunctionError { message, .. } => {
             message.strip_prefix(MISSING).map(str::to_owned)
         }
-        ExecutionError::NoSuchKey(key) => Some(format!("`{key}` is not in the snapshot")),
+        ExecutionError::NoSuchKey(key) => Some(match missing.get(key.as_str()) {
+            Some(why) => format!("variable `{key}`: {why}"),
+            None => format!("`{key}` is not in the snapshot"),
+        }),
         ExecutionError::NoSuchOverload(overload)
             if overload.function() == "_._"
                 && overload
@@ -191,14 +222,14 @@ pub fn missing_reason(error: &ExecutionError) -> Option<String> {
 /// The rule's message with its expressions rendered; an expression that
 /// cannot be evaluated renders as `<…>` with the reason, so that a message
 /// never hides the finding.
-fn message(rule: &Rule, context: &Context<'_, '_>) -> String {
+fn message(rule: &Rule, context: &Context<'_, '_>, missing: &MissingVariables) -> String {
     rule.message
         .iter()
         .map(|piece| match piece {
             MessagePiece::Text(text) => text.clone(),
             MessagePiece::Expr(program) => match program.execute(context) {
                 Ok(value) => template::render(&value),
-                Err(error) => match missing_reason(&error) {
+                Err(error) => match missing_reason(&error, missing) {
                     Some(why) => format!("<missing: {why}>"),
                     None => format!("<error: {error}>"),
                 },

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use shipgate_sdk::{ConfigError, Requirement, RiskLevel, Stage, Verdict};
 
-use crate::check::{self, Scope};
+use crate::check::{self, Problem, Scope};
 use crate::functions;
 use crate::schema::Ty;
 use crate::template::{self, Piece};
@@ -18,8 +18,22 @@ pub struct Config {
     /// threshold is written once.
     #[serde(default)]
     pub params: serde_json::Map<String, serde_json::Value>,
+    /// Named expressions, evaluated once per evaluation in order, that the
+    /// rules (and later variables) read as `variables.NAME`.
+    #[serde(default)]
+    pub variables: Vec<VariableConfig>,
     /// The rules, evaluated in order.
     pub rules: Vec<RuleConfig>,
+}
+
+/// A named expression, as Kubernetes' ValidatingAdmissionPolicy has them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariableConfig {
+    /// The name: `variables.NAME` in expressions.
+    pub name: String,
+    /// A CEL expression over the snapshot, `params` and earlier variables.
+    pub expression: String,
 }
 
 /// One rule as written in the configuration.
@@ -84,6 +98,8 @@ pub struct Rules {
     pub env: Arc<cel::Env>,
     /// `params` as configured.
     pub params: serde_json::Map<String, serde_json::Value>,
+    /// The variables, in order, compiled.
+    pub variables: Vec<(String, cel::Program)>,
     /// The rules, in order.
     pub rules: Vec<Rule>,
 }
@@ -154,13 +170,33 @@ impl Rules {
                 "needs at least one rule ([[policies.config.rules]] with id, when and verdict)",
             ));
         }
-        let mut rules = Vec::with_capacity(config.rules.len());
         let mut scope = Scope::new(&config.params);
+        let mut variables = Vec::with_capacity(config.variables.len());
+        for (index, variable) in config.variables.iter().enumerate() {
+            check_variable_name(config, index, variable)?;
+            let (program, ty) =
+                compile_checked(&env, &mut scope, &variable.expression).map_err(|problem| {
+                    ConfigError::new(
+                        format!("variables[{index}].expression"),
+                        problem.describe(
+                            &format!("variable `{}`", variable.name),
+                            "expression",
+                            &variable.expression,
+                        ),
+                    )
+                })?;
+            scope.define(&variable.name, ty.unwrap_or(Ty::Dyn));
+            variables.push((variable.name.clone(), program));
+        }
+        let mut rules = Vec::with_capacity(config.rules.len());
         for (index, rule) in config.rules.iter().enumerate() {
             check_id(config, index, rule)?;
             let key = |field: &str| format!("rules[{index}].{field}");
             let when = compile_checked(&env, &mut scope, &rule.when).map_err(|problem| {
-                ConfigError::new(key("when"), problem.describe(&rule.id, "when", &rule.when))
+                ConfigError::new(
+                    key("when"),
+                    problem.describe(&format!("rule `{}`", rule.id), "when", &rule.when),
+                )
             })?;
             if let Some(ty) = &when.1
                 && !matches!(ty, Ty::Bool | Ty::Dyn)
@@ -176,7 +212,10 @@ impl Rules {
             }
             let message = compile_message(&env, &mut scope, rule).map_err(|problem| {
                 let text = rule.message.as_deref().unwrap_or_default();
-                ConfigError::new(key("message"), problem.describe(&rule.id, "message", text))
+                ConfigError::new(
+                    key("message"),
+                    problem.describe(&format!("rule `{}`", rule.id), "message", text),
+                )
             })?;
             rules.push(Rule {
                 config: rule.clone(),
@@ -187,9 +226,46 @@ impl Rules {
         Ok(Rules {
             env: Arc::new(env),
             params: config.params.clone(),
+            variables,
             rules,
         })
     }
+}
+
+fn check_variable_name(
+    config: &Config,
+    index: usize,
+    variable: &VariableConfig,
+) -> Result<(), ConfigError> {
+    let key = format!("variables[{index}].name");
+    let mut chars = variable.name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(ConfigError::new(
+            key,
+            format!(
+                "`{}` is not a variable name: use letters, digits and `_`, not starting with a \
+                 digit (such as `error_rate`)",
+                variable.name
+            ),
+        ));
+    }
+    if let Some(first) = config.variables[..index]
+        .iter()
+        .position(|v| v.name == variable.name)
+    {
+        return Err(ConfigError::new(
+            key,
+            format!(
+                "variable `{}` is already defined by variables[{first}]",
+                variable.name
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_id(config: &Config, index: usize, rule: &RuleConfig) -> Result<(), ConfigError> {
@@ -228,23 +304,14 @@ fn check_id(config: &Config, index: usize, rule: &RuleConfig) -> Result<(), Conf
     Ok(())
 }
 
-/// Where in a text (an expression or a message) something is wrong.
-#[derive(Debug)]
-pub struct Problem {
-    /// Byte offset in the text.
-    pub offset: usize,
-    /// What is wrong.
-    pub message: String,
-}
-
 impl Problem {
     /// The error text: rule, key, line and column in the text, message, and
     /// the line with a caret under the spot.
-    pub fn describe(&self, rule: &str, field: &str, text: &str) -> String {
+    pub fn describe(&self, subject: &str, field: &str, text: &str) -> String {
         let (line, column, source_line) = position(text, self.offset);
         let caret = " ".repeat(column.saturating_sub(1));
         format!(
-            "rule `{rule}`: `{field}` at {line}:{column}: {}\n  | {source_line}\n  | {caret}^",
+            "{subject}: `{field}` at {line}:{column}: {}\n  | {source_line}\n  | {caret}^",
             self.message
         )
     }
@@ -304,10 +371,7 @@ fn compile_checked(
             message: first.map_or_else(|| errors.to_string(), |e| e.msg.clone()),
         }
     })?;
-    let ty = check::check(&program, scope).map_err(|problem| Problem {
-        offset: problem.offset,
-        message: problem.message,
-    })?;
+    let ty = check::check(&program, scope)?;
     Ok((program, Some(ty)))
 }
 

@@ -38,6 +38,8 @@ pub enum Ty {
     Record(&'static Record),
     /// The `params` table, typed from the configuration itself.
     Params(Rc<BTreeMap<String, Ty>>),
+    /// The `variables` defined so far, typed from their expressions.
+    Variables(Rc<BTreeMap<String, Ty>>),
 }
 
 impl Ty {
@@ -55,6 +57,7 @@ impl Ty {
             Ty::Map(_) => "a map".into(),
             Ty::Record(record) => format!("a {}", record.name),
             Ty::Params(_) => "the params table".into(),
+            Ty::Variables(_) => "the variables".into(),
         }
     }
 

@@ -192,3 +192,65 @@ fn sections_fields_and_helpers_evaluate_as_documented() {
     // A type error is an error of the policy, not a verdict.
     assert!(verdict_of("deployment.service > 3").is_err());
 }
+
+#[test]
+fn variables_are_named_once_typed_and_explicit_about_missing_data() {
+    let cfg = |rules: &str| {
+        format!(
+            r#"{{"variables": [
+                {{"name": "errors", "expression": "metric('error_rate')"}},
+                {{"name": "rate", "expression": "value(variables.errors.canary)"}},
+                {{"name": "breached", "expression": "variables.rate > 0.02"}}
+            ], "rules": [{rules}]}}"#
+        )
+    };
+    let rule = r#"{"id": "canary.error-rate", "when": "variables.breached", "verdict": "rollback", "message": "rate {{ percent(variables.rate) }}"}"#;
+    let d = evaluate::<RulesPolicy>(
+        Stage::Canary,
+        &canary_snapshot(r#"{"value": 0.05}"#),
+        &cfg(rule),
+    )
+    .unwrap();
+    assert_eq!(d.verdict, Verdict::Rollback);
+    assert_eq!(d.findings[0].message, "rate 5%");
+    // No data: the variable is missing, and so is every rule that reads it.
+    let d = evaluate::<RulesPolicy>(Stage::Canary, &canary_snapshot(r#""no-data""#), &cfg(rule))
+        .unwrap();
+    assert_eq!(d.verdict, Verdict::Hold);
+    assert_eq!(
+        d.findings[0].message,
+        "cannot decide, data missing: variable `breached`: variable `rate`: no data"
+    );
+    // ... unless the other side of && decides.
+    let guarded = r#"{"id": "canary.error-rate", "when": "has_data(variables.errors.canary) && variables.breached", "verdict": "rollback"}"#;
+    let d = evaluate::<RulesPolicy>(
+        Stage::Canary,
+        &canary_snapshot(r#""no-data""#),
+        &cfg(guarded),
+    )
+    .unwrap();
+    assert_eq!(d.verdict, Verdict::Go);
+    // Variables are checked: a misspelt one, a field of a typed one, one
+    // read before it is defined.
+    for (when, wanted) in [
+        ("variables.breachd", "unknown variable `breachd`"),
+        (
+            "variables.errors.canry > 0",
+            "unknown field `canry` on a metric",
+        ),
+    ] {
+        let rule = format!(r#"{{"id": "r", "when": "{when}", "verdict": "hold"}}"#);
+        let err = shipgate_sdk::parse_config::<RulesPolicy>(&cfg(&rule)).unwrap_err();
+        assert!(err.message.contains(wanted), "{}", err.message);
+        assert_eq!(err.key, "rules[0].when");
+    }
+    let early = r#"{"variables": [{"name": "a", "expression": "variables.b"}, {"name": "b", "expression": "1"}], "rules": [{"id": "r", "when": "true", "verdict": "go"}]}"#;
+    let err = shipgate_sdk::parse_config::<RulesPolicy>(early).unwrap_err();
+    assert_eq!(err.key, "variables[0].expression");
+    assert!(
+        err.message
+            .starts_with("variable `a`: `expression` at 1:11: unknown variable `b`"),
+        "{}",
+        err.message
+    );
+}

@@ -6,7 +6,7 @@
 //! elements, what a helper returns) and says nothing about what it cannot
 //! (`dyn` values, map entries): it only rejects what is certainly wrong.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue};
 
@@ -81,6 +81,17 @@ pub struct Scope {
     params: Ty,
     variables: BTreeMap<String, Ty>,
     locals: Vec<(String, Ty)>,
+    reads: BTreeSet<String>,
+    reads_all: bool,
+}
+
+/// The variables an expression reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reads {
+    /// The names read as `variables.NAME`.
+    pub names: BTreeSet<String>,
+    /// Whether it uses `variables` as a whole, so that it may read any.
+    pub all: bool,
 }
 
 impl Scope {
@@ -96,7 +107,21 @@ impl Scope {
             )),
             variables: BTreeMap::new(),
             locals: Vec::new(),
+            reads: BTreeSet::new(),
+            reads_all: false,
         }
+    }
+
+    /// The variables the expressions checked since the last call read.
+    pub fn take_reads(&mut self) -> Reads {
+        Reads {
+            names: std::mem::take(&mut self.reads),
+            all: std::mem::take(&mut self.reads_all),
+        }
+    }
+
+    fn is_local(&self, name: &str) -> bool {
+        self.locals.iter().any(|(local, _)| local == name)
     }
 
     /// Makes `variables.NAME` known to the expressions checked after it.
@@ -168,6 +193,11 @@ impl Checker<'_> {
                 LiteralValue::Null | LiteralValue::Bytes(_) => Ty::Dyn,
             }),
             Expr::Ident(name) => {
+                // `variables` as a whole (not `variables.NAME`): it may read
+                // any of them.
+                if name == "variables" && !scope.is_local(name) {
+                    scope.reads_all = true;
+                }
                 if name.starts_with('@') || name.starts_with("__") {
                     return Ok(scope.lookup(name).unwrap_or(Ty::Dyn));
                 }
@@ -183,7 +213,16 @@ impl Checker<'_> {
                 })
             }
             Expr::Select(select) => {
-                let operand = self.expr(&select.operand, scope)?;
+                let names_a_variable = matches!(&select.operand.expr, Expr::Ident(name)
+                    if name == "variables" && !scope.is_local(name));
+                let operand = if names_a_variable {
+                    scope.lookup("variables").unwrap_or(Ty::Dyn)
+                } else {
+                    self.expr(&select.operand, scope)?
+                };
+                if names_a_variable {
+                    scope.reads.insert(select.field.clone());
+                }
                 let ty = self
                     .field(&operand, &select.field)
                     .map_err(|message| Problem {

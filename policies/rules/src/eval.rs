@@ -27,9 +27,7 @@ pub fn evaluate(rules: &Rules, stage: Stage, snapshot: &Snapshot) -> Result<Deci
     let mut risk = None;
     let mut requirements: Vec<Requirement> = Vec::new();
     for rule in &rules.rules {
-        if let Some(stages) = &rule.config.stages
-            && !stages.contains(&stage)
-        {
+        if !answers(rule, stage) {
             continue;
         }
         let finding = match outcome(rule, &context, &missing)? {
@@ -92,11 +90,18 @@ pub fn context<'a>(
         value_of_json(&serde_json::Value::Object(rules.params.clone())),
     );
     context.add_variable_from_value("stage", stage.as_str());
+    let needed = needed_variables(rules, stage);
     let mut values: HashMap<String, Value> = HashMap::new();
     let mut missing = MissingVariables::new();
-    for (name, program) in &rules.variables {
+    for (variable, _) in rules
+        .variables
+        .iter()
+        .zip(&needed)
+        .filter(|(_, needed)| **needed)
+    {
+        let name = &variable.name;
         context.add_variable_from_value("variables", Value::from(values.clone()));
-        match program.execute(&context) {
+        match variable.program.execute(&context) {
             Ok(value) => {
                 values.insert(name.clone(), value);
             }
@@ -140,6 +145,39 @@ fn fill_empty_collections(json: &mut serde_json::Value, record: &crate::schema::
             _ => {}
         }
     }
+}
+
+/// Which variables (by position) the rules answering `stage` read, directly
+/// or through other variables: only those are evaluated.
+fn needed_variables(rules: &Rules, stage: Stage) -> Vec<bool> {
+    let mut needed = vec![false; rules.variables.len()];
+    let mark = |reads: &crate::check::Reads, needed: &mut Vec<bool>, before: usize| {
+        for (index, variable) in rules.variables.iter().enumerate().take(before) {
+            if reads.all || reads.names.contains(&variable.name) {
+                needed[index] = true;
+            }
+        }
+    };
+    for rule in &rules.rules {
+        if answers(rule, stage) {
+            mark(&rule.reads, &mut needed, rules.variables.len());
+        }
+    }
+    // A variable reads only earlier ones: one pass from the last back.
+    for index in (0..rules.variables.len()).rev() {
+        if needed[index] {
+            mark(&rules.variables[index].reads, &mut needed, index);
+        }
+    }
+    needed
+}
+
+/// Whether a rule answers `stage`.
+fn answers(rule: &Rule, stage: Stage) -> bool {
+    rule.config
+        .stages
+        .as_ref()
+        .is_none_or(|stages| stages.contains(&stage))
 }
 
 /// A JSON value as CEL sees it. Every integer is an `int` (TOML's integers

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use shipgate_sdk::{ConfigError, Requirement, RiskLevel, Stage, Verdict};
 
-use crate::check::{self, Problem, Scope};
+use crate::check::{self, Problem, Reads, Scope};
 use crate::functions;
 use crate::schema::Ty;
 use crate::template::{self, Piece};
@@ -81,6 +81,19 @@ pub struct Rule {
     pub when: cel::Program,
     /// The message, split into text and compiled expressions.
     pub message: Vec<MessagePiece>,
+    /// The variables `when` and the message read.
+    pub reads: Reads,
+}
+
+/// A variable ready to evaluate.
+#[derive(Debug)]
+pub struct Variable {
+    /// Its name.
+    pub name: String,
+    /// Its expression, compiled.
+    pub program: cel::Program,
+    /// The variables it reads.
+    pub reads: Reads,
 }
 
 /// A piece of a compiled message.
@@ -99,7 +112,7 @@ pub struct Rules {
     /// `params` as configured.
     pub params: serde_json::Map<String, serde_json::Value>,
     /// The variables, in order, compiled.
-    pub variables: Vec<(String, cel::Program)>,
+    pub variables: Vec<Variable>,
     /// The rules, in order.
     pub rules: Vec<Rule>,
 }
@@ -186,7 +199,11 @@ impl Rules {
                     )
                 })?;
             scope.define(&variable.name, ty.unwrap_or(Ty::Dyn));
-            variables.push((variable.name.clone(), program));
+            variables.push(Variable {
+                name: variable.name.clone(),
+                program,
+                reads: scope.take_reads(),
+            });
         }
         let mut rules = Vec::with_capacity(config.rules.len());
         for (index, rule) in config.rules.iter().enumerate() {
@@ -221,6 +238,7 @@ impl Rules {
                 config: rule.clone(),
                 when: when.0,
                 message,
+                reads: scope.take_reads(),
             });
         }
         Ok(Rules {

@@ -244,6 +244,13 @@ fn variables_are_named_once_typed_and_explicit_about_missing_data() {
         assert!(err.message.contains(wanted), "{}", err.message);
         assert_eq!(err.key, "rules[0].when");
     }
+    // Only the variables the stage's rules read are evaluated: a variable
+    // that would fail is harmless where no rule needs it.
+    let lazy = r#"{"variables": [{"name": "bad", "expression": "deployment.service > 3"}, {"name": "uses_bad", "expression": "variables.bad"}],
+        "rules": [{"id": "t.a", "stages": ["canary"], "when": "variables.uses_bad", "verdict": "hold"}, {"id": "t.b", "stages": ["gate"], "when": "true", "verdict": "go"}]}"#;
+    assert!(evaluate::<RulesPolicy>(Stage::Gate, &gate_snapshot(), lazy).is_ok());
+    let err = evaluate::<RulesPolicy>(Stage::Canary, &gate_snapshot(), lazy).unwrap_err();
+    assert!(err.contains("variable `bad` failed"), "{err}");
     let early = r#"{"variables": [{"name": "a", "expression": "variables.b"}, {"name": "b", "expression": "1"}], "rules": [{"id": "r", "when": "true", "verdict": "go"}]}"#;
     let err = shipgate_sdk::parse_config::<RulesPolicy>(early).unwrap_err();
     assert_eq!(err.key, "variables[0].expression");

@@ -248,10 +248,8 @@ pub fn missing_reason(error: &ExecutionError, missing: &MissingVariables) -> Opt
                     .first()
                     .is_some_and(|ty| ty.starts_with("null")) =>
         {
-            Some(format!(
-                "`.{}` of a section the snapshot does not have (null)",
-                overload.argument_types().get(1).map_or("?", String::as_str)
-            ))
+            // The interpreter names the operand's type, not the field.
+            Some("a field of a section the snapshot does not have (it is null)".to_owned())
         }
         _ => None,
     }

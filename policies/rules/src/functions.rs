@@ -446,14 +446,9 @@ fn local_time(deployment: Value) -> Result<Value, ExecutionError> {
             format!("the local time is unknown: utc_offset_minutes {offset} is out of range"),
         )
     })?;
-    let weekday = schema::LOCAL_TIME
-        .field("weekday")
-        .and_then(|ty| match ty {
-            Ty::Enum(_, names) => names
-                .get(usize::from(local.weekday().number_days_from_monday()))
-                .copied(),
-            _ => None,
-        })
+    let weekday = schema::WEEKDAYS
+        .get(usize::from(local.weekday().number_days_from_monday()))
+        .copied()
         .unwrap_or_default();
     let mut map: HashMap<&str, Value> = HashMap::new();
     map.insert("weekday", Value::from(weekday));

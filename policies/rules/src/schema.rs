@@ -452,25 +452,22 @@ pub static SNAPSHOT: Record = Record {
     ],
 };
 
+/// The weekdays as `local_time` names them, from Monday.
+pub const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
 /// What `local_time(deployment)` returns.
 pub static LOCAL_TIME: Record = Record {
     name: "local time",
     fields: &[
-        (
-            "weekday",
-            F::Enum(
-                "weekday",
-                &[
-                    "monday",
-                    "tuesday",
-                    "wednesday",
-                    "thursday",
-                    "friday",
-                    "saturday",
-                    "sunday",
-                ],
-            ),
-        ),
+        ("weekday", F::Enum("weekday", WEEKDAYS)),
         ("hour", F::Number),
         ("minute", F::Number),
     ],

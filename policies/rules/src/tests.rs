@@ -98,6 +98,12 @@ fn sections_fields_and_helpers_evaluate_as_documented() {
         Ok(Verdict::Hold)
     );
     assert_eq!(verdict_of("ci == null"), Ok(Verdict::NoGo));
+    let cfg = r#"{"rules": [{"id": "r", "when": "ci.checks.exists(c, c.required)", "verdict": "no-go"}]}"#;
+    let d = evaluate::<RulesPolicy>(Stage::Gate, &gate_snapshot(), cfg).unwrap();
+    assert_eq!(
+        d.findings[0].message,
+        "cannot decide, data missing: a field of a section the snapshot does not have (it is null)"
+    );
     // An optional field the snapshot leaves out.
     assert_eq!(verdict_of("deployment.actor == 'me'"), Ok(Verdict::Hold));
     assert_eq!(verdict_of("has(deployment.actor)"), Ok(Verdict::Go));

@@ -437,11 +437,19 @@ pub struct IntervalResult {
     /// The rule ids of the findings that asked for more than `go` in the
     /// interval's decision (`hold`, `no-go` or `rollback`), across all
     /// policies, sorted and without repeats (`canary.error-rate`,
-    /// `canary.inconclusive`, ...). Policies count failed, inconclusive and
-    /// data-less intervals from these, so that a replay of any interval
-    /// counts the same.
+    /// `canary.inconclusive`, ...). A finding that names its metric adds a
+    /// second entry, [`metric_rule`] of the two (`canary.latency[latency_p99]`),
+    /// so that a policy can count per metric. Policies count failed,
+    /// inconclusive and data-less intervals from these, so that a replay of
+    /// any interval counts the same.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<String>,
+}
+
+/// The entry of [`IntervalResult::rules`] for a finding of `rule` that names
+/// `metric`: `rule[metric]` (`canary.latency[latency_p99]`).
+pub fn metric_rule(rule: &str, metric: &str) -> String {
+    format!("{rule}[{metric}]")
 }
 
 /// A progressive rollout in progress.

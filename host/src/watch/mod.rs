@@ -421,13 +421,22 @@ fn log(
     Ok(())
 }
 
-/// The rule ids of the findings that asked for more than `go`, sorted.
+/// The rule ids of the findings that asked for more than `go`, sorted; a
+/// finding that names its metric adds `rule[metric]` too
+/// ([`shipgate_model::metric_rule`]), for counting per metric.
 pub fn concern_rules(report: &Report) -> Vec<String> {
     let mut rules: Vec<String> = report
         .findings
         .iter()
         .filter(|f| f.finding.verdict != Verdict::Go)
-        .map(|f| f.finding.rule.clone())
+        .flat_map(|f| {
+            let qualified = f
+                .finding
+                .metric
+                .as_deref()
+                .map(|m| shipgate_model::metric_rule(&f.finding.rule, m));
+            std::iter::once(f.finding.rule.clone()).chain(qualified)
+        })
         .collect();
     rules.sort();
     rules.dedup();

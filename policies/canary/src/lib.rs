@@ -74,6 +74,7 @@
 //! stay on the point values (the mean of the samples).
 
 mod limits;
+pub mod per_metric;
 mod series;
 
 use serde::Deserialize;
@@ -99,6 +100,15 @@ pub const RULE_MEMORY: &str = "canary.memory";
 pub const RULE_NEW_CRITICAL_ERRORS: &str = "canary.new-critical-errors";
 /// An alert of a listed severity is firing (`rollback`).
 pub const RULE_ALERTS: &str = "canary.alerts";
+/// With `success_no_alerts`, an alert of another severity is firing: not yet
+/// a success (`hold`).
+pub const RULE_OTHER_ALERTS: &str = "canary.other-alerts";
+/// With `success_no_new_errors`, new error signatures that are not critical
+/// are in the logs: not yet a success (`hold`).
+pub const RULE_NEW_ERRORS: &str = "canary.new-errors";
+/// Per-metric counting with `count`: `hold` while the analysis runs,
+/// `go` once every metric has `count` measurements within its limits.
+pub const RULE_COUNT: &str = "canary.count";
 /// Every success criterion is met on complete data (`go`: promote).
 pub const RULE_SUCCESS: &str = "canary.success";
 /// No trigger fired, but a success criterion is not met (`hold`).
@@ -121,7 +131,8 @@ pub const RULE_FAILURE_LIMIT: &str = "canary.failure-limit";
 pub const RULE_INCONCLUSIVE_LIMIT: &str = "canary.inconclusive-limit";
 
 /// Every rule id of the policy, in the order `info()` declares them: the
-/// triggers, the failure limit, the success criteria, then missing data.
+/// triggers and the alert and error-signature criteria, the failure limit,
+/// the success criteria, the count, then missing data.
 pub const RULES: &[&str] = &[
     RULE_ERROR_RATE,
     RULE_ERROR_RATE_INCREASE,
@@ -130,13 +141,20 @@ pub const RULES: &[&str] = &[
     RULE_MEMORY,
     RULE_NEW_CRITICAL_ERRORS,
     RULE_ALERTS,
+    RULE_OTHER_ALERTS,
+    RULE_NEW_ERRORS,
     RULE_FAILURE_LIMIT,
     RULE_SUCCESS,
     RULE_INCONCLUSIVE,
     RULE_INCONCLUSIVE_LIMIT,
+    RULE_COUNT,
     RULE_DATA_MISSING,
     RULE_NO_DATA_LIMIT,
 ];
+
+/// The success criteria: an interval whose `rules` hold one of these (and
+/// no trigger, no missing data) is inconclusive.
+pub const CRITERION_RULES: &[&str] = &[RULE_INCONCLUSIVE, RULE_OTHER_ALERTS, RULE_NEW_ERRORS];
 
 /// The rollback triggers: an interval whose `rules` hold one of these is a
 /// failed interval.
@@ -212,6 +230,16 @@ pub struct Config {
     /// The severity labels that trigger a rollback (`["critical"]`, compared
     /// without regard to case). An empty list means any firing alert.
     pub alert_severities: Vec<String>,
+    /// Success: no alert of any severity is firing (`false`). With `true`, an
+    /// alert that does not roll back (not of `alert_severities`, or
+    /// `rollback_on_alerts = false`) holds the promotion
+    /// (`canary.other-alerts`): "never ignore monitoring alerts".
+    pub success_no_alerts: bool,
+    /// Success: no new error signature in the logs, critical or not
+    /// (`false`). With `true`, a new signature that is not critical holds the
+    /// promotion (`canary.new-errors`); a new critical one is the
+    /// `rollback_on_new_critical_errors` trigger.
+    pub success_no_new_errors: bool,
     /// Success: the canary's error rate is at most this multiple of the
     /// baseline's (`1.0`: no worse than the baseline).
     pub success_max_error_ratio: f64,
@@ -235,6 +263,25 @@ pub struct Config {
     /// criterion unmet (`10`; `null` turns it off). Argo Rollouts'
     /// `inconclusiveLimit: N` is `N + 1` here.
     pub max_inconclusive_intervals: Option<u32>,
+    /// Argo Rollouts' `failureLimit`, counted per metric: a metric whose
+    /// failed measurements exceed it fails the analysis (`rollback`). Setting
+    /// any of `failure_limit`, `inconclusive_limit`, `consecutive_error_limit`
+    /// or `count` switches to per-metric counting (unset: Argo's default, 0).
+    pub failure_limit: Option<u32>,
+    /// Argo Rollouts' `inconclusiveLimit`, per metric: above it the analysis
+    /// is inconclusive and holds for a person to decide (Argo pauses the
+    /// rollout). Unset in per-metric counting: Argo's default, 0.
+    pub inconclusive_limit: Option<u32>,
+    /// Argo Rollouts' `consecutiveErrorLimit`, per metric: more consecutive
+    /// measurements without data than this is an error (`rollback`). Unset
+    /// in per-metric counting: Argo's default, 4.
+    pub consecutive_error_limit: Option<u32>,
+    /// Argo Rollouts' `count`: the analysis is complete once every metric has
+    /// this many measurements (those without data do not count); within the
+    /// limits it is successful (`go`), before it the rollout holds. Unset:
+    /// the analysis runs for the whole rollout and an interval whose
+    /// measurements all succeeded is `go`.
+    pub count: Option<u32>,
     /// Judge a metric's success criterion with the Mann–Whitney U test
     /// (Kayenta's judge) when both its baseline and canary are series of
     /// samples (`true`). With `false`, or with fewer samples than
@@ -246,6 +293,17 @@ pub struct Config {
     /// The fewest finite samples each side needs for the test (`5`, at
     /// least 3).
     pub series_min_samples: u32,
+}
+
+impl Config {
+    /// Whether the canary counts per metric (an Argo key is set) rather than
+    /// per interval.
+    pub fn per_metric(&self) -> bool {
+        self.failure_limit.is_some()
+            || self.inconclusive_limit.is_some()
+            || self.consecutive_error_limit.is_some()
+            || self.count.is_some()
+    }
 }
 
 impl Default for Config {
@@ -263,11 +321,17 @@ impl Default for Config {
             rollback_on_new_critical_errors: true,
             rollback_on_alerts: true,
             alert_severities: vec!["critical".into()],
+            success_no_alerts: false,
+            success_no_new_errors: false,
             success_max_error_ratio: 1.0,
             success_max_latency_ratio: 1.10,
             max_intervals_without_data: 3,
             max_failed_intervals: 1,
             max_inconclusive_intervals: Some(10),
+            failure_limit: None,
+            inconclusive_limit: None,
+            consecutive_error_limit: None,
+            count: None,
             series_test: true,
             series_alpha: 0.05,
             series_min_samples: 5,
@@ -328,9 +392,20 @@ impl Policy for Canary {
                 "an alert with a severity in alert_severities is firing (rollback; go when none)",
             ),
             (
+                RULE_OTHER_ALERTS,
+                "with success_no_alerts, an alert that does not roll back is firing (hold: not \
+                 yet a success)",
+            ),
+            (
+                RULE_NEW_ERRORS,
+                "with success_no_new_errors, new error signatures that are not critical are in \
+                 the logs (hold: not yet a success)",
+            ),
+            (
                 RULE_FAILURE_LIMIT,
                 "a trigger breached: rollback when the failed intervals reach \
-                 max_failed_intervals, hold below it",
+                 max_failed_intervals (per metric: when a metric's failures exceed \
+                 failure_limit), hold below it",
             ),
             (
                 RULE_SUCCESS,
@@ -344,7 +419,13 @@ impl Policy for Canary {
             (
                 RULE_INCONCLUSIVE_LIMIT,
                 "the interval is inconclusive: rollback when the inconclusive intervals reach \
-                 max_inconclusive_intervals, a go note below it",
+                 max_inconclusive_intervals, a go note below it (per metric: hold for a person \
+                 when a metric's inconclusive measurements exceed inconclusive_limit)",
+            ),
+            (
+                RULE_COUNT,
+                "per-metric counting with count: hold while the analysis runs, go once every \
+                 metric has count measurements within its limits",
             ),
             (
                 RULE_DATA_MISSING,
@@ -354,7 +435,8 @@ impl Policy for Canary {
             (
                 RULE_NO_DATA_LIMIT,
                 "data is missing: rollback when the consecutive intervals without data reach \
-                 max_intervals_without_data, a go note below it",
+                 max_intervals_without_data (per metric: when a metric's consecutive \
+                 measurements without data exceed consecutive_error_limit), a go note below it",
             ),
         ])
     }
@@ -418,6 +500,39 @@ impl Policy for Canary {
                 return Err(ConfigError::new(key, "must be at least 1, got 0"));
             }
         }
+        if config.count == Some(0) {
+            return Err(ConfigError::new(
+                "count",
+                "must be at least 1, got 0 (leave it unset to analyse the whole rollout)",
+            ));
+        }
+        if config.per_metric() {
+            // The per-interval limits have no effect when counting per metric.
+            let defaults = Config::default();
+            for (key, set) in [
+                (
+                    "max_failed_intervals",
+                    config.max_failed_intervals != defaults.max_failed_intervals,
+                ),
+                (
+                    "max_inconclusive_intervals",
+                    config.max_inconclusive_intervals != defaults.max_inconclusive_intervals,
+                ),
+                (
+                    "max_intervals_without_data",
+                    config.max_intervals_without_data != defaults.max_intervals_without_data,
+                ),
+            ] {
+                if set {
+                    return Err(ConfigError::new(
+                        key,
+                        "counts per interval, but failure_limit, inconclusive_limit, \
+                         consecutive_error_limit or count count per metric (Argo Rollouts): \
+                         use one family of limits",
+                    ));
+                }
+            }
+        }
         let alpha = config.series_alpha;
         if !(alpha > 0.0 && alpha < 1.0) {
             return Err(ConfigError::new(
@@ -470,13 +585,20 @@ pub fn decide(_stage: Stage, snapshot: &Snapshot, config: &Config) -> Decision {
     };
     if let Some(gap) = snapshot.gap(METRICS_SOURCE) {
         judge.missing_now = true;
-        judge.findings.push(Finding::hold(
-            RULE_DATA_MISSING,
-            format!(
-                "the metrics source `{}` could not be read ({}): no metric counts as complete",
-                gap.source, gap.reason
-            ),
-        ));
+        let why = format!(
+            "the metrics source `{}` could not be read ({}): no metric counts as complete",
+            gap.source, gap.reason
+        );
+        if config.per_metric() {
+            // Counted per metric: each metric of the source is without data.
+            for m in per_metric::measures(config) {
+                if snapshot.metric(&m.name).is_some() {
+                    judge.data_missing(&m.name, &why);
+                }
+            }
+        } else {
+            judge.findings.push(Finding::hold(RULE_DATA_MISSING, why));
+        }
     }
     judge.error_rate();
     judge.latency();
@@ -493,10 +615,14 @@ pub fn decide(_stage: Stage, snapshot: &Snapshot, config: &Config) -> Decision {
         .findings
         .iter()
         .any(|f| f.verdict == Verdict::Rollback && TRIGGER_RULES.contains(&f.rule.as_str()));
-    judge.failure_limit();
-    judge.no_data_limit();
-    let inconclusive = judge.success();
-    judge.inconclusive_limit(inconclusive);
+    if config.per_metric() {
+        judge.per_metric();
+    } else {
+        judge.failure_limit();
+        judge.no_data_limit();
+        let inconclusive = judge.success();
+        judge.inconclusive_limit(inconclusive);
+    }
     Decision::from_findings(judge.findings)
 }
 
@@ -856,17 +982,15 @@ impl<'a> Judge<'a> {
 
     fn alerts(&mut self) {
         let config = self.config;
-        if !config.rollback_on_alerts {
-            return;
-        }
         let matches = |a: &Alert| {
-            config.alert_severities.is_empty()
-                || a.severity.as_deref().is_some_and(|s| {
-                    config
-                        .alert_severities
-                        .iter()
-                        .any(|x| x.eq_ignore_ascii_case(s))
-                })
+            config.rollback_on_alerts
+                && (config.alert_severities.is_empty()
+                    || a.severity.as_deref().is_some_and(|s| {
+                        config
+                            .alert_severities
+                            .iter()
+                            .any(|x| x.eq_ignore_ascii_case(s))
+                    }))
         };
         let (firing, others): (Vec<&Alert>, Vec<&Alert>) =
             self.snapshot.alerts.iter().partition(|a| matches(a));
@@ -879,6 +1003,28 @@ impl<'a> Judge<'a> {
             Some(s) => format!("{} ({s})", a.name),
             None => format!("{} (no severity)", a.name),
         };
+        if config.success_no_alerts {
+            // "Never ignore monitoring alerts": any other firing alert holds
+            // the promotion.
+            if others.is_empty() {
+                self.met.push("no alert firing".into());
+            } else {
+                self.unmet.push(
+                    Finding::hold(
+                        RULE_OTHER_ALERTS,
+                        format!(
+                            "{} firing: {}: not yet a success (success_no_alerts)",
+                            count(others.len(), "alert", "alerts"),
+                            listed(others.iter().map(describe))
+                        ),
+                    )
+                    .evidence(format!("{} firing", others.len()), "no alert firing"),
+                );
+            }
+        }
+        if !config.rollback_on_alerts {
+            return;
+        }
         if firing.is_empty() {
             let note = if others.is_empty() {
                 String::new()
@@ -912,6 +1058,34 @@ impl<'a> Judge<'a> {
     }
 
     fn new_critical_errors(&mut self) {
+        if self.config.success_no_new_errors {
+            // "No new errors introduced": a new signature that is not
+            // critical holds the promotion (a critical one is the trigger).
+            let new: Vec<&ErrorSignature> = self
+                .snapshot
+                .error_signatures
+                .iter()
+                .filter(|e| e.new && !(e.critical && self.config.rollback_on_new_critical_errors))
+                .collect();
+            if new.is_empty() {
+                self.met.push("no new error signatures".into());
+            } else {
+                self.unmet.push(
+                    Finding::hold(
+                        RULE_NEW_ERRORS,
+                        format!(
+                            "{} in the logs: {}: not yet a success (success_no_new_errors)",
+                            count(new.len(), "new error signature", "new error signatures"),
+                            listed(
+                                new.iter()
+                                    .map(|e| format!("`{}` ({}x)", e.signature, e.count))
+                            )
+                        ),
+                    )
+                    .evidence(format!("{} new", new.len()), "0 new"),
+                );
+            }
+        }
         if !self.config.rollback_on_new_critical_errors {
             return;
         }

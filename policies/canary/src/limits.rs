@@ -8,7 +8,7 @@ use shipgate_sdk::model::IntervalResult;
 use shipgate_sdk::prelude::*;
 
 use crate::{
-    Judge, RULE_DATA_MISSING, RULE_FAILURE_LIMIT, RULE_INCONCLUSIVE, RULE_INCONCLUSIVE_LIMIT,
+    CRITERION_RULES, Judge, RULE_DATA_MISSING, RULE_FAILURE_LIMIT, RULE_INCONCLUSIVE_LIMIT,
     RULE_NO_DATA_LIMIT, TRIGGER_RULES, count,
 };
 
@@ -33,7 +33,7 @@ pub(crate) fn without_data(interval: &IntervalResult) -> bool {
 /// `interval` had complete data and no breach, but a success criterion was
 /// not met.
 pub(crate) fn inconclusive(interval: &IntervalResult) -> bool {
-    has(interval, RULE_INCONCLUSIVE) && !without_data(interval) && !failed(interval)
+    CRITERION_RULES.iter().any(|r| has(interval, r)) && !without_data(interval) && !failed(interval)
 }
 
 /// `(this one)` or `(this one and 2 before it)`.

@@ -1484,3 +1484,230 @@ fn findings_name_the_metric_they_judged() {
         None
     );
 }
+
+// ---------------------------------------------------------------------------
+// Per-metric counting (Argo Rollouts' keys) and the playbook criteria.
+
+/// Evaluates `snapshots` in turn, each with the history the host records
+/// from the decisions before it (`rule` and `rule[metric]`).
+fn run_in_turn(snapshots: &[Snapshot], config: &str) -> Vec<Decision> {
+    let mut history: Vec<IntervalResult> = Vec::new();
+    let mut out = Vec::new();
+    for (i, s) in snapshots.iter().enumerate() {
+        let d = run(&with_history(s.clone(), history.clone()), config);
+        let mut rules: Vec<String> = d
+            .findings
+            .iter()
+            .filter(|f| f.verdict != Verdict::Go)
+            .flat_map(|f| {
+                std::iter::once(f.rule.clone()).chain(
+                    f.metric
+                        .as_deref()
+                        .map(|m| shipgate_sdk::model::metric_rule(&f.rule, m)),
+                )
+            })
+            .collect();
+        rules.sort();
+        rules.dedup();
+        history.push(IntervalResult {
+            phase: 0,
+            at: shipgate_sdk::model::Timestamp(1_000 * i as i64),
+            verdict: d.verdict,
+            data_missing: rules.iter().any(|r| r == RULE_DATA_MISSING),
+            rules,
+        });
+        out.push(d);
+    }
+    out
+}
+
+fn latency_breach() -> Snapshot {
+    with(P95, v(0.2), v(0.5))
+}
+
+#[test]
+fn per_metric_two_metrics_failing_once_each_keep_running_where_per_interval_rolls_back() {
+    let intervals = [error_breach(), latency_breach()];
+    let per_metric = run_in_turn(&intervals, r#"{"failure_limit": 1}"#);
+    assert_hold(&per_metric[0], RULE_ERROR_RATE);
+    assert_hold(&per_metric[1], RULE_LATENCY);
+    // Counted per interval, the same limit (max_failed_intervals = 2) rolls
+    // back on the second failed interval.
+    let per_interval = run_in_turn(&intervals, r#"{"max_failed_intervals": 2}"#);
+    assert_hold(&per_interval[0], RULE_FAILURE_LIMIT);
+    assert_rollback(&per_interval[1], RULE_FAILURE_LIMIT);
+}
+
+#[test]
+fn per_metric_second_failure_of_one_metric_rolls_back_naming_it() {
+    let d = run_in_turn(&[error_breach(), error_breach()], r#"{"failure_limit": 1}"#);
+    assert_hold(&d[0], RULE_ERROR_RATE);
+    assert_rollback(&d[1], RULE_FAILURE_LIMIT);
+    let f = finding(&d[1], RULE_FAILURE_LIMIT, Verdict::Rollback);
+    assert_eq!(f.metric.as_deref(), Some("error_rate"));
+    assert!(f.message.contains("failed 2 times"), "{}", f.message);
+}
+
+#[test]
+fn per_metric_a_failure_of_one_metric_does_not_end_another_metrics_no_data_streak() {
+    let missing_p99 = || with(P99, v(0.5), Measurement::NoData);
+    let mut breach_and_missing = missing_p99();
+    set(&mut breach_and_missing, "error_rate", v(0.003), v(0.05));
+    let intervals = [missing_p99(), breach_and_missing, missing_p99()];
+    let d = run_in_turn(
+        &intervals,
+        r#"{"failure_limit": 1, "consecutive_error_limit": 2}"#,
+    );
+    assert_hold(&d[0], RULE_DATA_MISSING);
+    assert_hold(&d[1], RULE_ERROR_RATE);
+    assert_rollback(&d[2], RULE_NO_DATA_LIMIT);
+    let f = finding(&d[2], RULE_NO_DATA_LIMIT, Verdict::Rollback);
+    assert_eq!(f.metric.as_deref(), Some(P99));
+}
+
+#[test]
+fn per_metric_count_promotes_with_a_tolerated_failure_on_the_last_measurement() {
+    let config = r#"{"failure_limit": 1, "count": 3}"#;
+    let d = run_in_turn(&[healthy(), healthy(), error_breach()], config);
+    assert_hold(&d[0], RULE_COUNT);
+    assert_hold(&d[1], RULE_COUNT);
+    assert_eq!(d[2].verdict, Verdict::Go, "{:#?}", d[2]);
+    finding(&d[2], RULE_COUNT, Verdict::Go);
+    let tolerated = finding(&d[2], RULE_ERROR_RATE, Verdict::Go);
+    assert!(
+        tolerated.message.contains("tolerated"),
+        "{}",
+        tolerated.message
+    );
+    // Per interval the same breach on the last interval holds.
+    let per_interval = run_in_turn(
+        &[healthy(), healthy(), error_breach()],
+        r#"{"max_failed_intervals": 2}"#,
+    );
+    assert_hold(&per_interval[2], RULE_FAILURE_LIMIT);
+}
+
+#[test]
+fn per_metric_count_is_never_go_on_missing_data() {
+    let d = run_in_turn(
+        &[healthy(), healthy(), with(P95, v(0.2), Measurement::NoData)],
+        r#"{"count": 2}"#,
+    );
+    assert_eq!(d[1].verdict, Verdict::Go, "{:#?}", d[1]);
+    assert_hold(&d[2], RULE_DATA_MISSING);
+}
+
+#[test]
+fn per_metric_inconclusive_above_the_limit_holds_for_a_person() {
+    let d = run_in_turn(
+        &[inconclusive_now(), healthy()],
+        r#"{"inconclusive_limit": 0}"#,
+    );
+    assert_hold(&d[0], RULE_INCONCLUSIVE_LIMIT);
+    // It stays inconclusive: Argo's run has ended; nobody promotes it.
+    assert_hold(&d[1], RULE_INCONCLUSIVE_LIMIT);
+}
+
+#[test]
+fn per_metric_gap_makes_every_metric_of_the_source_an_error() {
+    let mut s = healthy();
+    s.gaps.push(shipgate_sdk::model::Gap {
+        source: METRICS_SOURCE.into(),
+        reason: "timeout".into(),
+    });
+    let d = run_in_turn(&[s.clone(), s], r#"{"consecutive_error_limit": 1}"#);
+    assert_hold(&d[0], RULE_DATA_MISSING);
+    assert_rollback(&d[1], RULE_NO_DATA_LIMIT);
+    let named: Vec<Option<&str>> = d[1]
+        .findings
+        .iter()
+        .filter(|f| f.rule == RULE_NO_DATA_LIMIT && f.verdict == Verdict::Rollback)
+        .map(|f| f.metric.as_deref())
+        .collect();
+    assert_eq!(named, vec![Some("error_rate"), Some(P95), Some(P99)]);
+}
+
+#[test]
+fn per_metric_reads_an_unqualified_history_as_every_metric() {
+    // A history written before rules were qualified by metric: a plain
+    // canary.latency counts against each latency metric.
+    let s = with_history(
+        latency_breach(),
+        vec![interval(0, &[RULE_LATENCY, RULE_FAILURE_LIMIT], false)],
+    );
+    let d = run(&s, r#"{"failure_limit": 1}"#);
+    assert_rollback(&d, RULE_FAILURE_LIMIT);
+}
+
+#[test]
+fn the_two_families_of_limits_do_not_mix() {
+    let err = |json: &str| shipgate_sdk::parse_config::<Canary>(json).unwrap_err();
+    assert_eq!(
+        err(r#"{"failure_limit": 1, "max_failed_intervals": 3}"#).key,
+        "max_failed_intervals"
+    );
+    assert_eq!(
+        err(r#"{"count": 5, "max_intervals_without_data": 2}"#).key,
+        "max_intervals_without_data"
+    );
+    assert_eq!(err(r#"{"count": 0}"#).key, "count");
+    assert!(shipgate_sdk::parse_config::<Canary>(r#"{"failure_limit": 0, "count": 1}"#).is_ok());
+}
+
+#[test]
+fn a_warning_alert_holds_with_success_no_alerts_and_is_noted_without() {
+    let mut s = healthy();
+    s.alerts.push(shipgate_sdk::model::Alert {
+        name: "CheckoutLatencyWarm".into(),
+        severity: Some("warning".into()),
+        since: None,
+        labels: Default::default(),
+    });
+    assert_eq!(run(&s, "{}").verdict, Verdict::Go);
+    let d = run(&s, r#"{"success_no_alerts": true}"#);
+    assert_hold(&d, RULE_OTHER_ALERTS);
+    assert!(rules(&d, Verdict::Rollback).is_empty(), "{d:#?}");
+    // Counted as an inconclusive interval, so the limit ends it.
+    let d = run(
+        &with_history(s, vec![interval(0, &[RULE_OTHER_ALERTS], false)]),
+        r#"{"success_no_alerts": true, "max_inconclusive_intervals": 2}"#,
+    );
+    assert_rollback(&d, RULE_INCONCLUSIVE_LIMIT);
+}
+
+#[test]
+fn a_new_error_that_is_not_critical_holds_with_success_no_new_errors() {
+    let mut s = healthy();
+    s.error_signatures.push(ErrorSignature {
+        signature: "TimeoutError in cache warmup".into(),
+        count: 40,
+        new: true,
+        critical: false,
+    });
+    assert_eq!(run(&s, "{}").verdict, Verdict::Go);
+    let d = run(&s, r#"{"success_no_new_errors": true}"#);
+    assert_hold(&d, RULE_NEW_ERRORS);
+    assert!(
+        finding(&d, RULE_NEW_ERRORS, Verdict::Hold)
+            .message
+            .contains("TimeoutError in cache warmup")
+    );
+    // A known signature is not new.
+    s.error_signatures[0].new = false;
+    assert_eq!(
+        run(&s, r#"{"success_no_new_errors": true}"#).verdict,
+        Verdict::Go
+    );
+}
+
+#[test]
+fn latency_metrics_are_what_the_profile_lists() {
+    // A canary without p99 is complete for a profile that watches p95 only.
+    let mut s = healthy();
+    s.metrics.retain(|m| m.name != P99);
+    assert_hold(&run(&s, "{}"), RULE_DATA_MISSING);
+    assert_eq!(
+        run(&s, r#"{"latency_metrics": ["latency_p95"]}"#).verdict,
+        Verdict::Go
+    );
+}

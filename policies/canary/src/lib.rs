@@ -62,6 +62,11 @@
 //! is inconclusive for a person to decide; here the inconclusive limit rolls
 //! back, as the playbooks' "If in doubt, rollback" (001:348) says.
 //!
+//! Setting any of Argo Rollouts' own keys (`failure_limit`,
+//! `inconclusive_limit`, `consecutive_error_limit`, `count`) counts per
+//! metric instead, as Argo does: see [`per_metric`]. The two families of
+//! limits do not mix.
+//!
 //! # Series (Kayenta's judge)
 //!
 //! When a metric's baseline and canary are both series of samples (at least

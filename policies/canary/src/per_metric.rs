@@ -135,7 +135,7 @@ impl Measure {
         }
         let key = metric_rule(rule, &self.name);
         let prefix = format!("{rule}[");
-        rules.iter().any(|r| *r == key)
+        rules.contains(&key)
             || (rules.iter().any(|r| r == rule) && !rules.iter().any(|r| r.starts_with(&prefix)))
     }
 

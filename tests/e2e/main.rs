@@ -16,5 +16,6 @@ mod rules_errors;
 mod runtime;
 mod scaffold;
 mod scenarios;
+mod secrets;
 mod support;
 mod watch;

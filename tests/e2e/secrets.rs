@@ -214,9 +214,12 @@ fn attack(dir: &Path) -> Vec<(String, String)> {
     outputs
 }
 
-/// Checks that the attack reached the outputs at all (the echo is in the
-/// JSON report, masked), then that no secret is in any of them.
+/// Checks that no secret is in any output, and that the attack reached the
+/// outputs at all (the echo is in the JSON report, masked).
 fn assert_attack_contained(outputs: &[(String, String)], masked: &str) {
+    for (what, text) in outputs {
+        assert_clean(what, text);
+    }
     let (_, report) = outputs
         .iter()
         .find(|(what, _)| what == "check --format json: stdout")
@@ -225,9 +228,6 @@ fn assert_attack_contained(outputs: &[(String, String)], masked: &str) {
         report.contains(masked),
         "the echo did not reach the report, so the test proves nothing:\n{report}"
     );
-    for (what, text) in outputs {
-        assert_clean(what, text);
-    }
 }
 
 #[test]

@@ -40,7 +40,11 @@ fn main() -> ExitCode {
     match result.map_err(anyhow::Error::from) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            eprintln!("error: {}", redact::scrub(&format!("{e:#}")));
+            let message = format!("{e:#}");
+            eprintln!(
+                "error: {}",
+                shipgate::render::escape_lines(&redact::scrub(&message))
+            );
             ExitCode::from(cli::EXIT_ERROR as u8)
         }
     }

@@ -146,9 +146,8 @@ pub fn register_vars<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)> + Cl
         if name == SECRET_VARS {
             continue;
         }
-        if listed.iter().any(|pattern| name_matches(pattern, name)) {
-            register(value);
-        } else if looks_secret(name) && plausible_secret(value) {
+        let listed = listed.iter().any(|pattern| name_matches(pattern, name));
+        if listed || (looks_secret(name) && plausible_secret(value)) {
             register(value);
         }
         if value.contains("://") {

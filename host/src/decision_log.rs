@@ -147,7 +147,9 @@ pub fn append(path: &Path, record: &Record) -> Result<(), LogError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    let mut line = serde_json::to_vec(record).map_err(|e| io(std::io::Error::other(e)))?;
+    let line = serde_json::to_string(record).map_err(|e| io(std::io::Error::other(e)))?;
+    // Nothing secret is written, whatever reached the record.
+    let mut line = crate::redact::scrub(&line).into_owned().into_bytes();
     line.push(b'\n');
     let mut file = OpenOptions::new()
         .create(true)

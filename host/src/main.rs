@@ -5,8 +5,11 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use shipgate::cli::{self, Cli, Command};
+use shipgate::redact::{self, ScrubWriter};
 
 fn main() -> ExitCode {
+    // Before anything is read or written: the secrets of the environment.
+    redact::register_environment();
     init_logging();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -20,7 +23,8 @@ fn main() -> ExitCode {
             };
         }
     };
-    let mut out = std::io::stdout().lock();
+    // Whatever a command prints passes through the redaction layer.
+    let mut out = ScrubWriter::new(std::io::stdout().lock());
     let result = match &cli.command {
         Command::Build(args) => cli::build::run(args, &mut out),
         Command::Check(args) => cli::check::run(args, &mut out),
@@ -32,22 +36,28 @@ fn main() -> ExitCode {
         Command::Test(args) => cli::test::run(args, &mut out),
         Command::Watch(args) => cli::watch::run(args, &mut out),
     };
+    drop(out);
     match result.map_err(anyhow::Error::from) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let message = format!("{e:#}");
+            eprintln!(
+                "error: {}",
+                shipgate::render::escape_lines(&redact::scrub(&message))
+            );
             ExitCode::from(cli::EXIT_ERROR as u8)
         }
     }
 }
 
-/// Warnings and errors to stderr; more with `SHIPGATE_LOG=debug`.
+/// Warnings and errors to stderr; more with `SHIPGATE_LOG=debug`. Every
+/// line passes through the redaction layer.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHIPGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| ScrubWriter::new(std::io::stderr()))
         .with_target(false)
         .without_time()
         .init();

@@ -2,13 +2,33 @@
 //!
 //! Secrets enter the process in a few places: a token read from the variable
 //! a source's `token_env` names, credentials written into a URL
-//! (`https://user:pass@host`), and the values of variables the configuration
-//! declares secret. Each is [`register`]ed once, when it is read. Everything
-//! that leaves the process (the report in every format, the step summary,
-//! the decision log, a snapshot written to disk, `watch`'s events and hook
-//! output, tracing) passes through [`scrub`] on its way out, so a secret that
-//! reached a string by any route (another system's error text echoing a
-//! request header, say) is replaced by `***`.
+//! (`https://user:pass@host`), and the values of the process's variables
+//! that are secret (see [`register_environment`]). Each is [`register`]ed
+//! once, when it is read. Everything that leaves the process (the report in
+//! every format, the step summary, the decision log, a snapshot written to
+//! disk, `watch`'s events and hook output, tracing, standard output and
+//! error) passes through [`scrub`] on its way out, so a secret that reached a
+//! string by any route (another system's error text echoing a request
+//! header, say) is replaced by `***`.
+//!
+//! # Which variables are secret
+//!
+//! As CI systems mask what they know to be secret, and log scrubbers (Sentry,
+//! the Datadog agent) mask values by the name of their key, at start-up the
+//! binary registers the value of every process variable
+//!
+//! - named in `SHIPGATE_SECRET_VARS` (names separated by commas or
+//!   whitespace; a name ending in `*` is a prefix: `STRIPE_*`), whatever the
+//!   value; or
+//! - whose name looks secret: one of its words (split at `_`, `-` and `.`,
+//!   any case) is one of [`SECRET_WORDS`] (`GITHUB_TOKEN`, `DB_PASSWORD`,
+//!   `AWS_SECRET_ACCESS_KEY`, `NPM_AUTH`), when the value is at least
+//!   [`MIN_GUESSED_LEN`] characters, not all digits and not a path (starts
+//!   with `/`): a guess must not mask a port number or a socket path
+//!   everywhere;
+//!
+//! and the credentials of every variable whose value is a URL with them
+//! (`DATABASE_URL=postgres://app:pw@db/x`).
 //!
 //! The registry is process-wide: a secret read by one source is redacted from
 //! what every other part of the program writes. Values shorter than
@@ -37,6 +57,33 @@ pub const MASK: &str = "***";
 /// Values shorter than this are not treated as secrets.
 pub const MIN_SECRET_LEN: usize = 4;
 
+/// The shortest value of a variable that is secret only because of its name.
+pub const MIN_GUESSED_LEN: usize = 8;
+
+/// Words that make a variable's name look secret.
+pub const SECRET_WORDS: [&str; 14] = [
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "PWD",
+    "PASSPHRASE",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "APIKEY",
+    "KEY",
+    "AUTH",
+    "COOKIE",
+    "SALT",
+];
+
+/// Variables whose names hold a secret word but never a secret.
+const NOT_SECRET: [&str; 2] = ["PWD", "OLDPWD"];
+
+/// The variable that names more secret variables.
+pub const SECRET_VARS: &str = "SHIPGATE_SECRET_VARS";
+
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Registers `value` as a secret: from now on [`scrub`] replaces it (and its
@@ -54,14 +101,133 @@ pub fn register(value: &str) {
     }
 }
 
-/// Registers the credentials of `url` (its user-info part), if it has any.
+/// Registers the credentials of `url` (its user-info part), if it has any:
+/// as written, the password alone, both percent-decoded, and
+/// `base64(user:password)` as an HTTP client sends them (`Authorization:
+/// Basic …`), which a server may echo.
 pub fn register_url(url: &str) {
-    if let Some(userinfo) = userinfo(url) {
-        register(userinfo);
-        if let Some((_, password)) = userinfo.split_once(':') {
-            register(password);
+    let Some(userinfo) = userinfo(url) else {
+        return;
+    };
+    register(userinfo);
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    register(password);
+    let (user, password) = (percent_decode(user), percent_decode(password));
+    register(&password);
+    register(&format!("{user}:{password}"));
+    register(&base64(format!("{user}:{password}").as_bytes()));
+}
+
+/// Registers the secret values of the process's variables (see the
+/// module's documentation).
+pub fn register_environment() {
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        .collect();
+    register_vars(vars.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+}
+
+/// Registers the secret values among `vars` (name, value): those named in
+/// [`SECRET_VARS`] (itself one of `vars`), those whose names look secret,
+/// and the credentials of URLs.
+pub fn register_vars<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)> + Clone) {
+    let listed: Vec<String> = vars
+        .clone()
+        .into_iter()
+        .find(|(name, _)| *name == SECRET_VARS)
+        .map(|(_, list)| {
+            list.split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    for (name, value) in vars {
+        if name == SECRET_VARS {
+            continue;
+        }
+        let listed = listed.iter().any(|pattern| name_matches(pattern, name));
+        if listed || (looks_secret(name) && plausible_secret(value)) {
+            register(value);
+        }
+        if value.contains("://") {
+            register_url(value.trim());
         }
     }
+}
+
+/// Whether `name` matches `pattern` (exactly, or as a prefix when the
+/// pattern ends in `*`).
+fn name_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+/// Whether a variable's name looks secret: one of its words is one of
+/// [`SECRET_WORDS`].
+pub fn looks_secret(name: &str) -> bool {
+    if NOT_SECRET.contains(&name) {
+        return false;
+    }
+    name.split(['_', '-', '.'])
+        .any(|word| SECRET_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word)))
+}
+
+/// Whether the value of a variable with a secret-looking name is worth
+/// masking: long enough, not a number, not a path.
+fn plausible_secret(value: &str) -> bool {
+    let value = value.trim();
+    value.chars().count() >= MIN_GUESSED_LEN
+        && !value.chars().all(|c| c.is_ascii_digit())
+        && !value.starts_with('/')
+}
+
+/// `%XX` escapes decoded (invalid ones and invalid UTF-8 left as they are).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
+/// Standard padded base64, as HTTP Basic authentication writes credentials.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// `text` with every registered secret and every URL's credentials
@@ -195,6 +361,76 @@ mod tests {
     fn url_registration_covers_the_password_alone() {
         register_url("https://alice:pw-9876543@example.com/api");
         assert_eq!(scrub("echo pw-9876543"), "echo ***");
+    }
+
+    #[test]
+    fn url_registration_covers_decoded_and_basic_auth_forms() {
+        register_url("http://bob:p%40ss-w0rd-42@127.0.0.1:9/x");
+        assert_eq!(scrub("pw p@ss-w0rd-42"), "pw ***");
+        // base64("bob:p@ss-w0rd-42"), as `Authorization: Basic` carries it.
+        assert_eq!(
+            scrub("Authorization: Basic Ym9iOnBAc3MtdzByZC00Mg=="),
+            "Authorization: Basic ***"
+        );
+    }
+
+    #[test]
+    fn base64_matches_the_standard_encoding() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
+    }
+
+    #[test]
+    fn secret_looking_names_are_words_not_substrings() {
+        for name in [
+            "GITHUB_TOKEN",
+            "db_password",
+            "AWS_SECRET_ACCESS_KEY",
+            "NPM_AUTH",
+            "stripe-api-key",
+            "MYSQL_PWD",
+            "app.credentials",
+        ] {
+            assert!(looks_secret(name), "{name}");
+        }
+        for name in [
+            "PWD",
+            "OLDPWD",
+            "BYPASS_CACHE",
+            "KEYBOARD",
+            "TOKENIZER_MODEL",
+            "PATH",
+        ] {
+            assert!(!looks_secret(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_environment_registers_secret_named_listed_and_url_values() {
+        register_vars([
+            ("SHIPGATE_SECRET_VARS", "ORDERS_DSN, STRIPE_*"),
+            ("ORDERS_DSN", "dsn-value-aa11"),
+            ("STRIPE_LIVE", "sk_live_bb22"),
+            ("DEPLOY_TOKEN", "tok-value-cc33"),
+            ("DEPLOY_TOKEN_TTL", "86400000"),
+            ("CREDENTIALS_FILE", "/home/u/.creds-dd44"),
+            ("AUTH_SHORT", "ee55"),
+            ("CACHE_URL", "redis://:redis-pw-ff66@cache:6379"),
+            ("LOG_LEVEL", "debug-gg77-verbose"),
+        ]);
+        assert_eq!(
+            scrub("dsn-value-aa11 sk_live_bb22 tok-value-cc33 redis-pw-ff66"),
+            "*** *** *** ***"
+        );
+        // Guessed from a name only: not a number, a path or a short value.
+        assert_eq!(scrub("86400000"), "86400000");
+        assert_eq!(scrub("/home/u/.creds-dd44"), "/home/u/.creds-dd44");
+        assert_eq!(scrub("ee55"), "ee55");
+        // A name that does not look secret and is not listed.
+        assert_eq!(scrub("debug-gg77-verbose"), "debug-gg77-verbose");
     }
 
     #[test]

@@ -280,7 +280,9 @@ impl Replay {
             out.push('\n');
         }
         out.push_str(&self.summary());
-        out
+        // The records' strings (and the policies' words in them) cannot
+        // drive the terminal.
+        crate::render::escape_lines(&out).into_owned()
     }
 
     /// The summary: counts, verdict transitions, and the policies that were

@@ -67,7 +67,8 @@ pub fn text(run: &RunResult, verbose: bool, accepted: bool) -> String {
             "review the decisions above; if they are right, accept them with `shipgate test --accept`"
         );
     }
-    s
+    // The cases' and the policies' strings cannot drive the terminal.
+    crate::render::escape_lines(&s).into_owned()
 }
 
 /// Which declared rules the cases made fire.

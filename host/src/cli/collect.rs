@@ -86,7 +86,11 @@ pub fn collect_with(args: &CollectArgs, vars: Arc<dyn Vars>) -> Result<Collected
         tracing::info!(source, millis, "collected");
     }
     for gap in &collection.snapshot.gaps {
-        tracing::warn!("{}: {}", gap.source, gap.reason);
+        tracing::warn!(
+            "{}: {}",
+            gap.source,
+            crate::render::escape_line(&gap.reason)
+        );
     }
     Ok(Collected {
         config: prepared.config,

@@ -130,7 +130,8 @@ fn text(i: &Inspection) -> String {
         (None, Some(e)) => s.push_str(&format!("load error:  {e}\n")),
         (None, None) => {}
     }
-    s
+    // A component's own strings cannot drive the terminal.
+    crate::render::escape_lines(&s).into_owned()
 }
 
 /// Runs a `shipgate policy` subcommand. `inspect` exits 0 when the component

@@ -41,10 +41,11 @@ pub fn schema() -> String {
 }
 
 /// A snapshot as its file form: pretty JSON in the types' field order, with
-/// a final newline. Two collections of the same inputs give the same bytes
-/// apart from the time.
+/// a final newline, every secret masked ([`crate::redact`]). Two collections
+/// of the same inputs give the same bytes apart from the time.
 pub fn to_file_text(snapshot: &Snapshot) -> Result<String, CliError> {
-    super::json_text(snapshot)
+    let text = super::json_text(snapshot)?;
+    Ok(crate::redact::scrub(&text).into_owned())
 }
 
 /// Runs `shipgate snapshot`. Exit code 0; the gaps are in the snapshot (and

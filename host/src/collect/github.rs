@@ -65,7 +65,10 @@
 //!
 //! **Errors** are one line and never contain the token: the token is held
 //! in a type whose `Debug` prints `***`, is sent as a sensitive header, and
-//! is replaced by `***` in any error text as a last line of defence.
+//! is registered with [`crate::redact`] when it is read (as are credentials
+//! written into the API URL), so that it is replaced by `***` in any error
+//! text, before a server's message is cut short, and in everything Shipgate
+//! writes. A URL is logged without its credentials.
 
 mod api;
 mod map;
@@ -147,11 +150,8 @@ pub async fn collect(
     http: &reqwest::Client,
 ) -> Result<GithubFacts, SourceError> {
     let target = Target::resolve(config, ctx)?;
-    let token = target.token.clone();
     let api = Api::new(http, &target)?;
-    fetch(&api, &target)
-        .await
-        .map_err(|err| api::redact(err, token.as_ref()))
+    fetch(&api, &target).await.map_err(api::redact)
 }
 
 /// Everything the requests need, resolved from the configuration and the
@@ -207,6 +207,7 @@ impl Target {
             .trim()
             .trim_end_matches('/')
             .to_owned();
+        crate::redact::register_url(&api_url);
         let repository = config
             .repository
             .clone()
@@ -223,7 +224,10 @@ impl Target {
             .token_env
             .clone()
             .unwrap_or_else(|| DEFAULT_TOKEN_ENV.to_owned());
-        let token = var(&token_env).map(|t| Token::new(t.trim().to_owned()));
+        let token = var(&token_env).map(|t| {
+            crate::redact::register(&t);
+            Token::new(t.trim().to_owned())
+        });
 
         // The event payload is read only when something defaults to it.
         let needs_event =

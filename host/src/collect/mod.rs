@@ -407,7 +407,30 @@ pub async fn collect_async(
     gaps.sort_by(|a, b| a.source.cmp(&b.source));
     snapshot.gaps = gaps;
     normalise(&mut snapshot);
+    redact_errors(&mut snapshot);
     Collection { snapshot, timings }
+}
+
+/// Masks every secret in the error texts of `snapshot` (the gaps' reasons,
+/// the metrics' errors): they quote other systems, which may echo a request's
+/// credentials. Policies, and everything written from the snapshot, then
+/// never see them.
+fn redact_errors(snapshot: &mut Snapshot) {
+    let scrub = |text: &mut String| {
+        if let std::borrow::Cow::Owned(clean) = crate::redact::scrub(text) {
+            *text = clean;
+        }
+    };
+    for gap in &mut snapshot.gaps {
+        scrub(&mut gap.reason);
+    }
+    for metric in &mut snapshot.metrics {
+        for measurement in [&mut metric.baseline, &mut metric.canary] {
+            if let shipgate_model::Measurement::Error(reason) = measurement {
+                scrub(reason);
+            }
+        }
+    }
 }
 
 /// A source's value, or its gap pushed onto `gaps`.

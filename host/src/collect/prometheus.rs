@@ -86,7 +86,9 @@
 //! Failures with the same reason share one line of the gap (`all 15 queries
 //! failed: cannot reach http://…/: connection refused`). The bearer token
 //! (`token_env`) is sent on every request, and never logged or put in an
-//! error. `service` has no default: the deployment's service is not known
+//! error: it is registered with [`crate::redact`] when it is read (as are
+//! credentials written into `url`), and a server's error text is scrubbed
+//! before it is cut short or quoted. `service` has no default: the deployment's service is not known
 //! to the sources, so set it when a template or matcher uses `$service`
 //! (the defaults do).
 
@@ -587,12 +589,14 @@ pub async fn collect(
     http: &reqwest::Client,
 ) -> Result<PrometheusFacts, SourceError> {
     let started = tokio::time::Instant::now();
+    crate::redact::register_url(config.url.trim());
     let base = api::base_url(&config.url).map_err(SourceError::new)?;
     let token = match &config.token_env {
         Some(name) => Some(
             ctx.vars
                 .get(name)
                 .filter(|t| !t.is_empty())
+                .inspect(|t| crate::redact::register(t))
                 .ok_or_else(|| {
                     SourceError::new(format!("`token_env` names `{name}`, which is not set"))
                 })?,

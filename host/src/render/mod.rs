@@ -7,8 +7,9 @@
 //! silently change what scripts read.
 
 mod checklist;
+mod escape;
 
-pub use checklist::markdown_summary;
+pub use escape::{escape_line, escape_lines};
 
 use crate::config::Format;
 use std::fmt::{self, Write as _};
@@ -38,30 +39,46 @@ pub fn color_for_stdout() -> bool {
 ///
 /// A headline with the verdict and the subject, the risk, one line per
 /// policy, the findings grouped by policy, the requirements and any data
-/// that was missing. Colours are used only when `opts.color` is set.
+/// that was missing. Colours are used only when `opts.color` is set. Every
+/// string from outside is shown with its control characters escaped (see
+/// [`escape_line`]), and every secret masked (see [`crate::redact`]).
 pub fn text(report: &Report, opts: &RenderOptions) -> String {
     let mut out = String::new();
     // Writing to a `String` cannot fail.
     let _ = write_text(&mut out, report, Paint { on: opts.color });
-    out
+    redact(out)
 }
 
 /// Renders a report as one pretty-printed JSON object, with a trailing
-/// newline.
+/// newline; every secret masked.
 pub fn json(report: &Report) -> String {
     let view = JsonReport::new(report);
     match serde_json::to_string_pretty(&view) {
         Ok(mut s) => {
             s.push('\n');
-            s
+            redact(s)
         }
         // Unreachable in practice: every key is a string and every value
         // serializes. Still emit valid JSON rather than panic.
         Err(e) => {
             let mut s = serde_json::json!({ "error": e.to_string() }).to_string();
             s.push('\n');
-            s
+            redact(s)
         }
+    }
+}
+
+/// The report as a pull-request comment or step summary: [`markdown`] with
+/// the deployment checklist drawn from `snapshot`; every secret masked.
+pub fn markdown_summary(report: &Report, snapshot: &shipgate_model::Snapshot) -> String {
+    redact(checklist::markdown_summary(report, snapshot))
+}
+
+/// `text` with every secret masked.
+fn redact(text: String) -> String {
+    match crate::redact::scrub(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(scrubbed) => scrubbed,
     }
 }
 
@@ -94,7 +111,7 @@ pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
     // Writing to a `String` cannot fail.
     let _ = write_markdown(&mut out, report);
-    out
+    redact(out)
 }
 
 // ---------------------------------------------------------------------------
@@ -257,9 +274,9 @@ fn write_text(out: &mut String, report: &Report, p: Paint) -> fmt::Result {
         out,
         "{}  {} {} → {} ({})",
         p.paint(Paint::headline_code(report.verdict), &verdict),
-        p.paint(BOLD, &s.service),
-        s.version,
-        s.environment,
+        p.paint(BOLD, &escape_line(&s.service)),
+        escape_line(&s.version),
+        escape_line(&s.environment),
         report.stage,
     )?;
     let risk = report
@@ -267,7 +284,11 @@ fn write_text(out: &mut String, report: &Report, p: Paint) -> fmt::Result {
         .map_or_else(|| "not assessed".to_owned(), |r| r.to_string());
     let mut facts = vec![format!("{} {risk}", p.paint(DIM, "risk"))];
     if !s.commit.is_empty() {
-        facts.push(format!("{} {}", p.paint(DIM, "commit"), s.commit));
+        facts.push(format!(
+            "{} {}",
+            p.paint(DIM, "commit"),
+            escape_line(&s.commit)
+        ));
     }
     facts.push(format!("{} {}", p.paint(DIM, "exit"), report.exit_code()));
     writeln!(out, "{}", facts.join(&p.paint(DIM, " · ")))?;
@@ -287,7 +308,7 @@ fn write_text(out: &mut String, report: &Report, p: Paint) -> fmt::Result {
         writeln!(out)?;
         writeln!(out, "{}", p.paint(BOLD, "Requirements"))?;
         for r in &report.requirements {
-            writeln!(out, "  - {r}")?;
+            writeln!(out, "  - {}", escape_line(&r.to_string()))?;
         }
     }
 
@@ -298,8 +319,8 @@ fn write_text(out: &mut String, report: &Report, p: Paint) -> fmt::Result {
                 out,
                 "{} {} — {}",
                 p.paint(YELLOW, "data missing:"),
-                g.source,
-                g.reason
+                escape_line(&g.source),
+                escape_line(&g.reason)
             )?;
         }
     }
@@ -315,7 +336,7 @@ fn write_text_policies(out: &mut String, report: &Report, p: Paint) -> fmt::Resu
     let name_w = report
         .policies
         .iter()
-        .map(|x| width(&x.name))
+        .map(|x| width(&escape_line(&x.name)))
         .max()
         .unwrap_or(0);
     let mode_w = report
@@ -357,7 +378,7 @@ fn write_text_policies(out: &mut String, report: &Report, p: Paint) -> fmt::Resu
             PolicyOutcome::Failed(f) => format!(
                 "{}: {} {}",
                 p.paint(RED, f.kind.as_str()),
-                indent_lines(&f.message, detail_col),
+                indent_lines(&escape_lines(&f.message), detail_col),
                 p.paint(DIM, &format!("({})", pol.on_error))
             ),
             _ if pol.verdict.is_some() && !pol.counted => p.paint(DIM, "(not counted)"),
@@ -367,7 +388,7 @@ fn write_text_policies(out: &mut String, report: &Report, p: Paint) -> fmt::Resu
             out,
             &format!(
                 "  {}  {}  {}  {}  {}",
-                p.cell(dim_if_skipped(""), &pol.name, name_w),
+                p.cell(dim_if_skipped(""), &escape_line(&pol.name), name_w),
                 p.cell(dim_if_skipped(""), &pol.mode.to_string(), mode_w),
                 p.cell(status_code, pol.status(), status_w),
                 verdict_cell,
@@ -393,14 +414,14 @@ fn write_text_findings(out: &mut String, report: &Report, p: Paint) -> fmt::Resu
     let rule_w = report
         .findings
         .iter()
-        .map(|f| width(&f.finding.rule))
+        .map(|f| width(&escape_line(&f.finding.rule)))
         .max()
         .unwrap_or(0);
     let message_col = 4 + verdict_w + 2 + rule_w + 2;
     let indent = " ".repeat(message_col);
 
     for (policy, findings) in findings_by_policy(report) {
-        writeln!(out, "  {policy}")?;
+        writeln!(out, "  {}", escape_line(policy))?;
         for rf in findings {
             let f = &rf.finding;
             let advisory = if rf.advisory {
@@ -417,8 +438,8 @@ fn write_text_findings(out: &mut String, report: &Report, p: Paint) -> fmt::Resu
                         f.verdict.as_str(),
                         verdict_w
                     ),
-                    p.cell("", &f.rule, rule_w),
-                    indent_lines(&f.message, message_col),
+                    p.cell("", &escape_line(&f.rule), rule_w),
+                    indent_lines(&escape_lines(&f.message), message_col),
                     advisory
                 ),
             )?;
@@ -427,9 +448,9 @@ fn write_text_findings(out: &mut String, report: &Report, p: Paint) -> fmt::Resu
                     out,
                     "{indent}{} {}, {} {}",
                     p.paint(DIM, "observed"),
-                    e.observed,
+                    escape_line(&e.observed),
                     p.paint(DIM, "expected"),
-                    e.expected
+                    escape_line(&e.expected)
                 )?;
             }
         }
@@ -621,12 +642,14 @@ fn md_verdict(verdict: Verdict) -> String {
 
 /// Escapes text so Markdown shows it literally, including inside a table
 /// cell: punctuation that could start emphasis, code, links or HTML is
-/// backslash-escaped, `|` becomes `\|`, and line breaks become `<br>`.
+/// backslash-escaped, `|` becomes `\|`, line breaks become `<br>`, and other
+/// control characters are shown escaped as in text output ([`escape_line`]),
+/// since Markdown is also printed to terminals.
 fn md_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut lines = text.lines().peekable();
     while let Some(l) = lines.next() {
-        for c in l.chars() {
+        for c in escape_line(l).chars() {
             if matches!(
                 c,
                 '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&'
@@ -643,10 +666,11 @@ fn md_text(text: &str) -> String {
 }
 
 /// `text` as an inline code span that survives a table cell: the fence is
-/// longer than any run of backticks inside, `|` is escaped and line breaks
-/// become spaces. Empty text gives an empty string.
+/// longer than any run of backticks inside, `|` is escaped, line breaks
+/// become spaces and other control characters are shown escaped ([`escape_line`]).
+/// Empty text gives an empty string.
 fn md_code(text: &str) -> String {
-    let text = text.lines().collect::<Vec<_>>().join(" ");
+    let text = escape_line(&text.lines().collect::<Vec<_>>().join(" ")).into_owned();
     if text.trim().is_empty() {
         return String::new();
     }
@@ -1250,6 +1274,87 @@ mod tests {
         assert_eq!(md_code(""), "");
         let md = markdown(&no_go_report());
         assert!(md.contains(r"orders \| payments"), "{md}");
+    }
+
+    /// A no-go whose every outside string tries to drive the terminal: the
+    /// subject and the gap carry ANSI escapes, a rule id carries a newline
+    /// that would start a row of its own, a message erases its line and
+    /// prints a green `GO`.
+    fn hostile_report() -> Report {
+        const FAKE_GO: &str = "\x1b[2K\r\x1b[1;32mGO\x1b[0m  all clear";
+        report(
+            Stage::Gate,
+            Verdict::NoGo,
+            None,
+            subject(
+                &format!("orders{FAKE_GO}"),
+                "v2\x1b]0;pwned\x07",
+                "abc\u{202e}def",
+            ),
+            vec![decided(
+                "hostile\tname",
+                Mode::Enforce,
+                Decision::from_findings(vec![
+                    Finding::no_go(
+                        "rule.one\n    go    forged.row  everything passed",
+                        format!("commit \"fix: thing{FAKE_GO}\"\nsecond line\rof it"),
+                    )
+                    .evidence(FAKE_GO, "\x1b[8mhidden"),
+                ]),
+                1,
+                1,
+            )],
+            vec![Gap {
+                source: "git\x1b[2K".into(),
+                reason: format!("bad range{FAKE_GO}"),
+            }],
+        )
+    }
+
+    #[test]
+    fn text_shows_outside_control_characters_escaped() {
+        let r = hostile_report();
+        for coloured in [false, true] {
+            let out = text(&r, &RenderOptions { color: coloured });
+            let out = if coloured { strip_ansi(&out) } else { out };
+            // The only escapes left are the renderer's own colours.
+            assert!(!out.contains('\x1b'), "raw escape in:\n{out}");
+            assert!(!out.contains('\r'), "raw carriage return in:\n{out}");
+            assert!(!out.contains('\u{202e}'), "raw bidi override in:\n{out}");
+            assert!(!out.contains('\x07'), "raw bell in:\n{out}");
+            // One finding row, not two: the rule id's newline is shown.
+            let rows: Vec<&str> = out.lines().filter(|l| l.contains("forged.row")).collect();
+            assert_eq!(rows.len(), 1, "{out}");
+            assert!(
+                rows[0].starts_with("    no-go  rule.one\\n    go    forged.row"),
+                "{out}"
+            );
+            // The message keeps its own line break, indented under it.
+            let second = out.lines().find(|l| l.contains("second line")).unwrap();
+            assert!(second.starts_with("          "), "{out}");
+            assert_eq!(second.trim_start(), "second line\\rof it");
+        }
+        let plain = plain(&r);
+        assert!(
+            plain.starts_with("NO-GO  orders\\u{1b}[2K\\r\\u{1b}[1;32mGO"),
+            "{plain}"
+        );
+        assert!(plain.contains("commit abc\\u{202e}def"), "{plain}");
+        assert!(
+            plain.contains("data missing: git\\u{1b}[2K — bad range"),
+            "{plain}"
+        );
+        // Markdown shows them escaped too (it is printed to terminals); JSON
+        // escapes every control character itself.
+        let md = markdown(&r);
+        assert!(!md.contains('\x1b') && !md.contains('\r'), "{md}");
+        let json = json(&r);
+        assert!(!json.contains('\x1b') && !json.contains('\r'), "{json}");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            back["findings"][0]["rule"],
+            "rule.one\n    go    forged.row  everything passed"
+        );
     }
 
     #[test]

@@ -38,14 +38,21 @@ impl fmt::Debug for Token {
     }
 }
 
-/// `err` with every occurrence of the token replaced by `***`.
-pub(super) fn redact(err: SourceError, token: Option<&Token>) -> SourceError {
-    match token {
-        Some(Token(secret)) if !secret.is_empty() && err.0.contains(secret.as_str()) => {
-            SourceError(err.0.replace(secret.as_str(), "***"))
-        }
-        _ => err,
+/// `err` with every secret (the token, the URL's credentials: registered
+/// when read) replaced by `***`.
+pub(super) fn redact(err: SourceError) -> SourceError {
+    match crate::redact::scrub(&err.0) {
+        std::borrow::Cow::Borrowed(_) => err,
+        std::borrow::Cow::Owned(clean) => SourceError(clean),
     }
+}
+
+/// `url` without user name and password, for the log.
+fn shown(url: &Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_password(None);
+    let _ = url.set_username("");
+    url.to_string()
 }
 
 /// A client for one repository's API.
@@ -174,7 +181,7 @@ impl<'a> Api<'a> {
         url: &Url,
     ) -> Result<(T, Option<String>), SourceError> {
         let path = url.path();
-        tracing::debug!(url = %url, "github: GET");
+        tracing::debug!(url = %shown(url), "github: GET");
         let response = self
             .http
             .get(url.clone())
@@ -246,6 +253,9 @@ impl<'a> Api<'a> {
 
 /// `text` on one line, at most `limit` characters (then `…`).
 fn one_line(text: &str, limit: usize) -> String {
+    // Secrets are masked before the text is cut, which could leave half of
+    // one.
+    let text = crate::redact::scrub(text);
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() > limit {
         let cut: String = flat.chars().take(limit).collect();

@@ -410,8 +410,10 @@ fn not_json(status: StatusCode, body: &[u8], err: &serde_json::Error) -> String 
     }
 }
 
-/// The start of `text`'s first line, at most 80 characters, printable.
+/// The start of `text`'s first line, at most 80 characters, printable, with
+/// every secret masked first (cutting could leave half of one).
 fn preview(text: &str) -> String {
+    let text = crate::redact::scrub(text);
     let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let mut out: String = line
         .trim()

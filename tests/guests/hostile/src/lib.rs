@@ -30,7 +30,14 @@ pub enum Mode {
     Lie,
     /// Count calls in a global: a fresh instance per evaluation always says 1.
     Count,
+    /// Return a `no-go` finding whose rule id, message and evidence try to
+    /// drive a terminal: a newline that would start a forged `go` row, ANSI
+    /// escapes that erase the line and print a green `GO`.
+    Forge,
 }
+
+/// What [`Mode::Forge`] writes after a newline in its rule id.
+pub const FORGED_ROW: &str = "    go     hostile.forged  all checks passed";
 
 static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -103,6 +110,13 @@ impl Policy for Hostile {
                 let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 Ok(Decision::go().with_finding(Finding::pass("hostile.count", n.to_string())))
             }
+            Mode::Forge => Ok(Decision::from_findings(vec![
+                Finding::no_go(
+                    format!("hostile.forge\n{FORGED_ROW}"),
+                    "\x1b[2K\r\x1b[1;32mGO\x1b[0m  clear to deploy",
+                )
+                .evidence("\x1b[8mhidden\x1b[0m", "\u{202e}reversed"),
+            ])),
             Mode::Lie => {
                 let mut d = Decision::go();
                 d.findings.push(Finding::rollback(

@@ -1040,10 +1040,17 @@ impl<'a> Judge<'a> {
                     listed(others.iter().map(describe))
                 )
             };
-            self.findings.push(Finding::pass(
-                RULE_ALERTS,
-                format!("no alert of {severities} is firing{note}"),
-            ));
+            // With the metrics source in a gap, "none firing" is not known:
+            // say what was read, not that all is quiet.
+            let message = match self.snapshot.gap(METRICS_SOURCE) {
+                Some(gap) => format!(
+                    "no firing alert of {severities} was read, but the source `{}` has a gap \
+                     ({}): alerts may be unknown{note}",
+                    gap.source, gap.reason
+                ),
+                None => format!("no alert of {severities} is firing{note}"),
+            };
+            self.findings.push(Finding::pass(RULE_ALERTS, message));
         } else {
             self.findings.push(
                 Finding::rollback(

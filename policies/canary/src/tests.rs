@@ -384,6 +384,13 @@ fn prometheus_gap_is_missing_data() {
     assert!(!rules(&d, Verdict::Go).contains(&RULE_SUCCESS));
     let f = finding(&d, RULE_DATA_MISSING, Verdict::Hold);
     assert!(f.message.contains("connection refused"), "{}", f.message);
+    // With the source in a gap, nothing claims that no alert is firing.
+    let alerts = finding(&d, RULE_ALERTS, Verdict::Go);
+    assert!(
+        alerts.message.contains("may be unknown") && !alerts.message.contains("is firing"),
+        "{}",
+        alerts.message
+    );
     // A gap for another source is not about the metrics.
     let mut s = healthy();
     s.gaps.push(shipgate_sdk::model::Gap {

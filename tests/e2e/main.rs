@@ -6,10 +6,12 @@
 
 mod authoring;
 mod check;
+mod checklist;
 mod cli;
 mod decisions;
 mod differential;
 mod hostile;
+mod preflight;
 mod prometheus;
 mod replay;
 mod rules_errors;

@@ -34,6 +34,7 @@ pub mod decision_log;
 pub mod outcome;
 pub mod policy_crate;
 pub mod policy_set;
+pub mod preflight;
 pub mod redact;
 pub mod render;
 pub mod replay;

@@ -51,8 +51,9 @@ impl PolicySet {
     /// own `validate-config`.
     ///
     /// Refuses to start (returns `Err`) on a configuration error: an unknown
-    /// built-in, an unreadable file, a pinned digest that does not match, or
-    /// a config table the policy rejects. A component that cannot be loaded
+    /// built-in, an unreadable file, a pinned digest that does not match, a
+    /// config table the policy rejects, or a metric an enforced policy needs
+    /// that `[sources.prometheus]` does not collect ([`crate::preflight`]). A component that cannot be loaded
     /// (it imports something, traps in `info`, ...) does not stop the others:
     /// it is reported as a failed policy at every evaluation.
     pub fn load(config: &Config, cache: &CacheMode) -> Result<PolicySet, SetupError> {
@@ -61,7 +62,9 @@ impl PolicySet {
         for (index, policy) in config.policies.iter().enumerate() {
             entries.push(load_entry(&runtime, config, index, policy)?);
         }
-        Ok(PolicySet { runtime, entries })
+        let set = PolicySet { runtime, entries };
+        crate::preflight::check(config, &set)?;
+        Ok(set)
     }
 
     /// The runtime the policies run in.

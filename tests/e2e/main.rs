@@ -7,11 +7,13 @@
 mod argo;
 mod authoring;
 mod check;
+mod checklist;
 mod cli;
 mod decisions;
 mod differential;
 mod escapes;
 mod hostile;
+mod preflight;
 mod prometheus;
 mod replay;
 mod rules_errors;

@@ -512,6 +512,43 @@ impl Config {
         }
     }
 
+    /// An error about a key outside `[[policies]]` (`sources.prometheus.metrics`),
+    /// found after loading, e.g. by a check across tables. The location is
+    /// best effort: the deepest value on `key_path` that the file has, else
+    /// no line.
+    pub fn key_error(&self, key_path: &str, message: &str) -> ConfigError {
+        let location = DeTable::parse(&self.text).ok().and_then(|root| {
+            let mut segments = path_segments(key_path).into_iter();
+            let Some(Segment::Key(first)) = segments.next() else {
+                return None;
+            };
+            let (_, mut current) = find_key(root.get_ref(), first)?;
+            for segment in segments {
+                let next = match (segment, current.get_ref()) {
+                    (Segment::Key(key), DeValue::Table(table)) => {
+                        find_key(table, key).map(|(_, v)| v)
+                    }
+                    (Segment::Index(index), DeValue::Array(array)) => array.get(index),
+                    _ => None,
+                };
+                match next {
+                    Some(next) => current = next,
+                    None => break,
+                }
+            }
+            Some(location_of(&self.text, current.span().start))
+        });
+        let (line, column) = location.map_or((0, 0), |l| (l.line, l.column));
+        ConfigError {
+            file: self.file.clone(),
+            line,
+            column,
+            key: Some(key_path.to_owned()),
+            message: message.to_owned(),
+            help: None,
+        }
+    }
+
     /// The start of the deepest value on `key_path` inside policy
     /// `policy_index`'s table that the file has.
     fn locate(&self, policy_index: usize, key_path: &str) -> Option<Location> {

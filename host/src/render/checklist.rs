@@ -1,12 +1,21 @@
 //! The Markdown summary of `shipgate check`, shaped like the playbooks'
 //! "Deployment coordination complete" summary: environment validation,
 //! pre-deploy checks, the canary's state and what data was collected, each
-//! line PASSED / FAILED / NOT COLLECTED from the findings of the built-in
-//! policies' rules, followed by the full report.
+//! line from the findings of the built-in policies' rules, followed by the
+//! full report.
+//!
+//! A line says only what the policies found: `PASSED` when its rules ran
+//! and none fired, `FAILED` on a `no-go` (or stricter) finding, `HELD` on a
+//! `hold` about a known state (a branch behind its base), `UNKNOWN` on a
+//! `hold` about data that is not known (an unknown merge state, a check
+//! without a result, coverage not reported), `NOT COLLECTED` when the
+//! source could not be read, "not reported" when there is nothing to pass
+//! (no artifact reported) and "not checked" when no enforced policy checks
+//! it (coverage without a minimum).
 
 use std::fmt::{self, Write as _};
 
-use shipgate_model::{Snapshot, Stage, Verdict};
+use shipgate_model::{MergeState, Snapshot, Stage, Verdict};
 
 use super::{md_code, md_text, md_verdict, write_markdown};
 use crate::report::{Report, ReportedFinding};
@@ -30,10 +39,24 @@ pub fn markdown_summary(report: &Report, snapshot: &Snapshot) -> String {
 
 /// One line's state.
 enum State {
+    /// Checked, and it holds.
     Passed(String),
+    /// Checked, and it does not hold (a `no-go` or stricter finding).
     Failed(String),
+    /// Known, and held for now (a `hold` finding that is not about missing
+    /// data: a branch behind its base, a deploy outside its hours).
+    Held(String),
+    /// The policy could not tell: the data it needs for this line is not
+    /// known (an unknown merge state, a check without a result, coverage
+    /// not reported).
+    Unknown(String),
+    /// The source of this line could not be read.
     NotCollected(String),
-    NotChecked,
+    /// Nothing was reported for this line (no artifacts), so there is
+    /// nothing to pass.
+    NotReported(String),
+    /// No enforced policy checks this line.
+    NotChecked(String),
 }
 
 impl State {
@@ -41,8 +64,11 @@ impl State {
         match self {
             State::Passed(detail) => with_detail("✅ PASSED", detail),
             State::Failed(detail) => with_detail("❌ FAILED", detail),
+            State::Held(detail) => with_detail("⏸️ HELD", detail),
+            State::Unknown(detail) => with_detail("❔ UNKNOWN", detail),
             State::NotCollected(detail) => with_detail("⚠️ NOT COLLECTED", detail),
-            State::NotChecked => "— not checked".to_owned(),
+            State::NotReported(detail) => with_detail("— not reported", detail),
+            State::NotChecked(detail) => with_detail("— not checked", detail),
         }
     }
 }
@@ -55,40 +81,62 @@ fn with_detail(head: &str, detail: &str) -> String {
     }
 }
 
-/// The state of a checklist line from the findings of the rules it covers.
-/// `policy_prefix` (`readiness.`) tells whether the policy ran at all;
-/// `not_collected` is its rule for missing data.
-fn state(
-    report: &Report,
-    policy_prefix: &str,
-    rules: &[&str],
-    not_collected: &str,
-    passed_detail: String,
-) -> State {
-    let enforced = |f: &&ReportedFinding| !f.advisory;
-    let ran = report
-        .findings
-        .iter()
-        .filter(enforced)
-        .any(|f| f.finding.rule.starts_with(policy_prefix));
+/// The rules a checklist line covers.
+struct Line<'a> {
+    /// The policy's rule-id prefix (`readiness.`): did it run at all.
+    policy_prefix: &'a str,
+    /// Rules whose non-`go` finding means the line failed (or, at `hold`,
+    /// is held).
+    rules: &'a [&'a str],
+    /// Rules whose `hold` means the line's data is not known.
+    unknown: &'a [&'a str],
+    /// The policy's rule for a source it could not read.
+    not_collected: &'a str,
+}
+
+/// The enforced findings of `report`.
+fn enforced(report: &Report) -> impl Iterator<Item = &ReportedFinding> {
+    report.findings.iter().filter(|f| !f.advisory)
+}
+
+/// Whether an enforced finding of `rule` was reported, at any verdict.
+fn reported(report: &Report, rule: &str) -> bool {
+    enforced(report).any(|f| f.finding.rule == rule)
+}
+
+/// The state of a checklist line from the findings of the rules it covers:
+/// a failure first, then what is unknown, then what is held, then a source
+/// not collected; otherwise it passed.
+fn state(report: &Report, line: &Line<'_>, passed_detail: String) -> State {
+    let ran = enforced(report).any(|f| f.finding.rule.starts_with(line.policy_prefix));
     if !ran {
-        return State::NotChecked;
+        return State::NotChecked(String::new());
     }
-    let hit = |rule: &str| {
-        report
-            .findings
-            .iter()
-            .filter(enforced)
-            .find(|f| f.finding.rule == rule && f.finding.verdict > Verdict::Go)
+    let hit = |rules: &[&str], at_least: Verdict| {
+        enforced(report)
+            .find(|f| rules.contains(&f.finding.rule.as_str()) && f.finding.verdict >= at_least)
+            .map(|f| f.finding.message.clone())
     };
-    if let Some(f) = rules.iter().find_map(|r| hit(r)) {
-        return State::Failed(f.finding.message.clone());
+    let all: Vec<&str> = line.rules.iter().chain(line.unknown).copied().collect();
+    if let Some(message) = hit(&all, Verdict::NoGo) {
+        return State::Failed(message);
     }
-    if let Some(f) = hit(not_collected) {
-        return State::NotCollected(f.finding.message.clone());
+    if let Some(message) = hit(line.unknown, Verdict::Hold) {
+        return State::Unknown(message);
+    }
+    if let Some(message) = hit(line.rules, Verdict::Hold) {
+        return State::Held(message);
+    }
+    if let Some(message) = hit(&[line.not_collected], Verdict::Hold) {
+        return State::NotCollected(message);
     }
     State::Passed(passed_detail)
 }
+
+/// The rule-id prefix of the `readiness` policy.
+const READINESS: &str = "readiness.";
+/// The `readiness` policy's rule for a source it could not read.
+const READINESS_NOT_COLLECTED: &str = "readiness.not-collected";
 
 fn write_checklist(out: &mut String, report: &Report, snapshot: &Snapshot) -> fmt::Result {
     writeln!(out, "### Deployment checklist")?;
@@ -120,9 +168,12 @@ fn write_checklist(out: &mut String, report: &Report, snapshot: &Snapshot) -> fm
     writeln!(out, "| New variables | {new_variables} |")?;
     let env = state(
         report,
-        "env.",
-        &["env.missing-required"],
-        "env.not-collected",
+        &Line {
+            policy_prefix: "env.",
+            rules: &["env.missing-required"],
+            unknown: &[],
+            not_collected: "env.not-collected",
+        },
         snapshot.environment.as_ref().map_or_else(String::new, |e| {
             format!("{} declared, {} present", e.declared.len(), e.present.len())
         }),
@@ -133,63 +184,108 @@ fn write_checklist(out: &mut String, report: &Report, snapshot: &Snapshot) -> fm
     writeln!(out, "| **Pre-deploy checks** | |")?;
     let ci = snapshot.ci.as_ref();
     let tests_detail = ci.map_or_else(String::new, |ci| {
+        // A skipped test did not run: it is not counted as passing.
         let tests: u32 = ci.test_suites.iter().map(|s| s.tests).sum();
-        let checks = ci.checks.len();
+        let skipped: u32 = ci.test_suites.iter().map(|s| s.skipped.min(s.tests)).sum();
+        let skipped_note = if skipped > 0 {
+            format!(" ({skipped} skipped)")
+        } else {
+            String::new()
+        };
         format!(
-            "{tests} tests in {} suites, {checks} checks",
-            ci.test_suites.len()
+            "{} tests run{skipped_note} in {} suites, {} checks",
+            tests - skipped,
+            ci.test_suites.len(),
+            ci.checks.len()
         )
     });
-    let rows: [(&str, &[&str], String); 4] = [
-        (
-            "All tests passing",
-            &[
+    let tests = state(
+        report,
+        &Line {
+            policy_prefix: READINESS,
+            rules: &[
                 "readiness.tests-failed",
-                "readiness.no-tests",
                 "readiness.check-failed",
                 "readiness.check-missing",
-                "readiness.check-pending",
             ],
-            tests_detail,
+            unknown: &["readiness.no-tests", "readiness.check-pending"],
+            not_collected: READINESS_NOT_COLLECTED,
+        },
+        tests_detail,
+    );
+    writeln!(out, "| All tests passing | {} |", tests.cell())?;
+
+    let coverage_value = ci
+        .and_then(|c| c.coverage_percent)
+        .map_or_else(String::new, |p| format!("{p:.1}%"));
+    let coverage = if reported(report, "readiness.coverage") {
+        state(
+            report,
+            &Line {
+                policy_prefix: READINESS,
+                rules: &[],
+                unknown: &["readiness.coverage"],
+                not_collected: READINESS_NOT_COLLECTED,
+            },
+            coverage_value,
+        )
+    } else {
+        // No minimum is configured: the number, if any, is not a pass.
+        State::NotChecked(coverage_value)
+    };
+    writeln!(out, "| Coverage | {} |", coverage.cell())?;
+
+    let artifacts = match ci {
+        Some(ci) if ci.artifacts.is_empty() => State::NotReported(String::new()),
+        _ => state(
+            report,
+            &Line {
+                policy_prefix: READINESS,
+                rules: &["readiness.artifact-not-built"],
+                unknown: &[],
+                not_collected: READINESS_NOT_COLLECTED,
+            },
+            ci.map_or_else(String::new, |c| format!("{} built", c.artifacts.len())),
         ),
-        (
-            "Coverage",
-            &["readiness.coverage"],
-            ci.and_then(|c| c.coverage_percent)
-                .map_or_else(String::new, |p| format!("{p:.1}%")),
-        ),
-        (
-            "Artifacts built",
-            &["readiness.artifact-not-built"],
-            String::new(),
-        ),
-        (
-            "No merge conflicts",
-            &[
+    };
+    writeln!(out, "| Artifacts built | {} |", artifacts.cell())?;
+
+    let merge = state(
+        report,
+        &Line {
+            policy_prefix: READINESS,
+            rules: &[
                 "readiness.merge-conflict",
                 "readiness.merge-blocked",
-                "readiness.merge-unknown",
                 "readiness.behind-base",
             ],
-            ci.map_or_else(String::new, |c| format!("merge state {}", c.merge_state)),
-        ),
-    ];
-    for (label, rules, detail) in rows {
-        let line = state(
-            report,
-            "readiness.",
-            rules,
-            "readiness.not-collected",
-            detail,
-        );
-        writeln!(out, "| {label} | {} |", line.cell())?;
-    }
+            unknown: &["readiness.merge-unknown"],
+            not_collected: READINESS_NOT_COLLECTED,
+        },
+        ci.map_or_else(String::new, |c| format!("merge state {}", c.merge_state)),
+    );
+    // An unknown merge state that the policy is told to ignore is still not
+    // a clean merge.
+    let merge = match (merge, ci) {
+        (State::Passed(_), Some(c)) if c.merge_state == MergeState::Unknown => {
+            State::Unknown("merge state unknown (not checked)".to_owned())
+        }
+        (merge, _) => merge,
+    };
+    writeln!(out, "| No merge conflicts | {} |", merge.cell())?;
+
     let approvals = state(
         report,
-        "readiness.",
-        &["readiness.approvals", "readiness.changes-requested"],
-        "readiness.not-collected",
-        ci.map_or_else(String::new, |c| format!("{} reviews", c.approvals.len())),
+        &Line {
+            policy_prefix: READINESS,
+            rules: &["readiness.approvals", "readiness.changes-requested"],
+            unknown: &[],
+            not_collected: READINESS_NOT_COLLECTED,
+        },
+        ci.map_or_else(String::new, |c| match c.approvals.len() {
+            1 => "1 review".to_owned(),
+            n => format!("{n} reviews"),
+        }),
     );
     writeln!(out, "| Approvals | {} |", approvals.cell())?;
     let risk = match report.risk {
@@ -199,17 +295,19 @@ fn write_checklist(out: &mut String, report: &Report, snapshot: &Snapshot) -> fm
     writeln!(out, "| Risk assessment | {risk} |")?;
     let window = state(
         report,
-        "window.",
-        &[
-            "window.blocked-day",
-            "window.freeze",
-            "window.outside-hours",
-            "window.high-traffic",
-            "window.p2-outside-scheduled-window",
-            "window.p3-next-release",
-            "window.severity-missing",
-        ],
-        "window.time-unknown",
+        &Line {
+            policy_prefix: "window.",
+            rules: &[
+                "window.blocked-day",
+                "window.freeze",
+                "window.outside-hours",
+                "window.high-traffic",
+                "window.p2-outside-scheduled-window",
+                "window.p3-next-release",
+            ],
+            unknown: &["window.severity-missing", "window.time-unknown"],
+            not_collected: "window.time-unknown",
+        },
         String::new(),
     );
     writeln!(out, "| Deploy window | {} |", window.cell())?;

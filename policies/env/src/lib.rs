@@ -273,7 +273,9 @@ fn undocumented(declared: &[&EnvVar], mode: Undocumented, findings: &mut Vec<Fin
                 findings.push(Finding::hold(
                     RULE_UNDOCUMENTED,
                     format!(
-                        "`{}` is added by this change but not documented (e.g. in .env.example)",
+                        "`{}` is added by this change but not documented: its declaration has no \
+                         comment describing it (a `#` comment line directly above it, or a \
+                         trailing comment)",
                         var.name
                     ),
                 ));
@@ -282,15 +284,15 @@ fn undocumented(declared: &[&EnvVar], mode: Undocumented, findings: &mut Vec<Fin
         Undocumented::Advisory => {
             let names: Vec<String> = vars.map(|v| format!("`{}`", v.name)).collect();
             if !names.is_empty() {
-                let noun = if names.len() == 1 {
-                    "variable"
+                let (noun, pronoun) = if names.len() == 1 {
+                    ("variable", "it")
                 } else {
-                    "variables"
+                    ("variables", "them")
                 };
                 findings.push(Finding::pass(
                     RULE_UNDOCUMENTED,
                     format!(
-                        "added {noun} without documentation (advisory): {}",
+                        "added {noun} without a comment describing {pronoun} (advisory): {}",
                         names.join(", ")
                     ),
                 ));
@@ -426,7 +428,15 @@ mod tests {
             rules(&d),
             [(RULE_OK, Verdict::Go), (RULE_UNDOCUMENTED, Verdict::Hold)]
         );
-        assert!(d.findings[1].message.starts_with("`FEATURE_X` is added"));
+        // The variable is declared (in .env.example or another declaration
+        // file): what it lacks is a comment, and the message says so rather
+        // than pointing at the file it is already in.
+        assert_eq!(
+            d.findings[1].message,
+            "`FEATURE_X` is added by this change but not documented: its declaration has no \
+             comment describing it (a `#` comment line directly above it, or a trailing comment)"
+        );
+        assert!(!d.findings[1].message.contains(".env.example"));
 
         let d = run(&env(added, ""), r#"{"undocumented": "hold"}"#);
         assert_eq!(d.verdict, Verdict::Hold);
@@ -443,7 +453,7 @@ mod tests {
         );
         assert_eq!(
             d.findings[1].message,
-            "added variables without documentation (advisory): `A`, `B`"
+            "added variables without a comment describing them (advisory): `A`, `B`"
         );
 
         let d = run(&env(added, ""), r#"{"undocumented": "off"}"#);

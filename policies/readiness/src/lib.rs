@@ -14,14 +14,14 @@
 //! | [`RULE_CHECK_PENDING`] | `hold`: a required check is pending or stale |
 //! | [`RULE_TESTS_FAILED`] | `no-go`: a suite has failures or errors |
 //! | [`RULE_NO_TESTS`] | `hold`: no tests ran (only with `require_tests = true`) |
-//! | [`RULE_COVERAGE`] | `no-go` below `min_coverage_percent`, `hold` when not reported, `go` at or above |
+//! | [`RULE_COVERAGE`] | `no-go` below `min_coverage_percent` (or not above `{ above = N }`), `hold` when not reported, `go` otherwise |
 //! | [`RULE_ARTIFACT_NOT_BUILT`] | `no-go`: an artifact was not built (`require_artifacts_built`) |
 //! | [`RULE_MERGE_CONFLICT`] | `no-go`: the change conflicts with its base |
 //! | [`RULE_BEHIND_BASE`] | `hold` (or per `behind_base`): the branch is behind its base |
 //! | [`RULE_MERGE_BLOCKED`] | `no-go`: branch protection blocks the merge |
 //! | [`RULE_MERGE_UNKNOWN`] | `hold` (or per `unknown_merge_state`): the merge state is not known |
 //! | [`RULE_CHANGES_REQUESTED`] | `no-go`: a person's latest review requests changes |
-//! | [`RULE_APPROVALS`] | `no-go` below `min_approvals` for the environment, `go` at or above or when waived for a hotfix |
+//! | [`RULE_APPROVALS`] | `no-go` below `min_approvals` for the environment (or its `"*"` entry), `go` at or above or when waived for a hotfix |
 //! | [`RULE_OK`] | `go` summary of the checks that passed |
 //!
 //! A reviewer's state is their latest review that is not a plain comment
@@ -90,6 +90,9 @@ pub const RULES: &[&str] = &[
     RULE_OK,
 ];
 
+/// The `min_approvals` key for every environment not listed.
+pub const ANY_ENVIRONMENT: &str = "*";
+
 /// The snapshot sources whose gaps this policy reports.
 pub const SOURCES: [&str; 4] = ["ci", "github", "junit", "coverage"];
 
@@ -117,6 +120,84 @@ pub enum UnknownMergeState {
     Ignore,
 }
 
+/// The coverage bar, `min_coverage_percent`: a number is a minimum that
+/// passes at exactly the number (`95` passes 95.00%); `{ at_least = N }` is
+/// the same, written out; `{ above = N }` passes only strictly above `N`
+/// (a playbook's "> 95%": 95.00% does not pass).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CoverageBar {
+    /// The percentage.
+    pub percent: f64,
+    /// Whether coverage must be strictly above `percent`.
+    pub strict: bool,
+}
+
+impl CoverageBar {
+    /// Whether `value` clears the bar.
+    pub fn passes(self, value: f64) -> bool {
+        if self.strict {
+            value > self.percent
+        } else {
+            value >= self.percent
+        }
+    }
+
+    /// The comparison, as evidence shows it (`>= 95%`, `> 95%`).
+    fn expected(self) -> String {
+        let op = if self.strict { ">" } else { ">=" };
+        format!("{op} {}%", self.percent)
+    }
+
+    /// What is required, in words (`at least 95%`, `more than 95%`).
+    fn required(self) -> String {
+        let words = if self.strict { "more than" } else { "at least" };
+        format!("{words} {}%", self.percent)
+    }
+}
+
+impl<'de> Deserialize<'de> for CoverageBar {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// The table form: exactly one of the two keys.
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Table {
+            above: Option<f64>,
+            at_least: Option<f64>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Number(f64),
+            Table(Table),
+        }
+        const EXPECTED: &str = "must be a percentage (at least it, e.g. 95), `{ at_least = 95 }` \
+                                or `{ above = 95 }` (strictly above)";
+        match Form::deserialize(deserializer).map_err(|_| serde::de::Error::custom(EXPECTED))? {
+            Form::Number(percent) => Ok(CoverageBar {
+                percent,
+                strict: false,
+            }),
+            Form::Table(Table {
+                above: Some(percent),
+                at_least: None,
+            }) => Ok(CoverageBar {
+                percent,
+                strict: true,
+            }),
+            Form::Table(Table {
+                above: None,
+                at_least: Some(percent),
+            }) => Ok(CoverageBar {
+                percent,
+                strict: false,
+            }),
+            Form::Table(_) => Err(serde::de::Error::custom(
+                "give exactly one of `above` (strictly above) and `at_least`",
+            )),
+        }
+    }
+}
+
 /// The `config` table of the `readiness` policy in `shipgate.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -124,8 +205,10 @@ pub struct Config {
     /// Check names that must pass, besides the checks the snapshot marks
     /// `required` (default none).
     pub required_checks: Vec<String>,
-    /// Minimum line coverage in percent; `None` (the default) does not check.
-    pub min_coverage_percent: Option<f64>,
+    /// The line coverage bar in percent: a number or `{ at_least = N }`
+    /// passes at `N`, `{ above = N }` only strictly above it; `None` (the
+    /// default) does not check.
+    pub min_coverage_percent: Option<CoverageBar>,
     /// Every reported artifact must be built (default `true`).
     pub require_artifacts_built: bool,
     /// Hold when no tests ran (default `false`).
@@ -134,9 +217,10 @@ pub struct Config {
     pub behind_base: BehindBase,
     /// An unknown merge state: `hold` (default) or `ignore`.
     pub unknown_merge_state: UnknownMergeState,
-    /// Human approvals needed per environment (default `{ production = 1 }`;
-    /// an environment not listed needs none). Setting the key replaces the
-    /// whole table.
+    /// Human approvals needed per environment (default `{ production = 1 }`).
+    /// An environment not listed needs the `"*"` entry's number, or none
+    /// without one (`{ "*" = 1, production = 2 }`: one everywhere, two for
+    /// production). Setting the key replaces the whole table.
     pub min_approvals: BTreeMap<String, u32>,
     /// Count approvals by bots too (default `false`).
     pub count_bot_approvals: bool,
@@ -204,8 +288,8 @@ impl Policy for Readiness {
             ),
             (
                 RULE_COVERAGE,
-                "coverage against min_coverage_percent: no-go below it, hold when not reported, \
-                 go at or above",
+                "coverage against min_coverage_percent: no-go below it (or not strictly above \
+                 it with { above = N }), hold when not reported, go otherwise",
             ),
             (
                 RULE_ARTIFACT_NOT_BUILT,
@@ -235,7 +319,8 @@ impl Policy for Readiness {
             ),
             (
                 RULE_APPROVALS,
-                "distinct approving reviewers against min_approvals for the environment: no-go \
+                "distinct approving reviewers against min_approvals for the environment (or its \
+                 \"*\" entry): no-go \
                  below it, go at or above or when waived for a P0/P1 hotfix",
             ),
             (RULE_OK, "the checks that passed (go summary)"),
@@ -251,9 +336,10 @@ impl Policy for Readiness {
                 ));
             }
         }
-        if let Some(min) = config.min_coverage_percent
-            && !(0.0..=100.0).contains(&min)
+        if let Some(bar) = config.min_coverage_percent
+            && !(0.0..=100.0).contains(&bar.percent)
         {
+            let min = bar.percent;
             return Err(ConfigError::new(
                 "min_coverage_percent",
                 format!("must be a percentage in [0, 100], got {min}"),
@@ -435,71 +521,113 @@ fn tests(
             );
         }
     }
+    // A skipped test did not run: it is neither passed nor evidence of
+    // testing.
     let total: u64 = suites.iter().map(|s| u64::from(s.tests)).sum();
-    if total == 0 {
+    let skipped: u64 = suites
+        .iter()
+        .map(|s| u64::from(s.skipped.min(s.tests)))
+        .sum();
+    let ran = total - skipped;
+    if ran == 0 {
         if config.require_tests {
             findings.push(
                 Finding::hold(
                     RULE_NO_TESTS,
                     if suites.is_empty() {
                         "no test results were reported".to_owned()
+                    } else if skipped > 0 {
+                        format!(
+                            "the reported test suites ran no tests ({} skipped)",
+                            count(skipped, "test", "tests")
+                        )
                     } else {
                         "the reported test suites ran no tests".to_owned()
                     },
                 )
-                .evidence("0 tests", ">= 1 test"),
+                .evidence("0 tests run", ">= 1 test run"),
             );
         } else if !failing {
-            passed.push("no tests reported (not required)".to_owned());
+            passed.push(if skipped > 0 {
+                format!(
+                    "no tests ran, {} skipped (not required)",
+                    count(skipped, "test", "tests")
+                )
+            } else {
+                "no tests reported (not required)".to_owned()
+            });
         }
     } else if !failing {
+        let skipped = if skipped > 0 {
+            format!(" ({skipped} skipped)")
+        } else {
+            String::new()
+        };
         passed.push(format!(
-            "{} passed in {}",
-            count(total, "test", "tests"),
+            "{} passed{skipped} in {}",
+            count(ran, "test", "tests"),
             count(suites.len() as u64, "suite", "suites")
         ));
     }
 }
 
-/// `93.10%`, with more digits when two would round up to the minimum.
-fn percent(value: f64, min: f64) -> String {
+/// `93.10%`, with more digits when two would round onto the bar's side
+/// it is not on (94.999 against 95 is not "95.00%", nor is 95.001 against
+/// a strict 95).
+fn percent(value: f64, bar: CoverageBar) -> String {
     let short = format!("{value:.2}");
     match short.parse::<f64>() {
-        Ok(rounded) if value < min && rounded >= min => format!("{value}%"),
+        Ok(rounded)
+            if bar.passes(rounded) != bar.passes(value)
+                || (rounded == bar.percent && value != bar.percent) =>
+        {
+            format!("{value}%")
+        }
         _ => format!("{short}%"),
     }
 }
 
-/// Coverage against the configured minimum.
+/// Coverage against the configured bar.
 fn coverage(value: Option<f64>, config: &Config, findings: &mut Vec<Finding>) {
-    let Some(min) = config.min_coverage_percent else {
+    let Some(bar) = config.min_coverage_percent else {
         return;
     };
-    let expected = format!(">= {min}%");
+    let (expected, required, min) = (bar.expected(), bar.required(), bar.percent);
     findings.push(match value {
         Some(v) if v.is_nan() => Finding::hold(
             RULE_COVERAGE,
-            format!("coverage was reported as not a number, and at least {min}% is required"),
+            format!("coverage was reported as not a number, and {required} is required"),
         )
         .evidence("NaN", expected),
         None => Finding::hold(
             RULE_COVERAGE,
-            format!("coverage was not reported, and at least {min}% is required"),
+            format!("coverage was not reported, and {required} is required"),
         )
         .evidence("not reported", expected),
-        Some(v) if v < min => Finding::no_go(
+        Some(v) if !bar.passes(v) => Finding::no_go(
             RULE_COVERAGE,
-            format!(
-                "coverage {} is below the minimum of {min}%",
-                percent(v, min)
-            ),
+            if bar.strict {
+                format!(
+                    "coverage {} is not above the bar of {min}% (it must be strictly above)",
+                    percent(v, bar)
+                )
+            } else {
+                format!(
+                    "coverage {} is below the minimum of {min}%",
+                    percent(v, bar)
+                )
+            },
         )
-        .evidence(percent(v, min), expected),
+        .evidence(percent(v, bar), expected),
         Some(v) => Finding::pass(
             RULE_COVERAGE,
-            format!("coverage {} meets the minimum of {min}%", percent(v, min)),
+            if bar.strict {
+                format!("coverage {} is above the bar of {min}%", percent(v, bar))
+            } else {
+                format!("coverage {} meets the minimum of {min}%", percent(v, bar))
+            },
         )
-        .evidence(percent(v, min), expected),
+        .evidence(percent(v, bar), expected),
     });
 }
 
@@ -650,7 +778,12 @@ fn approvals(
     passed: &mut Vec<String>,
 ) -> Option<Requirement> {
     let target = snapshot.deployment.environment.as_str();
-    let needed = config.min_approvals.get(target).copied().unwrap_or(0);
+    let needed = config
+        .min_approvals
+        .get(target)
+        .or_else(|| config.min_approvals.get(ANY_ENVIRONMENT))
+        .copied()
+        .unwrap_or(0);
     let approvers: BTreeSet<&str> = reviews
         .iter()
         .filter(|r| r.state == ReviewState::Approved && (r.human || config.count_bot_approvals))
@@ -790,8 +923,8 @@ mod tests {
         );
         assert_eq!(
             d.findings[1].message,
-            "1 required check passed, 412 tests passed in 1 suite, 1 artifact built, \
-             merges cleanly, no changes requested"
+            "1 required check passed, 409 tests passed (3 skipped) in 1 suite, 1 artifact \
+             built, merges cleanly, no changes requested"
         );
         assert!(d.requirements.is_empty());
     }
@@ -997,6 +1130,45 @@ mod tests {
     }
 
     #[test]
+    fn skipped_tests_are_not_counted_as_passed() {
+        // JUnit's `tests` counts skipped tests too: 5 tests, 1 skipped is 4
+        // passed, not 5.
+        let d = run(
+            &ci(|c| c["test_suites"] = json!([{ "name": "unit", "tests": 5, "skipped": 1 }])),
+            "{}",
+        );
+        assert_eq!(d.verdict, Verdict::Go);
+        let ok = &one(&d, RULE_OK).message;
+        assert!(ok.contains("4 tests passed (1 skipped) in 1 suite"), "{ok}");
+        assert!(!ok.contains("5 tests passed"), "{ok}");
+        // Without skips the summary is as before.
+        let d = run(
+            &ci(|c| c["test_suites"] = json!([{ "name": "unit", "tests": 5 }])),
+            "{}",
+        );
+        assert!(
+            one(&d, RULE_OK)
+                .message
+                .contains("5 tests passed in 1 suite")
+        );
+        // Every test skipped: no test ran, which `require_tests` holds on.
+        let all_skipped =
+            ci(|c| c["test_suites"] = json!([{ "name": "unit", "tests": 4, "skipped": 4 }]));
+        let d = run(&all_skipped, "{}");
+        assert!(
+            one(&d, RULE_OK)
+                .message
+                .contains("no tests ran, 4 tests skipped (not required)")
+        );
+        let d = run(&all_skipped, r#"{"require_tests": true}"#);
+        assert_eq!(d.verdict, Verdict::Hold);
+        assert_eq!(
+            one(&d, RULE_NO_TESTS).message,
+            "the reported test suites ran no tests (4 tests skipped)"
+        );
+    }
+
+    #[test]
     fn no_tests_holds_only_when_required() {
         let none = ci(|c| c["test_suites"] = json!([]));
         let d = run(&none, "{}");
@@ -1052,6 +1224,110 @@ mod tests {
         let d = run(&cov(10.0), "{}");
         assert_eq!(d.verdict, Verdict::Go);
         assert!(of(&d, RULE_COVERAGE).is_empty());
+    }
+
+    #[test]
+    fn a_strict_coverage_bar_refuses_exactly_the_bar() {
+        // 002:79 "All tests passing (>95% coverage)": strictly above.
+        let cov = |p: f64| ci(|c| c["coverage_percent"] = json!(p));
+        let strict = r#"{"min_coverage_percent": {"above": 95}}"#;
+
+        let d = run(&cov(95.0), strict);
+        assert_eq!(d.verdict, Verdict::NoGo);
+        let f = one(&d, RULE_COVERAGE);
+        assert_eq!(
+            f.message,
+            "coverage 95.00% is not above the bar of 95% (it must be strictly above)"
+        );
+        assert_eq!(evidence(f), ("95.00%", "> 95%"));
+
+        let d = run(&cov(95.001), strict);
+        assert_eq!(d.verdict, Verdict::Go);
+        let f = one(&d, RULE_COVERAGE);
+        assert_eq!(f.message, "coverage 95.001% is above the bar of 95%");
+        assert_eq!(evidence(f), ("95.001%", "> 95%"));
+
+        // The inclusive forms: a number, or `at_least`.
+        for inclusive in [
+            r#"{"min_coverage_percent": 95}"#,
+            r#"{"min_coverage_percent": {"at_least": 95}}"#,
+        ] {
+            assert_eq!(run(&cov(95.0), inclusive).verdict, Verdict::Go);
+            assert_eq!(run(&cov(94.99), inclusive).verdict, Verdict::NoGo);
+        }
+
+        let none = ci(|c| c["coverage_percent"] = Value::Null);
+        let f = one(&run(&none, strict), RULE_COVERAGE).clone();
+        assert_eq!(
+            f.message,
+            "coverage was not reported, and more than 95% is required"
+        );
+    }
+
+    #[test]
+    fn the_coverage_bar_forms_are_checked() {
+        let parse = shipgate_sdk::parse_config::<Readiness>;
+        for bad in [
+            r#"{"min_coverage_percent": {"above": 95, "at_least": 95}}"#,
+            r#"{"min_coverage_percent": {}}"#,
+            r#"{"min_coverage_percent": {"over": 95}}"#,
+            r#"{"min_coverage_percent": "95"}"#,
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert_eq!(e.key, "min_coverage_percent", "{bad}: {e:?}");
+        }
+        let e = parse(r#"{"min_coverage_percent": {"above": 100.5}}"#).unwrap_err();
+        assert_eq!(e.key, "min_coverage_percent");
+        assert_eq!(
+            parse(r#"{"min_coverage_percent": {"above": 95}}"#)
+                .unwrap()
+                .min_coverage_percent,
+            Some(CoverageBar {
+                percent: 95.0,
+                strict: true
+            })
+        );
+    }
+
+    #[test]
+    fn the_star_entry_sets_approvals_for_every_environment_not_listed() {
+        // 003:40 "Code review approved" applies to every environment.
+        let staging = |approvals: Value| {
+            snapshot(|s| {
+                s["deployment"]["environment"] = json!("staging");
+                s["ci"]["approvals"] = approvals;
+            })
+        };
+        let every = r#"{"min_approvals": {"*": 1}}"#;
+        let d = run(&staging(json!([])), every);
+        assert_eq!(d.verdict, Verdict::NoGo);
+        assert_eq!(
+            evidence(one(&d, RULE_APPROVALS)),
+            ("0 human approvals", ">= 1 for staging")
+        );
+        let approved = json!([{ "reviewer": "alice", "state": "approved" }]);
+        assert_eq!(run(&staging(approved.clone()), every).verdict, Verdict::Go);
+        // A listed environment takes its own number over the star's.
+        let config = r#"{"min_approvals": {"*": 1, "production": 2}}"#;
+        let d = run(&ci(|c| c["approvals"] = approved.clone()), config);
+        assert_eq!(
+            evidence(one(&d, RULE_APPROVALS)),
+            ("1 human approval", ">= 2 for production")
+        );
+        let d = run(
+            &staging(json!([])),
+            r#"{"min_approvals": {"*": 1, "staging": 0}}"#,
+        );
+        assert_eq!(d.verdict, Verdict::Go);
+        // Without a star, an environment not listed needs none (as before).
+        assert_eq!(
+            run(
+                &staging(json!([])),
+                r#"{"min_approvals": {"production": 1}}"#
+            )
+            .verdict,
+            Verdict::Go
+        );
     }
 
     #[test]
@@ -1403,7 +1679,7 @@ mod tests {
         );
         assert_eq!(
             d.findings[4].message,
-            "412 tests passed in 1 suite, 1 artifact built"
+            "409 tests passed (3 skipped) in 1 suite, 1 artifact built"
         );
     }
 

@@ -9,6 +9,7 @@ mod check;
 mod cli;
 mod decisions;
 mod differential;
+mod fuzz_corpus;
 mod hostile;
 mod prometheus;
 mod replay;

@@ -2,7 +2,7 @@
 # Seeds fuzz/corpus/<target>/ from the repository's real fixtures and the
 # captured answers in fuzz/seeds/, with the leading choice byte some targets
 # read (see host/src/fuzzing.rs). Run from fuzz/, then minimise:
-#   for t in $(cargo fuzz list); do cargo fuzz cmin -s none -a "$t"; done
+#   for t in $(cargo fuzz list); do cargo fuzz cmin --dev -s none "$t"; done
 # (snapshot_canary shares corpus/snapshot and needs no cmin of its own).
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -31,6 +31,8 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod decision_log;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod outcome;
 pub mod policy_crate;
 pub mod policy_set;

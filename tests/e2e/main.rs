@@ -12,6 +12,7 @@ mod cli;
 mod decisions;
 mod differential;
 mod escapes;
+mod fuzz_corpus;
 mod hostile;
 mod preflight;
 mod prometheus;

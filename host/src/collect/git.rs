@@ -722,5 +722,23 @@ fn env_vars_added(
     Ok(after.difference(&before).cloned().collect())
 }
 
+/// For [`crate::fuzzing`]: the dependency changes between two texts of the
+/// lockfile `name` (its format chosen by the file name, as the source
+/// chooses it), each text read as [`collect`] reads it; `None` when `name`
+/// is not a lockfile's.
+#[doc(hidden)]
+pub(crate) fn lockfile_changes(
+    name: &str,
+    before: &str,
+    after: &str,
+) -> Option<Result<Vec<shipgate_model::DependencyChange>, String>> {
+    let kind = lockfiles::Lockfile::of(name)?;
+    let changes = kind.parse(before).and_then(|before| {
+        let after = kind.parse(after)?;
+        Ok(lockfiles::diff(kind.ecosystem(), &before, &after))
+    });
+    Some(changes)
+}
+
 #[cfg(test)]
 mod tests;

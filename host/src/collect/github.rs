@@ -401,3 +401,43 @@ async fn fetch(api: &Api<'_>, target: &Target) -> Result<GithubFacts, SourceErro
         approvals: map::approvals(reviews),
     })
 }
+
+/// For [`crate::fuzzing`]: GitHub's answer `body` to the request `kind`
+/// (`check-runs`, `status`, `pull`, `compare`, `reviews`), or an event
+/// payload (`event`), or a `Link` header (`link`), decoded and mapped as
+/// [`collect`] does; the facts it gives, as debug text.
+#[doc(hidden)]
+pub(crate) fn read_answer(kind: &str, body: &[u8], required: &[String]) -> Result<String, String> {
+    fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+        serde_json::from_slice(body).map_err(|e| format!("invalid response: {e}"))
+    }
+    Ok(match kind {
+        "check-runs" => {
+            let page: map::CheckRunsPage = decode(body)?;
+            format!("{:?}", map::checks(page.check_runs, Vec::new(), required))
+        }
+        "status" => {
+            let page: map::CombinedStatus = decode(body)?;
+            format!("{:?}", map::checks(Vec::new(), page.statuses, required))
+        }
+        "pull" => {
+            let pull: map::Pull = decode(body)?;
+            let state = map::merge_state(&pull);
+            format!("{:?} {state:?}", map::pull_request(&pull))
+        }
+        "compare" => {
+            let compare: map::Compare = decode(body)?;
+            format!("{}", u32::try_from(compare.behind_by).unwrap_or(u32::MAX))
+        }
+        "reviews" => format!("{:?}", map::approvals(decode(body)?)),
+        "event" => format!("{:?}", decode::<EventPayload>(body)?),
+        "link" => {
+            let mut headers = reqwest::header::HeaderMap::new();
+            let value =
+                reqwest::header::HeaderValue::from_bytes(body).map_err(|e| e.to_string())?;
+            headers.insert(reqwest::header::LINK, value);
+            format!("{:?}", api::next_link(&headers))
+        }
+        other => return Err(format!("unknown answer kind `{other}`")),
+    })
+}

@@ -121,6 +121,30 @@ fn shown(path: &Path, ctx: &Context) -> String {
         .to_string()
 }
 
+/// The deepest element nesting a report may have. `junit-parser` reads
+/// nested suites recursively: a report nested a few hundred deep would
+/// overflow the stack and abort the process, where a real report nests a
+/// handful of suites.
+const MAX_NESTING: usize = 64;
+
+/// How deep `text`'s elements nest, read without recursion (as far as the
+/// XML reads; a malformed document is reported by the parser).
+fn nesting(text: &str) -> usize {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(_)) => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            Ok(quick_xml::events::Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(quick_xml::events::Event::Eof) | Err(_) => return deepest,
+            Ok(_) => {}
+        }
+    }
+}
+
 /// The suites of one report.
 fn read_report(path: &Path, ctx: &Context) -> Result<Vec<TestSuite>, SourceError> {
     let name = shown(path, ctx);
@@ -128,6 +152,11 @@ fn read_report(path: &Path, ctx: &Context) -> Result<Vec<TestSuite>, SourceError
         .map_err(|e| SourceError::new(format!("cannot read JUnit report `{name}`: {e}")))?;
     if text.trim().is_empty() {
         return Err(SourceError::new(format!("JUnit report `{name}` is empty")));
+    }
+    if nesting(&text) > MAX_NESTING {
+        return Err(SourceError::new(format!(
+            "JUnit report `{name}` nests elements more than {MAX_NESTING} deep"
+        )));
     }
     let report = junit_parser::from_reader(text.as_bytes()).map_err(|e| {
         if let Some(problem) = super::coverage::xml_problem(&text) {
@@ -258,6 +287,32 @@ mod tests {
             timeout: None,
         };
         collect(&config, &ctx(base))
+    }
+
+    /// A report of `depth` suites, each nested in the one before.
+    fn nested(depth: usize) -> String {
+        format!(
+            "<testsuites>{}<testcase name=\"t\"/>{}</testsuites>",
+            "<testsuite name=\"s\">".repeat(depth),
+            "</testsuite>".repeat(depth)
+        )
+    }
+
+    #[test]
+    fn deeply_nested_suites_are_a_gap_not_a_stack_overflow() {
+        // Before the nesting bound, 300 levels (7 kB) overflowed a 2 MiB
+        // stack and aborted the process.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("deep.xml"), nested(100_000)).unwrap();
+        let err = run(dir.path(), &["deep.xml"]).unwrap_err();
+        assert_eq!(
+            err.0,
+            "JUnit report `deep.xml` nests elements more than 64 deep"
+        );
+        // At the bound (the root and 63 suites) the report is read.
+        std::fs::write(dir.path().join("deep.xml"), nested(MAX_NESTING - 1)).unwrap();
+        let suites = run(dir.path(), &["deep.xml"]).unwrap();
+        assert_eq!(suites, vec![suite("s", [1, 0, 0, 0], None)]);
     }
 
     fn suite(name: &str, counts: [u32; 4], duration_ms: Option<u64>) -> TestSuite {

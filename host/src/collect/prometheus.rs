@@ -897,6 +897,21 @@ async fn firing_alerts(api: &Api, matchers: &str, now: Timestamp) -> Result<Vec<
     Ok(alerts)
 }
 
+/// For [`crate::fuzzing`]: a query answer with HTTP status `status` and
+/// body `body`, parsed and read as an instant value, a freshness answer and
+/// a range answer, as [`collect`] reads them; as debug text.
+#[doc(hidden)]
+pub(crate) fn read_answer(status: u16, body: &[u8]) -> Result<String, String> {
+    let status = reqwest::StatusCode::from_u16(status).map_err(|e| e.to_string())?;
+    let answer = api::parse(status, body)?;
+    Ok(format!(
+        "{:?} {:?} {:?}",
+        instant_value(answer.clone()),
+        newest_time(answer.clone()),
+        samples(answer)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::api::{Sample, Series};

@@ -18,3 +18,4 @@ mod scaffold;
 mod scenarios;
 mod support;
 mod watch;
+mod watch_safety;

@@ -320,3 +320,87 @@ pub fn table(intervals: &[Interval]) -> (Vec<(usize, u8)>, Vec<Row>) {
         .collect();
     (columns, rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use shipgate_model::Stage;
+    use shipgate_sdk::testing::evaluate;
+
+    use super::*;
+
+    /// A canary snapshot whose CPU has no value on either side, and whose
+    /// error rate is `error_rate` (JSON) on the canary.
+    fn snapshot(error_rate: &str) -> Snapshot {
+        shipgate_sdk::testing::snapshot_from_json(&format!(
+            r#"{{
+  "deployment": {{ "service": "api", "environment": "production", "version": "2",
+                  "commit": "abc", "requested_at": "2026-11-20T10:00:00Z" }},
+  "metrics": [
+    {{ "name": "error_rate", "baseline": {{ "value": 0.01 }}, "canary": {error_rate} }},
+    {{ "name": "latency_p95", "baseline": {{ "value": 0.2 }}, "canary": {{ "value": 0.2 }} }},
+    {{ "name": "latency_p99", "baseline": {{ "value": 0.3 }}, "canary": {{ "value": 0.3 }} }},
+    {{ "name": "cpu_usage", "baseline": "no-data", "canary": "no-data" }}
+  ]
+}}"#
+        ))
+        .unwrap()
+    }
+
+    fn said_missing(findings: &[shipgate_model::Finding]) -> bool {
+        findings
+            .iter()
+            .any(|f| f.verdict != Verdict::Go && says_data_missing(f))
+    }
+
+    /// The canary built-in, which does not read CPU unless `max_cpu` is set:
+    /// an unread CPU without data is no missing data; an error rate without
+    /// data is.
+    #[test]
+    fn the_canary_builtin_says_when_data_is_missing() {
+        let config = "{}";
+        let d = evaluate::<shipgate_policy_canary::Canary>(
+            Stage::Canary,
+            &snapshot(r#"{ "value": 0.01 }"#),
+            config,
+        )
+        .unwrap();
+        assert!(!said_missing(&d.findings), "{:#?}", d.findings);
+        let d = evaluate::<shipgate_policy_canary::Canary>(
+            Stage::Canary,
+            &snapshot(r#""no-data""#),
+            config,
+        )
+        .unwrap();
+        assert!(said_missing(&d.findings), "{:#?}", d.findings);
+        // Reading CPU makes its missing value count.
+        let d = evaluate::<shipgate_policy_canary::Canary>(
+            Stage::Canary,
+            &snapshot(r#"{ "value": 0.01 }"#),
+            r#"{ "max_cpu": 0.8 }"#,
+        )
+        .unwrap();
+        assert!(said_missing(&d.findings), "{:#?}", d.findings);
+    }
+
+    /// A `rules` policy's rule that could not be decided for missing data
+    /// says so through its `on_missing` finding.
+    #[test]
+    fn a_rules_policy_says_when_data_is_missing() {
+        let config = r#"{"rules": [{"id": "error-ceiling",
+            "when": "value(metric('error_rate').canary) > 0.02", "verdict": "rollback"}]}"#;
+        let d = evaluate::<shipgate_policy_rules::RulesPolicy>(
+            Stage::Canary,
+            &snapshot(r#""no-data""#),
+            config,
+        )
+        .unwrap();
+        assert!(said_missing(&d.findings), "{:#?}", d.findings);
+        let d = evaluate::<shipgate_policy_rules::RulesPolicy>(
+            Stage::Canary,
+            &snapshot(r#"{ "value": 0.01 }"#),
+            config,
+        )
+        .unwrap();
+        assert!(!said_missing(&d.findings), "{:#?}", d.findings);
+    }
+}

@@ -513,6 +513,11 @@ mod tests {
             run.stdout,
             format!("{}|--service={}", attack.version, attack.service)
         );
+        // A string hook is run as configured: a placeholder in it (refused
+        // at load, see below) would not be filled in with shell.
+        let spliced = HookCommand::Shell("echo {version}".into());
+        let run = block_on(runner(dir.path()).run(Some(&spliced), &attack));
+        assert_eq!(run.stdout, "{version}");
         let created: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(created.is_empty(), "{created:?}");
     }

@@ -24,3 +24,4 @@ mod scenarios;
 mod secrets;
 mod support;
 mod watch;
+mod watch_safety;

@@ -15,7 +15,7 @@ use shipgate_tests::prometheus::{Behaviour, Exporter, Latency, PrometheusServer}
 use crate::support::{run, shipgate};
 
 /// A canary and a baseline that meet every success criterion.
-fn healthy() -> Behaviour {
+pub(crate) fn healthy() -> Behaviour {
     Behaviour {
         request_rate: 50.0,
         error_ratio: 0.004,
@@ -27,7 +27,7 @@ fn healthy() -> Behaviour {
 
 /// The window of `rate()`: a few scrapes, so that a change shows within
 /// seconds.
-const WINDOW: &str = "window = \"4s\"";
+pub(crate) const WINDOW: &str = "window = \"4s\"";
 
 /// The traffic hook: appends the share it was asked for to `traffic.log`;
 /// the rollback hook appends its reason to `rollback.log`. Both are real
@@ -42,12 +42,22 @@ const ROLLBACK_HOOK: &str = "#!/bin/sh\n\
 
 /// A service directory: hooks, and a `shipgate.toml` that reads
 /// Prometheus at `url` and runs the canary built-in with `canary_config`.
-struct Rollout {
-    dir: tempfile::TempDir,
+pub(crate) struct Rollout {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Rollout {
-    fn new(url: &str, canary_config: &str, prometheus_extra: &str) -> Rollout {
+    pub(crate) fn new(url: &str, canary_config: &str, prometheus_extra: &str) -> Rollout {
+        Rollout::with(url, canary_config, prometheus_extra, "")
+    }
+
+    /// As [`Rollout::new`], with `watch_extra` at the end of `[watch]`.
+    pub(crate) fn with(
+        url: &str,
+        canary_config: &str,
+        prometheus_extra: &str,
+        watch_extra: &str,
+    ) -> Rollout {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir_all(root.join("hooks")).unwrap();
@@ -83,6 +93,7 @@ interval = "1s"
 traffic_hook = ["sh", "hooks/set-weight.sh", "{{percent}}"]
 rollback_hook = "sh hooks/rollback.sh"
 hook_timeout = "10s"
+{watch_extra}
 
 [log]
 path = "decisions.jsonl"
@@ -93,26 +104,30 @@ path = "decisions.jsonl"
         Rollout { dir }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    fn lines(&self, name: &str) -> Vec<String> {
+    pub(crate) fn lines(&self, name: &str) -> Vec<String> {
         std::fs::read_to_string(self.path(name))
             .map(|t| t.lines().map(str::to_owned).collect())
             .unwrap_or_default()
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut cmd = shipgate();
         cmd.current_dir(self.dir.path()).arg("watch").args(args);
         cmd
     }
 
     /// Starts `shipgate watch --format json ARGS`, streaming its events.
-    fn start(&self, args: &[&str]) -> Watching {
-        let mut child = self
-            .command(args)
+    pub(crate) fn start(&self, args: &[&str]) -> Watching {
+        self.spawn(self.command(args))
+    }
+
+    /// Starts `cmd` (from [`Rollout::command`]) with `--format json`.
+    pub(crate) fn spawn(&self, mut cmd: Command) -> Watching {
+        let mut child = cmd
             .args(["--format", "json"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -128,7 +143,7 @@ path = "decisions.jsonl"
 }
 
 /// A running watch and the events it has printed so far.
-struct Watching {
+pub(crate) struct Watching {
     child: Child,
     stdout: BufReader<ChildStdout>,
     events: Vec<Value>,
@@ -136,7 +151,7 @@ struct Watching {
 
 impl Watching {
     /// The next event; `None` at the end of the stream.
-    fn next(&mut self) -> Option<Value> {
+    pub(crate) fn next(&mut self) -> Option<Value> {
         let mut line = String::new();
         if self.stdout.read_line(&mut line).unwrap() == 0 {
             return None;
@@ -147,7 +162,7 @@ impl Watching {
     }
 
     /// Reads events until one satisfies `until` (returned), failing at the end.
-    fn until(&mut self, what: &str, until: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn until(&mut self, what: &str, until: impl Fn(&Value) -> bool) -> Value {
         while let Some(event) = self.next() {
             if until(&event) {
                 return event;
@@ -157,7 +172,7 @@ impl Watching {
     }
 
     /// Reads the rest and waits: (exit code, every event, stderr).
-    fn finish(mut self) -> (i32, Vec<Value>, String) {
+    pub(crate) fn finish(mut self) -> (i32, Vec<Value>, String) {
         while self.next().is_some() {}
         let out = self.child.wait_with_output().unwrap();
         (
@@ -176,18 +191,18 @@ impl Watching {
     }
 }
 
-fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+pub(crate) fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["event"] == kind).collect()
 }
 
-fn verdicts(events: &[Value]) -> Vec<String> {
+pub(crate) fn verdicts(events: &[Value]) -> Vec<String> {
     of_kind(events, "interval")
         .iter()
         .map(|e| e["verdict"].as_str().unwrap().to_owned())
         .collect()
 }
 
-fn rules(interval: &Value) -> Vec<&str> {
+pub(crate) fn rules(interval: &Value) -> Vec<&str> {
     interval["concerns"]
         .as_array()
         .unwrap()
@@ -199,7 +214,7 @@ fn rules(interval: &Value) -> Vec<&str> {
 /// Every interval is in the log in order, with the rollout history the
 /// policies saw, and `shipgate eval --from-log LOG --entry N` gives each
 /// one's verdict and findings again.
-fn assert_every_interval_replays(rollout: &Rollout, events: &[Value]) {
+pub(crate) fn assert_every_interval_replays(rollout: &Rollout, events: &[Value]) {
     let intervals = of_kind(events, "interval");
     let records = decision_log::read(&rollout.path("decisions.jsonl")).unwrap();
     assert_eq!(records.len(), intervals.len(), "one record per interval");
@@ -245,7 +260,7 @@ fn assert_every_interval_replays(rollout: &Rollout, events: &[Value]) {
     }
 }
 
-fn start_prometheus(canary: Behaviour) -> (Exporter, PrometheusServer) {
+pub(crate) fn start_prometheus(canary: Behaviour) -> (Exporter, PrometheusServer) {
     let exporter = Exporter::start("orders", &[("baseline", healthy()), ("canary", canary)]);
     let prometheus = PrometheusServer::start(&exporter, None);
     prometheus.wait_for_data("sum(rate(http_requests_total[4s]))");
@@ -632,13 +647,12 @@ fn the_plan_comes_from_the_risk_policy_when_none_is_given() {
 
 /// Hooks that fail: a failed traffic hook rolls back (the canary's share is
 /// unknown); a failed rollback hook ends in an error that says to roll back
-/// by hand. No Prometheus is needed: it is down, so data is missing.
+/// by hand. Prometheus answers the first collection, then is stopped, so
+/// data goes missing and the no-data limit rolls back.
 #[test]
 fn failing_hooks_fail_closed() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let down = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
-    let rollout = Rollout::new(&down, "", WINDOW);
+    let (_exporter, prometheus) = start_prometheus(healthy());
+    let rollout = Rollout::new(&prometheus.url(), "", WINDOW);
     std::fs::write(
         rollout.path("hooks/set-weight.sh"),
         "#!/bin/sh\necho \"no such rollout\" >&2\nexit 1\n",
@@ -656,9 +670,13 @@ fn failing_hooks_fail_closed() {
     assert_eq!(of_kind(&events, "hook")[0]["stderr"], "no such rollout");
     assert_eq!(rollout.lines("rollback.log").len(), 1);
 
+    // Prometheus stops once traffic has moved.
     std::fs::write(rollout.path("hooks/set-weight.sh"), TRAFFIC_HOOK).unwrap();
     std::fs::write(rollout.path("hooks/rollback.sh"), "#!/bin/sh\nexit 2\n").unwrap();
-    let (code, events, stderr) = rollout.start(&["--plan", "10:30s,100:5s"]).finish();
+    let mut watching = rollout.start(&["--plan", "10:30s,100:5s"]);
+    watching.until("the traffic hook", |e| e["event"] == "hook");
+    prometheus.stop();
+    let (code, events, stderr) = watching.finish();
     assert_eq!(code, 1, "{events:#?}\n{stderr}");
     assert_eq!(verdicts(&events), ["hold", "hold", "rollback"]);
     let end = of_kind(&events, "end")[0];
@@ -670,10 +688,13 @@ fn failing_hooks_fail_closed() {
     );
 }
 
-/// The example watch configuration loads (every policy accepts its config)
-/// and its hook scripts are valid shell.
+/// The example watch configuration loads (every policy accepts its config),
+/// its hook scripts are valid shell, and run for real as configured (the
+/// allowlisted environment, no backend named) they succeed, saying what they
+/// would do and moving nothing.
 #[test]
-fn the_example_watch_config_and_hooks_are_valid() {
+fn the_example_watch_config_and_hooks_are_valid_and_run_as_a_no_op() {
+    use shipgate::watch::hook::{HookContext, HookKind, HookRunner, HookStatus};
     let dir = shipgate_tests::workspace().join("examples/watch");
     let config = shipgate::config::Config::load(&dir.join("shipgate.toml")).unwrap();
     assert_eq!(
@@ -690,6 +711,54 @@ fn the_example_watch_config_and_hooks_are_valid() {
             .unwrap();
         assert!(status.success(), "{hook}");
     }
+    let runner = HookRunner {
+        timeout: config.watch.hook_timeout.0,
+        dry_run: false,
+        dir: config.base_dir(),
+        env: config.watch.hook_env.clone(),
+    };
+    let context = |kind, reason: Option<&str>| HookContext {
+        kind,
+        phase: 1,
+        percent: 10,
+        previous_percent: 0,
+        service: "orders".into(),
+        environment: "production".into(),
+        version: "v2.4.1".into(),
+        reason: reason.map(str::to_owned),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let traffic = runtime.block_on(runner.run(
+        config.watch.traffic_hook.as_ref(),
+        &context(HookKind::Traffic, None),
+    ));
+    assert_eq!(
+        traffic.status,
+        HookStatus::Exited { code: 0 },
+        "{traffic:#?}"
+    );
+    assert_eq!(
+        traffic.stdout,
+        "TRAFFIC_BACKEND=none: would move orders v2.4.1 in production from 0% to 10% of \
+         traffic; nothing moved"
+    );
+    let rollback = runtime.block_on(runner.run(
+        config.watch.rollback_hook.as_ref(),
+        &context(HookKind::Rollback, Some("canary.error-rate: 5% > 2%")),
+    ));
+    assert_eq!(
+        rollback.status,
+        HookStatus::Exited { code: 0 },
+        "{rollback:#?}"
+    );
+    assert_eq!(
+        rollback.stdout,
+        "TRAFFIC_BACKEND=none: would roll back orders v2.4.1 in production from 10% of \
+         traffic (canary.error-rate: 5% > 2%); nothing moved"
+    );
 }
 
 /// The README's recorded session, in plain lines (not a terminal): the

@@ -97,7 +97,8 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     let summary = runtime.block_on(async {
         let signals = watch::listen_for_signals();
         // A first collection resolves what is deployed (the version for the
-        // hooks) and feeds the risk stage when no plan is given.
+        // hooks), feeds the risk stage when no plan is given, and is put to
+        // the canary-stage policies before any traffic moves.
         let ctx = prepared.context(collect::now());
         let first = collect::collect_async(&prepared.sources, &prepared.deployment, ctx)
             .await
@@ -109,6 +110,9 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<i32, CliError> {
             &policies,
             &first,
         );
+        watch::preflight::check(&policies, &first, &plan.0).map_err(|refusal| {
+            CliError::Other(crate::redact::scrub(&refusal.to_string()).into_owned())
+        })?;
         let w = Watch {
             policies: &policies,
             sources: &prepared.sources,
@@ -123,6 +127,7 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<i32, CliError> {
                 timeout: config.watch.hook_timeout.0,
                 dry_run: args.dry_run,
                 dir: config.base_dir(),
+                env: config.watch.hook_env.clone(),
             },
             log,
             config_ref: record_config(config),
@@ -132,11 +137,11 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<i32, CliError> {
             WatchFormat::Text if std::io::stdout().is_terminal() => Box::new(Live::new()),
             WatchFormat::Text => Box::new(Lines::new(&mut *out)),
         };
-        watch::run(&w, observer.as_mut(), signals).await
+        Ok::<_, CliError>(watch::run(&w, observer.as_mut(), signals).await)
     });
     // A source that timed out may still be blocked in a thread: do not wait.
     runtime.shutdown_background();
-    Ok(summary.exit_code)
+    Ok(summary?.exit_code)
 }
 
 #[cfg(test)]

@@ -105,7 +105,8 @@ pub struct Interval {
     pub hold_seconds: u64,
     /// The canary-stage verdict.
     pub verdict: Verdict,
-    /// Whether data was missing (a gap, or a metric without a value).
+    /// Whether data was missing, as the deciding policies said
+    /// ([`data_missing`]).
     pub data_missing: bool,
     /// The snapshot's metrics.
     pub metrics: Vec<MetricValue>,
@@ -151,7 +152,7 @@ impl Interval {
             seconds_in_phase: rollout.map_or(0, |r| u64::from(r.seconds_in_phase)),
             hold_seconds,
             verdict: report.verdict,
-            data_missing: data_missing(snapshot),
+            data_missing: data_missing(report),
             metrics,
             concerns: report
                 .findings
@@ -174,14 +175,32 @@ impl Interval {
     }
 }
 
-/// Whether an interval's data was incomplete: a source could not be read,
-/// or a metric has no usable value on one side.
-pub fn data_missing(snapshot: &Snapshot) -> bool {
-    !snapshot.gaps.is_empty()
-        || snapshot
-            .metrics
-            .iter()
-            .any(|m| m.canary.value().is_none() || m.baseline.value().is_none())
+/// Whether an interval was decided on missing data: an enforced policy
+/// said so in a finding that asks for more than `go` ([`says_data_missing`]).
+///
+/// A metric the collector left empty that no enforced policy reads (the CPU
+/// of a pod without a CPU limit, say) does not make an interval data-less,
+/// nor does a gap of a source no enforced policy needs: counting those as
+/// missing data would roll back a healthy canary at the no-data limit.
+pub fn data_missing(report: &Report) -> bool {
+    report
+        .findings
+        .iter()
+        .any(|f| !f.advisory && f.finding.verdict != Verdict::Go && says_data_missing(&f.finding))
+}
+
+/// What a `rules` policy's finding says when a rule could not be decided
+/// for missing data (its `on_missing` verdict).
+pub const RULES_MISSING_PREFIX: &str = "cannot decide, data missing";
+
+/// Whether a finding says its policy could not decide for missing data: its
+/// rule id is `data-missing` or ends in `.data-missing` (the `canary`
+/// built-in's `canary.data-missing`, and its rules twin's), or it is a
+/// `rules` policy's `on_missing` finding.
+pub fn says_data_missing(finding: &shipgate_model::Finding) -> bool {
+    finding.rule == "data-missing"
+        || finding.rule.ends_with(".data-missing")
+        || finding.message.starts_with(RULES_MISSING_PREFIX)
 }
 
 /// How a watch ended.
@@ -300,4 +319,88 @@ pub fn table(intervals: &[Interval]) -> (Vec<(usize, u8)>, Vec<Row>) {
         })
         .collect();
     (columns, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use shipgate_model::Stage;
+    use shipgate_sdk::testing::evaluate;
+
+    use super::*;
+
+    /// A canary snapshot whose CPU has no value on either side, and whose
+    /// error rate is `error_rate` (JSON) on the canary.
+    fn snapshot(error_rate: &str) -> Snapshot {
+        shipgate_sdk::testing::snapshot_from_json(&format!(
+            r#"{{
+  "deployment": {{ "service": "api", "environment": "production", "version": "2",
+                  "commit": "abc", "requested_at": "2026-11-20T10:00:00Z" }},
+  "metrics": [
+    {{ "name": "error_rate", "baseline": {{ "value": 0.01 }}, "canary": {error_rate} }},
+    {{ "name": "latency_p95", "baseline": {{ "value": 0.2 }}, "canary": {{ "value": 0.2 }} }},
+    {{ "name": "latency_p99", "baseline": {{ "value": 0.3 }}, "canary": {{ "value": 0.3 }} }},
+    {{ "name": "cpu_usage", "baseline": "no-data", "canary": "no-data" }}
+  ]
+}}"#
+        ))
+        .unwrap()
+    }
+
+    fn said_missing(findings: &[shipgate_model::Finding]) -> bool {
+        findings
+            .iter()
+            .any(|f| f.verdict != Verdict::Go && says_data_missing(f))
+    }
+
+    /// The canary built-in, which does not read CPU unless `max_cpu` is set:
+    /// an unread CPU without data is no missing data; an error rate without
+    /// data is.
+    #[test]
+    fn the_canary_builtin_says_when_data_is_missing() {
+        let config = "{}";
+        let d = evaluate::<shipgate_policy_canary::Canary>(
+            Stage::Canary,
+            &snapshot(r#"{ "value": 0.01 }"#),
+            config,
+        )
+        .unwrap();
+        assert!(!said_missing(&d.findings), "{:#?}", d.findings);
+        let d = evaluate::<shipgate_policy_canary::Canary>(
+            Stage::Canary,
+            &snapshot(r#""no-data""#),
+            config,
+        )
+        .unwrap();
+        assert!(said_missing(&d.findings), "{:#?}", d.findings);
+        // Reading CPU makes its missing value count.
+        let d = evaluate::<shipgate_policy_canary::Canary>(
+            Stage::Canary,
+            &snapshot(r#"{ "value": 0.01 }"#),
+            r#"{ "max_cpu": 0.8 }"#,
+        )
+        .unwrap();
+        assert!(said_missing(&d.findings), "{:#?}", d.findings);
+    }
+
+    /// A `rules` policy's rule that could not be decided for missing data
+    /// says so through its `on_missing` finding.
+    #[test]
+    fn a_rules_policy_says_when_data_is_missing() {
+        let config = r#"{"rules": [{"id": "error-ceiling",
+            "when": "value(metric('error_rate').canary) > 0.02", "verdict": "rollback"}]}"#;
+        let d = evaluate::<shipgate_policy_rules::RulesPolicy>(
+            Stage::Canary,
+            &snapshot(r#""no-data""#),
+            config,
+        )
+        .unwrap();
+        assert!(said_missing(&d.findings), "{:#?}", d.findings);
+        let d = evaluate::<shipgate_policy_rules::RulesPolicy>(
+            Stage::Canary,
+            &snapshot(r#"{ "value": 0.01 }"#),
+            config,
+        )
+        .unwrap();
+        assert!(!said_missing(&d.findings), "{:#?}", d.findings);
+    }
 }

@@ -1,19 +1,33 @@
 //! Hooks: the user's commands that move traffic and roll back. Shipgate
 //! decides; these act.
 //!
-//! A hook is a string run by `sh -c`, or a list run as it is (no shell).
-//! Placeholders `{percent}`, `{phase}`, `{service}`, `{environment}` and
-//! `{version}` are replaced in either form, and the same values are in the
-//! environment as `SHIPGATE_PERCENT`, `SHIPGATE_PHASE`, `SHIPGATE_SERVICE`,
-//! `SHIPGATE_ENVIRONMENT`, `SHIPGATE_VERSION`, with `SHIPGATE_HOOK`
-//! (`traffic` or `rollback`), `SHIPGATE_PREVIOUS_PERCENT` and, for a
-//! rollback, `SHIPGATE_REASON`.
+//! A hook is a list run as it is (no shell), or a string run by `sh -c`.
+//! The run's values are in the environment as `SHIPGATE_PERCENT`,
+//! `SHIPGATE_PHASE`, `SHIPGATE_SERVICE`, `SHIPGATE_ENVIRONMENT`,
+//! `SHIPGATE_VERSION`, with `SHIPGATE_HOOK` (`traffic` or `rollback`),
+//! `SHIPGATE_PREVIOUS_PERCENT` and, for a rollback, `SHIPGATE_REASON`. In
+//! the list form the placeholders `{percent}`, `{phase}`, `{service}`,
+//! `{environment}` and `{version}` are replaced in the arguments, each value
+//! inside its one argument. A string hook is shell text, and a value pasted
+//! into it would be read as shell (`--release 'v1; touch PWNED'`), so a
+//! placeholder in a string hook is refused at load: write
+//! `"$SHIPGATE_VERSION"` (quoted) instead, or use the list form.
+//!
+//! A hook's environment is an allowlist ([`env`]): the base variables, the
+//! names `[watch] hook_env` lists and the `SHIPGATE_*` values, not the whole
+//! environment of Shipgate. What is kept of its output is capped and
+//! redacted ([`output`]).
 //!
 //! A hook runs in the configuration's directory, in a process group of its
 //! own: a Ctrl-C at the terminal reaches Shipgate, not the hook, and
 //! Shipgate lets a running hook finish (within `hook_timeout`) before it
 //! stops, so no hook is left half-run without being reported. A hook that
-//! outlives its timeout is killed with its whole group.
+//! outlives its timeout is killed with everything it started, including
+//! children that left its process group ([`tree`]).
+
+pub mod env;
+pub mod output;
+pub mod tree;
 
 use std::fmt;
 use std::path::Path;
@@ -22,10 +36,29 @@ use std::time::{Duration, Instant};
 
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
-use tokio::io::AsyncReadExt;
 
-/// How much of a hook's stdout and stderr is kept (the end of each).
-const OUTPUT_TAIL: usize = 4096;
+use env::EnvName;
+
+/// The placeholders of the list form, with the variable that holds each
+/// value (what a string hook reads instead).
+pub const PLACEHOLDERS: [(&str, &str); 5] = [
+    ("{percent}", "SHIPGATE_PERCENT"),
+    ("{phase}", "SHIPGATE_PHASE"),
+    ("{service}", "SHIPGATE_SERVICE"),
+    ("{environment}", "SHIPGATE_ENVIRONMENT"),
+    ("{version}", "SHIPGATE_VERSION"),
+];
+
+/// Why a string hook is refused: it uses `placeholder`, which would be
+/// pasted into shell text.
+fn placeholder_in_shell(placeholder: &str, variable: &str) -> String {
+    format!(
+        "`{placeholder}` in a string hook would be pasted into shell text (`sh -c`), where a \
+         value such as a branch name runs as a command: write \"${variable}\" (in double \
+         quotes) instead, or use the list form [\"program\", \"{placeholder}\"], which passes \
+         it as one argument"
+    )
+}
 
 /// A configured hook command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +89,11 @@ impl<'de> Deserialize<'de> for HookCommand {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<HookCommand, E> {
                 if v.trim().is_empty() {
                     return Err(E::custom("the hook command is empty"));
+                }
+                if let Some((placeholder, variable)) =
+                    PLACEHOLDERS.iter().find(|(p, _)| v.contains(p))
+                {
+                    return Err(E::custom(placeholder_in_shell(placeholder, variable)));
                 }
                 Ok(HookCommand::Shell(v.to_owned()))
             }
@@ -116,20 +154,23 @@ pub struct HookContext {
 }
 
 impl HookContext {
-    fn placeholders(&self) -> [(&'static str, String); 5] {
-        [
-            ("{percent}", self.percent.to_string()),
-            ("{phase}", self.phase.to_string()),
-            ("{service}", self.service.clone()),
-            ("{environment}", self.environment.clone()),
-            ("{version}", self.version.clone()),
-        ]
+    fn value(&self, placeholder: &str) -> String {
+        match placeholder {
+            "{percent}" => self.percent.to_string(),
+            "{phase}" => self.phase.to_string(),
+            "{service}" => self.service.clone(),
+            "{environment}" => self.environment.clone(),
+            "{version}" => self.version.clone(),
+            _ => String::new(),
+        }
     }
 
-    fn fill(&self, text: &str) -> String {
-        self.placeholders()
+    /// One argument of a list-form hook with its placeholders filled: the
+    /// values stay inside this one argument.
+    fn fill(&self, arg: &str) -> String {
+        PLACEHOLDERS
             .iter()
-            .fold(text.to_owned(), |t, (k, v)| t.replace(k, v))
+            .fold(arg.to_owned(), |a, (p, _)| a.replace(p, &self.value(p)))
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {
@@ -151,16 +192,18 @@ impl HookContext {
         env
     }
 
-    /// The command line as it will run, placeholders filled.
+    /// The command line as it will run (the list form's placeholders
+    /// filled), redacted: for the report.
     pub fn command_line(&self, command: &HookCommand) -> String {
-        match command {
-            HookCommand::Shell(s) => self.fill(s),
+        let line = match command {
+            HookCommand::Shell(s) => s.clone(),
             HookCommand::Argv(args) => args
                 .iter()
                 .map(|a| self.fill(a))
                 .collect::<Vec<_>>()
                 .join(" "),
-        }
+        };
+        crate::redact::scrub(&line).into_owned()
     }
 }
 
@@ -223,17 +266,19 @@ pub struct HookRun {
     pub phase: usize,
     /// The share of traffic it was asked for.
     pub percent: u8,
-    /// The command line, placeholders filled; empty when none is configured.
+    /// The command line (a list's placeholders filled), redacted; empty when
+    /// none is configured.
     pub command: String,
     /// How it ended.
     #[serde(flatten)]
     pub status: HookStatus,
     /// How long it ran, in milliseconds.
     pub millis: u64,
-    /// The end of its standard output.
+    /// The end of its standard output ([`output::OUTPUT_TAIL`] bytes at
+    /// most), redacted.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub stdout: String,
-    /// The end of its standard error.
+    /// The end of its standard error, as `stdout`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub stderr: String,
 }
@@ -247,6 +292,9 @@ pub struct HookRunner {
     pub dry_run: bool,
     /// The working directory of every hook.
     pub dir: std::path::PathBuf,
+    /// The variables of Shipgate's environment passed to hooks besides
+    /// [`env::BASE_VARIABLES`] (`[watch] hook_env`).
+    pub env: Vec<EnvName>,
 }
 
 impl HookRunner {
@@ -270,7 +318,9 @@ impl HookRunner {
             return run;
         }
         let started = Instant::now();
-        let (status, stdout, stderr) = execute(command, ctx, &self.dir, self.timeout).await;
+        let inherited = env::inherited(&self.env, std::env::vars_os());
+        let (status, stdout, stderr) =
+            execute(command, ctx, inherited, &self.dir, self.timeout).await;
         run.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         run.status = status;
         run.stdout = stdout;
@@ -279,17 +329,20 @@ impl HookRunner {
     }
 }
 
-/// Spawns the hook and waits for it, killing its group at the timeout.
+/// Spawns the hook and waits for it; at the timeout kills it with all it
+/// started.
 async fn execute(
     command: &HookCommand,
     ctx: &HookContext,
+    inherited: Vec<(std::ffi::OsString, std::ffi::OsString)>,
     dir: &Path,
     timeout: Duration,
 ) -> (HookStatus, String, String) {
     let mut cmd = match command {
         HookCommand::Shell(s) => {
+            // The text as configured: no value is pasted into it.
             let mut cmd = tokio::process::Command::new("sh");
-            cmd.arg("-c").arg(ctx.fill(s));
+            cmd.arg("-c").arg(s);
             cmd
         }
         HookCommand::Argv(args) => {
@@ -300,8 +353,12 @@ async fn execute(
             cmd
         }
     };
+    let marker = tree::marker_value();
     cmd.current_dir(dir)
+        .env_clear()
+        .envs(inherited)
         .envs(ctx.env())
+        .env(tree::MARKER, &marker)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -313,15 +370,15 @@ async fn execute(
         Err(e) => {
             return (
                 HookStatus::NotStarted {
-                    error: e.to_string(),
+                    error: crate::redact::scrub(&e.to_string()).into_owned(),
                 },
                 String::new(),
                 String::new(),
             );
         }
     };
-    let stdout = child.stdout.take().map(read_tail);
-    let stderr = child.stderr.take().map(read_tail);
+    let stdout = child.stdout.take().map(output::read_tail);
+    let stderr = child.stderr.take().map(output::read_tail);
     let pid = child.id();
     let status = match tokio::time::timeout(timeout, child.wait()).await {
         Ok(Ok(status)) => exit_status(status),
@@ -329,7 +386,7 @@ async fn execute(
             error: format!("cannot wait for it: {e}"),
         },
         Err(_) => {
-            kill_group(pid);
+            tree::kill(pid, &marker);
             let _ = child.kill().await;
             HookStatus::TimedOut
         }
@@ -350,32 +407,6 @@ async fn execute(
     (status, out, err)
 }
 
-/// Reads a pipe to its end on a task, keeping the last [`OUTPUT_TAIL`]
-/// bytes.
-fn read_tail<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
-    mut pipe: R,
-) -> tokio::task::JoinHandle<String> {
-    tokio::spawn(async move {
-        let mut kept: Vec<u8> = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            match pipe.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    kept.extend_from_slice(&buf[..n]);
-                    if kept.len() > 2 * OUTPUT_TAIL {
-                        kept.drain(..kept.len() - OUTPUT_TAIL);
-                    }
-                }
-            }
-        }
-        if kept.len() > OUTPUT_TAIL {
-            kept.drain(..kept.len() - OUTPUT_TAIL);
-        }
-        String::from_utf8_lossy(&kept).trim_end().to_owned()
-    })
-}
-
 fn exit_status(status: std::process::ExitStatus) -> HookStatus {
     if let Some(code) = status.code() {
         return HookStatus::Exited { code };
@@ -388,21 +419,6 @@ fn exit_status(status: std::process::ExitStatus) -> HookStatus {
         }
     }
     HookStatus::Exited { code: -1 }
-}
-
-/// Kills the hook's whole process group (it leads its own group).
-fn kill_group(pid: Option<u32>) {
-    #[cfg(unix)]
-    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
-        // `kill -KILL -PGID`: the hook and whatever it started.
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-    #[cfg(not(unix))]
-    let _ = pid;
 }
 
 #[cfg(test)]
@@ -427,6 +443,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             dry_run: false,
             dir: dir.to_owned(),
+            env: Vec::new(),
         }
     }
 
@@ -439,10 +456,11 @@ mod tests {
     }
 
     #[test]
-    fn a_shell_hook_sees_placeholders_and_variables_in_its_directory() {
+    fn a_shell_hook_sees_its_variables_in_its_directory() {
         let dir = tempfile::tempdir().unwrap();
         let cmd = HookCommand::Shell(
-            "echo weight {percent} phase {phase} $SHIPGATE_SERVICE/$SHIPGATE_ENVIRONMENT \
+            "echo weight $SHIPGATE_PERCENT phase $SHIPGATE_PHASE \
+             $SHIPGATE_SERVICE/$SHIPGATE_ENVIRONMENT \
              $SHIPGATE_VERSION from $SHIPGATE_PREVIOUS_PERCENT $SHIPGATE_HOOK; pwd; \
              echo oops >&2; exit 7"
                 .into(),
@@ -458,11 +476,108 @@ mod tests {
         let pwd = std::fs::canonicalize(lines.next().unwrap()).unwrap();
         assert_eq!(pwd, std::fs::canonicalize(dir.path()).unwrap());
         assert_eq!(run.stderr, "oops");
+        // The shell text is reported as configured: nothing is pasted in.
         assert!(
-            run.command.starts_with("echo weight 50 phase 2"),
+            run.command
+                .starts_with("echo weight $SHIPGATE_PERCENT phase"),
             "{}",
             run.command
         );
+    }
+
+    /// The attack: a version (or branch name) that is shell. In a string
+    /// hook it is read from the environment, quoted; in a list it is one
+    /// argument. Either way nothing runs it.
+    #[test]
+    fn a_value_that_is_shell_is_never_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut attack = ctx(HookKind::Traffic);
+        attack.version = "v1; touch PWNED; $(touch PWNED2) `touch PWNED3`".into();
+        attack.service = "feature/x';touch PWNED4;'".into();
+        let shell =
+            HookCommand::Shell("printf '%s|%s' \"$SHIPGATE_VERSION\" \"$SHIPGATE_SERVICE\"".into());
+        let run = block_on(runner(dir.path()).run(Some(&shell), &attack));
+        assert_eq!(run.status, HookStatus::Exited { code: 0 });
+        assert_eq!(run.stdout, format!("{}|{}", attack.version, attack.service));
+        let argv = HookCommand::Argv(vec![
+            "sh".into(),
+            "-c".into(),
+            "printf '%s|%s' \"$1\" \"$2\"".into(),
+            "set-weight".into(),
+            "{version}".into(),
+            "--service={service}".into(),
+        ]);
+        let run = block_on(runner(dir.path()).run(Some(&argv), &attack));
+        assert_eq!(run.status, HookStatus::Exited { code: 0 });
+        assert_eq!(
+            run.stdout,
+            format!("{}|--service={}", attack.version, attack.service)
+        );
+        // A string hook is run as configured: a placeholder in it (refused
+        // at load, see below) would not be filled in with shell.
+        let spliced = HookCommand::Shell("echo {version}".into());
+        let run = block_on(runner(dir.path()).run(Some(&spliced), &attack));
+        assert_eq!(run.stdout, "{version}");
+        let created: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(created.is_empty(), "{created:?}");
+    }
+
+    #[test]
+    fn a_placeholder_in_a_string_hook_is_refused_at_load_with_the_fix() {
+        #[derive(Debug, Deserialize)]
+        struct T {
+            #[allow(dead_code)]
+            hook: HookCommand,
+        }
+        for (placeholder, variable) in PLACEHOLDERS {
+            let text = format!("hook = \"./deploy.sh --to {placeholder}\"");
+            let error = toml::from_str::<T>(&text).unwrap_err().to_string();
+            assert!(
+                error.contains(&format!(
+                    "`{placeholder}` in a string hook would be pasted into shell text"
+                )) && error.contains(&format!("write \"${variable}\" (in double quotes)")),
+                "{error}"
+            );
+        }
+        // The list form keeps its placeholders.
+        let t: T = toml::from_str("hook = [\"./deploy.sh\", \"{version}\"]").unwrap();
+        assert_eq!(
+            t.hook,
+            HookCommand::Argv(vec!["./deploy.sh".into(), "{version}".into()])
+        );
+    }
+
+    /// `setsid` takes a child out of the hook's process group; it is still
+    /// killed at the timeout, found by the run's marker.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_setsid_child_does_not_survive_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let cmd = HookCommand::Shell(
+            "setsid sleep 1000 & echo $! > setsid.pid; \
+             (setsid sleep 1000 & echo $! > double.pid) ; \
+             echo started; sleep 1000"
+                .into(),
+        );
+        let mut r = runner(dir.path());
+        r.timeout = Duration::from_millis(500);
+        let run = block_on(r.run(Some(&cmd), &ctx(HookKind::Traffic)));
+        assert_eq!(run.status, HookStatus::TimedOut);
+        assert_eq!(run.stdout, "started");
+        for file in ["setsid.pid", "double.pid"] {
+            let pid: u32 = std::fs::read_to_string(dir.path().join(file))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            // Killed processes may take a moment to be gone.
+            let mut polls = 0;
+            while tree::alive(pid) && polls < 200 {
+                std::thread::sleep(Duration::from_millis(10));
+                polls += 1;
+            }
+            assert!(!tree::alive(pid), "{file}: {pid} survived the timeout");
+        }
     }
 
     #[test]
@@ -538,10 +653,10 @@ mod tests {
         struct T {
             hook: HookCommand,
         }
-        let t: T = toml::from_str("hook = \"./set-weight.sh {percent}\"").unwrap();
+        let t: T = toml::from_str("hook = \"./set-weight.sh \\\"$SHIPGATE_PERCENT\\\"\"").unwrap();
         assert_eq!(
             t.hook,
-            HookCommand::Shell("./set-weight.sh {percent}".into())
+            HookCommand::Shell("./set-weight.sh \"$SHIPGATE_PERCENT\"".into())
         );
         let t: T = toml::from_str("hook = [\"kubectl\", \"argo\", \"rollouts\"]").unwrap();
         assert_eq!(t.hook.to_string(), "kubectl argo rollouts");

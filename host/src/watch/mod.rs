@@ -14,6 +14,13 @@
 //!   phase; after the last phase the watch ends (exit 0).
 //! - `hold` (and `no-go`) keeps watching: the phase is extended until the
 //!   policies promote or roll back.
+//! - Before the first traffic hook, the first collection is put to the
+//!   canary-stage policies ([`preflight`]): when they cannot judge the
+//!   rollout (a source that does not answer, no enforced policy) the watch
+//!   does not start and no traffic moves.
+//! - An interval is *without data* when an enforced policy says so
+//!   ([`event::data_missing`]), not when the collector left a metric no
+//!   policy reads empty.
 //! - A traffic hook that fails counts as a rollback (fail closed): the
 //!   canary's share is unknown.
 //! - Ctrl-C or SIGTERM stops between steps: a running hook is let finish
@@ -24,6 +31,7 @@
 pub mod event;
 pub mod hook;
 pub mod plan;
+pub mod preflight;
 pub mod view;
 
 use std::time::{Duration, Instant};
@@ -58,8 +66,13 @@ pub struct WatchConfig {
     pub traffic_hook: Option<HookCommand>,
     /// Rolls the deploy back.
     pub rollback_hook: Option<HookCommand>,
-    /// A hook still running after this long is killed; default 5m.
+    /// A hook still running after this long is killed, with everything it
+    /// started; default 5m.
     pub hook_timeout: collect::Duration,
+    /// Variables of Shipgate's environment passed to the hooks besides
+    /// [`hook::env::BASE_VARIABLES`]: names (`KUBECONFIG`) or prefixes
+    /// (`AWS_*`); default none.
+    pub hook_env: Vec<hook::env::EnvName>,
 }
 
 impl Default for WatchConfig {
@@ -70,6 +83,7 @@ impl Default for WatchConfig {
             traffic_hook: None,
             rollback_hook: None,
             hook_timeout: collect::Duration::from_secs(300),
+            hook_env: Vec::new(),
         }
     }
 }

@@ -28,7 +28,7 @@ impl<W: Write> JsonLines<W> {
 impl<W: Write> Observer for JsonLines<W> {
     fn event(&mut self, event: &Event) {
         if let Ok(line) = serde_json::to_string(event) {
-            let _ = writeln!(self.out, "{line}");
+            let _ = writeln!(self.out, "{}", crate::redact::scrub(&line));
             let _ = self.out.flush();
         }
     }
@@ -58,7 +58,7 @@ impl<W: Write> Observer for Lines<W> {
             Event::End(summary) => format!("\n{}", final_report(summary)),
             other => line(other),
         };
-        let _ = write!(self.out, "{text}");
+        let _ = write!(self.out, "{}", crate::redact::scrub(&text));
         let _ = self.out.flush();
     }
 }
@@ -128,21 +128,24 @@ impl Observer for Live {
                 self.hold = Duration::from_secs(p.hold_seconds.max(1));
                 self.head = format!("phase {}/{} {:>3}%", p.phase, p.phases, p.percent);
                 self.status.clear();
-                self.bar.println(line(event).trim_end());
+                self.bar
+                    .println(crate::redact::scrub(line(event).trim_end()));
                 self.redraw(Duration::ZERO);
             }
             Event::Interval(i) => {
-                self.status = live_status(i);
-                self.bar.println(first_line(i));
+                self.status = crate::redact::scrub(&live_status(i)).into_owned();
+                self.bar.println(crate::redact::scrub(&first_line(i)));
                 self.redraw(Duration::from_secs(i.seconds_in_phase));
             }
             Event::End(summary) => {
                 self.bar.finish_and_clear();
                 let mut out = std::io::stdout().lock();
-                let _ = write!(out, "\n{}", final_report(summary));
+                let _ = write!(out, "\n{}", crate::redact::scrub(&final_report(summary)));
                 let _ = out.flush();
             }
-            other => self.bar.println(line(other).trim_end()),
+            other => self
+                .bar
+                .println(crate::redact::scrub(line(other).trim_end())),
         }
     }
 

@@ -5,9 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod authoring;
+mod cache;
 mod check;
 mod cli;
 mod decisions;
+mod failclosed;
 mod differential;
 mod hostile;
 mod prometheus;

@@ -24,9 +24,7 @@ use crate::config::{Config, ConfigError, Mode, OnError, PolicyConfig, PolicySour
 use crate::report::{
     Failure, PolicyOutcome, PolicyReport, Report, ReportedFinding, Subject, Usage,
 };
-use crate::runtime::{
-    CacheMode, LoadedPolicy, PolicyBytes, Question, Runtime, RuntimeError,
-};
+use crate::runtime::{CacheMode, LoadedPolicy, PolicyBytes, Question, Runtime, RuntimeError};
 
 /// Why a policy set could not be set up.
 #[derive(Debug, thiserror::Error)]

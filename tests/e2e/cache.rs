@@ -21,7 +21,14 @@ fn eval_spike(config: &Path, cache: &Path) -> (i32, Value, String) {
         .env("SHIPGATE_CACHE_DIR", cache)
         .env("NO_COLOR", "1")
         .env_remove("SHIPGATE_LOG")
-        .args(["eval", "--format", "json", "--stage", "canary", "--snapshot"])
+        .args([
+            "eval",
+            "--format",
+            "json",
+            "--stage",
+            "canary",
+            "--snapshot",
+        ])
         .arg(example_snapshot("canary-error-spike"))
         .arg("--config")
         .arg(config));
@@ -154,7 +161,11 @@ fn a_symlinked_entry_is_not_followed() {
     assert!(err.contains("symbolic link"), "{err}");
     let meta = std::fs::symlink_metadata(&canary).unwrap();
     assert!(meta.file_type().is_file(), "the link is replaced: {meta:?}");
-    assert_eq!(std::fs::read(&env).unwrap(), env_bytes, "its target untouched");
+    assert_eq!(
+        std::fs::read(&env).unwrap(),
+        env_bytes,
+        "its target untouched"
+    );
 }
 
 /// A cache directory others may write is refused (one warning); policies
@@ -211,7 +222,11 @@ fn a_pin_that_does_not_match_is_refused_before_compiling() {
     let (code, _, err) = eval_spike(&bad.config_path, cache.path());
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("policies[0].sha256"), "{err}");
-    assert!(files(cache.path()).is_empty(), "compiled: {:?}", files(cache.path()));
+    assert!(
+        files(cache.path()).is_empty(),
+        "compiled: {:?}",
+        files(cache.path())
+    );
 
     // The digest it names is the right pin, and then the cache is used.
     let actual = err

@@ -185,7 +185,14 @@ fn policy_names(report: &Value) -> Vec<&str> {
 fn eval_in(dir: &std::path::Path) -> (i32, Value, String) {
     let (code, out, err) = run(shipgate()
         .current_dir(dir)
-        .args(["eval", "--format", "json", "--stage", "canary", "--snapshot"])
+        .args([
+            "eval",
+            "--format",
+            "json",
+            "--stage",
+            "canary",
+            "--snapshot",
+        ])
         .arg(example_snapshot("canary-error-spike")));
     (code, serde_json::from_str(&out).unwrap_or(Value::Null), err)
 }

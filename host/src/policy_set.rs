@@ -341,15 +341,15 @@ fn undecided_finding(stage: Stage, policies: &[PolicyReport]) -> Finding {
         )
     };
     let consequence = match stage {
-        Stage::Risk => "the risk is unknown, so the answer is `no-go`",
+        Stage::Risk => "the risk is unknown",
         _ => "a decision nobody made is never `go`",
     };
     Finding::new(
         UNDECIDED_RULE,
         verdict,
         format!(
-            "no enforced policy answers the `{stage}` stage: {why}; {consequence}: \
-             `{verdict}` until an enforced policy decides this stage"
+            "no enforced policy answers the `{stage}` stage: {why}; {consequence}, so the \
+             verdict is `{verdict}` until an enforced policy decides this stage"
         ),
     )
 }
@@ -416,5 +416,77 @@ pub fn aggregate(stage: Stage, snapshot: &Snapshot, policies: Vec<PolicyReport>)
         requirements,
         policies,
         gaps: snapshot.gaps.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Usage;
+
+    fn snapshot() -> Snapshot {
+        serde_json::from_str(include_str!("../../examples/snapshots/canary-healthy.json")).unwrap()
+    }
+
+    fn report(
+        name: &str,
+        mode: Mode,
+        outcome: PolicyOutcome,
+        verdict: Option<Verdict>,
+    ) -> PolicyReport {
+        PolicyReport {
+            name: name.into(),
+            mode,
+            on_error: OnError::FailClosed,
+            sha256: String::new(),
+            counted: mode == Mode::Enforce && verdict.is_some(),
+            outcome,
+            verdict,
+            usage: Usage::default(),
+        }
+    }
+
+    fn undecided(r: &Report) -> Option<&ReportedFinding> {
+        r.findings.iter().find(|f| f.finding.rule == UNDECIDED_RULE)
+    }
+
+    #[test]
+    fn nothing_counted_is_never_go() {
+        for (stage, verdict) in [
+            (Stage::Gate, Verdict::NoGo),
+            (Stage::Canary, Verdict::Hold),
+            (Stage::Risk, Verdict::NoGo),
+        ] {
+            let skipped = report("canary", Mode::Enforce, PolicyOutcome::Skipped, None);
+            let advisory = report(
+                "window",
+                Mode::Advisory,
+                PolicyOutcome::Decided(shipgate_model::Decision::go()),
+                Some(Verdict::Go),
+            );
+            for policies in [vec![], vec![skipped.clone()], vec![advisory.clone()]] {
+                let r = aggregate(stage, &snapshot(), policies);
+                assert_eq!(r.verdict, verdict, "{stage}");
+                assert_eq!(r.risk, None);
+                let f = undecided(&r).unwrap();
+                assert_eq!(f.policy, HOST_FINDINGS);
+                assert_eq!(f.finding.verdict, verdict);
+                assert!(!f.advisory);
+                assert!(f.finding.message.contains(&format!("`{stage}` stage")));
+            }
+        }
+    }
+
+    #[test]
+    fn an_enforced_answer_leaves_no_undecided_finding() {
+        let go = report(
+            "canary",
+            Mode::Enforce,
+            PolicyOutcome::Decided(shipgate_model::Decision::go()),
+            Some(Verdict::Go),
+        );
+        let r = aggregate(Stage::Canary, &snapshot(), vec![go]);
+        assert_eq!(r.verdict, Verdict::Go);
+        assert!(undecided(&r).is_none());
     }
 }

@@ -5,8 +5,8 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
 }
 
-/// The configuration used when no `--config` is given and there is no
-/// `shipgate.toml` in the current directory.
+/// The configuration used when no `--config` is given and no
+/// `shipgate.toml` is found (see [`crate::cli::discover_config`]).
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 
 /// The component of the built-in policy `name`.

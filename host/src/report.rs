@@ -149,7 +149,8 @@ pub struct Subject {
 pub struct Report {
     /// The question.
     pub stage: Stage,
-    /// The strictest enforced verdict (`go` when nothing counted).
+    /// The strictest enforced verdict; when nothing counted, `no-go` (`hold`
+    /// in a canary) with a `shipgate.undecided` finding: never `go`.
     pub verdict: Verdict,
     /// The highest risk level any enforced policy gave.
     pub risk: Option<RiskLevel>,

@@ -193,9 +193,12 @@ fn fail_closed_holds_a_canary_and_fail_open_lets_it_go() {
 
 #[test]
 fn an_advisory_failure_is_reported_but_does_not_count() {
+    // Next to an enforced policy that lets it through (alone, an advisory
+    // policy decides nothing: see `failclosed.rs`).
     let toml = format!(
-        "{LIMITS}\n{}",
-        hostile("adv", "panic", "mode = \"advisory\"")
+        "{LIMITS}\n{}\n{}",
+        hostile("adv", "panic", "mode = \"advisory\""),
+        hostile("ok", "behave", "")
     );
     let s = setup(&toml);
     let report = s

@@ -6,12 +6,14 @@
 
 mod argo;
 mod authoring;
+mod cache;
 mod check;
 mod checklist;
 mod cli;
 mod decisions;
 mod differential;
 mod escapes;
+mod failclosed;
 mod fuzz_corpus;
 mod hostile;
 mod preflight;

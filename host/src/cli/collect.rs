@@ -14,8 +14,8 @@ use crate::config::Config;
 /// Flags of the commands that collect a snapshot.
 #[derive(Debug, Clone, Args)]
 pub struct CollectArgs {
-    /// The configuration; default `./shipgate.toml`, else the built-in
-    /// default.
+    /// The configuration; default the nearest `shipgate.toml` from here up to
+    /// the repository root, else the built-in default.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The base of the git range (a commit, branch or tag); default the

@@ -33,7 +33,8 @@ pub struct EvalArgs {
     /// last.
     #[arg(long, value_name = "N", requires = "from_log")]
     pub entry: Option<usize>,
-    /// The configuration; default `./shipgate.toml`, else the built-in default.
+    /// The configuration; default the nearest `shipgate.toml` from here up to
+    /// the repository root, else the built-in default.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The question: `gate`, `canary` or `risk`. Default: `canary` if the

@@ -95,20 +95,88 @@ pub enum CliError {
     Other(String),
 }
 
-/// The configuration to use: `--config FILE`, else `./shipgate.toml` if it
-/// exists, else the built-in default.
+/// The configuration to use: `--config FILE`, else the `shipgate.toml`
+/// [`discover_config`] finds from the current directory, else the built-in
+/// default. When it is not `./shipgate.toml`, stderr says which one is used.
 pub fn load_config(explicit: Option<&Path>) -> Result<Config, CliError> {
     if let Some(path) = explicit {
         return Ok(Config::load(path)?);
     }
-    let local = Path::new("shipgate.toml");
-    if local.is_file() {
-        return Ok(Config::load(local)?);
+    let cwd = std::env::current_dir().map_err(|source| CliError::Read {
+        path: PathBuf::from("."),
+        source,
+    })?;
+    match discover_config(&cwd) {
+        Discovery::Found(path) if path.parent() == Some(cwd.as_path()) => {
+            Ok(Config::load(Path::new(CONFIG_FILE))?)
+        }
+        Discovery::Found(path) => {
+            tracing::warn!(
+                "using the configuration `{}`: there is no `{CONFIG_FILE}` in the current \
+                 directory, and this is the nearest one up to the repository root",
+                path.display()
+            );
+            Ok(Config::load(&path)?)
+        }
+        Discovery::None { searched_to } => {
+            let searched = match searched_to {
+                Some(root) => format!(
+                    "in the current directory or its parents up to the repository root `{}`",
+                    root.display()
+                ),
+                None => "in the current directory (not inside a git repository, so its \
+                         parents were not searched)"
+                    .to_owned(),
+            };
+            tracing::warn!(
+                "no `{CONFIG_FILE}` {searched}: using the built-in default configuration \
+                 (every built-in policy with its defaults); give one with `--config FILE`"
+            );
+            Ok(Config::from_default_toml(
+                crate::builtin::DEFAULT_CONFIG,
+                "<built-in default config>",
+            )?)
+        }
     }
-    Ok(Config::from_default_toml(
-        crate::builtin::DEFAULT_CONFIG,
-        "<built-in default config>",
-    )?)
+}
+
+/// The configuration file's name.
+pub const CONFIG_FILE: &str = "shipgate.toml";
+
+/// What [`discover_config`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Discovery {
+    /// The nearest `shipgate.toml`.
+    Found(PathBuf),
+    /// None: the search went up to this repository root (`None` when the
+    /// start is not inside a git repository and only it was searched).
+    None {
+        /// The last directory searched, when the search went up.
+        searched_to: Option<PathBuf>,
+    },
+}
+
+/// Looks for `shipgate.toml` in `start`, then in its parents up to the root
+/// of the repository `start` is in (the nearest directory holding `.git`,
+/// a directory or, for worktrees and submodules, a file), as git, cargo and
+/// ruff look for theirs. Outside a repository only `start` is searched: a
+/// stray `shipgate.toml` in `/tmp` or `$HOME` must not decide a deployment.
+pub fn discover_config(start: &Path) -> Discovery {
+    let root = start.ancestors().find(|d| d.join(".git").exists());
+    let mut searched = start.ancestors();
+    let last = root.unwrap_or(start);
+    for dir in searched.by_ref() {
+        let candidate = dir.join(CONFIG_FILE);
+        if candidate.is_file() {
+            return Discovery::Found(candidate);
+        }
+        if dir == last {
+            break;
+        }
+    }
+    Discovery::None {
+        searched_to: root.map(Path::to_owned),
+    }
 }
 
 /// A value as pretty JSON with a final newline: what `--format json`

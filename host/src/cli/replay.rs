@@ -31,8 +31,8 @@ pub struct ReplayArgs {
     /// `shipgate eval --log` write one).
     #[arg(long, value_name = "LOG")]
     pub log: PathBuf,
-    /// The configuration to replay under; default `./shipgate.toml`, else the
-    /// built-in default.
+    /// The configuration to replay under; default the nearest `shipgate.toml`
+    /// from here up to the repository root, else the built-in default.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Output format.

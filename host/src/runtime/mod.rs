@@ -159,8 +159,9 @@ impl std::fmt::Debug for Runtime {
 
 impl Runtime {
     /// A runtime with these limits, caching compiled components as `cache`
-    /// says. A cache directory that cannot be opened is skipped with a
-    /// warning: the cache only saves time.
+    /// says. A cache directory that cannot be opened, or that another user
+    /// owns or may write, is not used (one warning; components are compiled
+    /// in memory): the cache only saves time.
     pub fn new(limits: &Limits, cache: &CacheMode) -> Result<Runtime, RuntimeError> {
         let max_memory =
             usize::try_from(u64::from(limits.memory_mib) * 1024 * 1024).unwrap_or(usize::MAX);
@@ -183,7 +184,10 @@ impl Runtime {
             .and_then(|dir| match Cache::open(&dir, &engine) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    tracing::warn!("component cache `{}` disabled: {e}", dir.display());
+                    tracing::warn!(
+                        "component cache `{}` not used: {e}; compiling in memory",
+                        dir.display()
+                    );
                     None
                 }
             });
@@ -220,19 +224,20 @@ impl Runtime {
     /// Loads a policy from a component, or from a core module built with the
     /// SDK (turned into a component here), and asks it for its `info`.
     pub fn load(&self, bytes: &[u8]) -> Result<LoadedPolicy, LoadError> {
-        let component_bytes = match shipgate_build::wasm_kind(bytes) {
-            Ok(shipgate_build::WasmKind::Component) => bytes.to_vec(),
-            Ok(shipgate_build::WasmKind::Module) => shipgate_build::componentize(bytes)
-                .map_err(|e| LoadError::Componentize(e.to_string()))?,
-            Err(_) => return Err(LoadError::NotWasm),
-        };
-        let imports = shipgate_build::component_imports(&component_bytes)
+        self.load_component(PolicyBytes::new(bytes)?)
+    }
+
+    /// Loads a component [`PolicyBytes::new`] prepared (whose digest the
+    /// caller may have checked against a pin first): refuses imports,
+    /// compiles it (or takes it from the cache) and asks it for its `info`.
+    pub fn load_component(&self, component: PolicyBytes) -> Result<LoadedPolicy, LoadError> {
+        let PolicyBytes { bytes, sha256 } = component;
+        let imports = shipgate_build::component_imports(&bytes)
             .map_err(|e| LoadError::Compile(e.to_string()))?;
         if !imports.is_empty() {
             return Err(LoadError::Imports(imports));
         }
-        let sha256 = hex::encode(Sha256::digest(&component_bytes));
-        let component = self.compile(&sha256, &component_bytes)?;
+        let component = self.compile(&sha256, &bytes)?;
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
@@ -254,11 +259,13 @@ impl Runtime {
         if let Some(cache) = &self.cache
             && let Some(artifact) = cache.get(sha256)
         {
-            // SAFETY: the artifact was written by `Component::serialize`
-            // of this same engine configuration into the user's own cache
-            // directory (the key includes the engine's compatibility hash),
-            // and wasmtime checks its header and version before use. The
-            // cache directory must be writable only by its user.
+            // SAFETY: `Cache::get` returns only an artifact that was
+            // written by `Component::serialize` for this very component and
+            // engine configuration: it is read without following links from
+            // a directory and a file owned by the current user and writable
+            // by nobody else, and its header's key (component sha256, engine
+            // fingerprint) and artifact sha256 were checked (see
+            // `cache.rs`). wasmtime checks its own header and version too.
             match unsafe { Component::deserialize(&self.engine, &artifact) } {
                 Ok(c) => {
                     self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
@@ -284,6 +291,34 @@ impl Runtime {
             }
         }
         Ok(component)
+    }
+}
+
+/// A policy's component bytes and their sha256, before anything is compiled
+/// or run: what a `sha256` pin is checked against.
+#[derive(Debug, Clone)]
+pub struct PolicyBytes {
+    bytes: Vec<u8>,
+    sha256: String,
+}
+
+impl PolicyBytes {
+    /// The component of `bytes`: a component as is, a core module built with
+    /// the SDK turned into one (no compilation happens here).
+    pub fn new(bytes: &[u8]) -> Result<PolicyBytes, LoadError> {
+        let bytes = match shipgate_build::wasm_kind(bytes) {
+            Ok(shipgate_build::WasmKind::Component) => bytes.to_vec(),
+            Ok(shipgate_build::WasmKind::Module) => shipgate_build::componentize(bytes)
+                .map_err(|e| LoadError::Componentize(e.to_string()))?,
+            Err(_) => return Err(LoadError::NotWasm),
+        };
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        Ok(PolicyBytes { bytes, sha256 })
+    }
+
+    /// sha256 of the component, hex (what reports show and pins name).
+    pub fn sha256(&self) -> &str {
+        &self.sha256
     }
 }
 

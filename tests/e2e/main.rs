@@ -9,6 +9,7 @@ mod check;
 mod cli;
 mod decisions;
 mod differential;
+mod durability;
 mod hostile;
 mod prometheus;
 mod replay;

@@ -135,11 +135,11 @@ pub fn size(bytes: u64) -> impl fmt::Display {
     impl fmt::Display for Size {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             let n = self.0;
-            if n >= 1024 * MIB && n % (1024 * MIB) == 0 {
+            if n >= 1024 * MIB && n.is_multiple_of(1024 * MIB) {
                 write!(f, "{} GiB", n / 1024 / MIB)
-            } else if n >= MIB && n % MIB == 0 {
+            } else if n >= MIB && n.is_multiple_of(MIB) {
                 write!(f, "{} MiB", n / MIB)
-            } else if n >= 1024 && n % 1024 == 0 {
+            } else if n >= 1024 && n.is_multiple_of(1024) {
                 write!(f, "{} KiB", n / 1024)
             } else {
                 write!(f, "{n} bytes")

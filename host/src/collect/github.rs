@@ -72,7 +72,7 @@ mod map;
 #[cfg(test)]
 mod tests;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use shipgate_model::{Approval, Check, MergeState, PullRequest};
@@ -326,7 +326,7 @@ fn checked_api_url<'de, D: serde::Deserializer<'de>>(
 }
 
 /// The event payload at `path` (`GITHUB_EVENT_PATH`).
-fn read_event(path: &PathBuf) -> Result<EventPayload, SourceError> {
+fn read_event(path: &Path) -> Result<EventPayload, SourceError> {
     let text =
         crate::bounded::read_file_to_string(path, crate::bounded::GITHUB_EVENT).map_err(|e| {
             SourceError::new(format!(

@@ -118,7 +118,7 @@ pub enum ReadError {
         cap: Cap,
     },
     /// The input could not be read.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 

@@ -72,12 +72,14 @@ pub enum CliError {
     #[error(transparent)]
     Setup(#[from] SetupError),
     /// A file could not be read, or is larger than its cap.
-    #[error("cannot read `{}`: {source}", path.display())]
+    // Not a `source`: the message already says it (an error chain would
+    // print it twice).
+    #[error("cannot read `{}`: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// The OS error, or the cap it exceeds.
-        source: crate::bounded::ReadError,
+        error: crate::bounded::ReadError,
     },
     /// A snapshot file is not valid.
     #[error("{}: invalid snapshot: {message}", path.display())]
@@ -123,8 +125,8 @@ pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, CliE
 /// Reads a file of at most `cap` bytes ([`crate::bounded`]), naming it in
 /// the error.
 pub fn read(path: &Path, cap: crate::bounded::Cap) -> Result<Vec<u8>, CliError> {
-    crate::bounded::read_file(path, cap).map_err(|source| CliError::Read {
+    crate::bounded::read_file(path, cap).map_err(|error| CliError::Read {
         path: path.to_owned(),
-        source,
+        error,
     })
 }

@@ -355,3 +355,38 @@ fn endless_answers_are_gaps_at_their_caps() {
         gap.reason
     );
 }
+
+/// Prometheus answering with `warnings` (partial data: a store of a
+/// federation did not answer) gives no number: the measurement is an error,
+/// the source has a gap, and the canary is never promoted on it.
+#[test]
+fn partial_prometheus_data_never_promotes_a_canary() {
+    use shipgate_tests::prometheus::{HttpStub, Reply, Request};
+    let stub = HttpStub::start(|request: &Request| {
+        let time = request.query.get("time").cloned().unwrap_or_default();
+        Reply::json(
+            200,
+            &format!(
+                r#"{{"status":"success","warnings":["store eu-1 did not answer"],"data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[{time},"0.001"]}}]}}}}"#
+            ),
+        )
+    });
+    let snapshot = collect_from(&format!(
+        "[prometheus]\nurl = \"{}\"\nservice = \"checkout\"\nstale_after = \"0s\"\n",
+        stub.url()
+    ));
+    let error_rate = snapshot.metric("error_rate").unwrap();
+    assert_eq!(
+        error_rate.canary,
+        Measurement::Error(
+            "Prometheus answered with partial data (warnings: store eu-1 did not answer)".into()
+        )
+    );
+    assert!(snapshot.gap("prometheus").is_some(), "{:?}", snapshot.gaps);
+    let setup =
+        crate::support::setup("[[policies]]\nname = \"canary\"\nsource = \"builtin:canary\"\n");
+    let report = setup
+        .policies()
+        .evaluate(shipgate_model::Stage::Canary, &snapshot);
+    assert_ne!(report.verdict, shipgate_model::Verdict::Go, "{report:?}");
+}

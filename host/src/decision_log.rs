@@ -1,6 +1,7 @@
 //! The decision log: one JSON object per line for every `shipgate check`,
 //! appended, flushed and synced before the command exits, so that a decision
-//! can be replayed exactly with `shipgate eval --from-log`.
+//! can be replayed exactly with `shipgate eval --from-log`. See [`append`]
+//! for what survives a crash, and [`scan`] for how a torn line is read.
 //!
 //! A record holds the time, the stage, the snapshot and its sha256, the
 //! configuration's sha256, each policy's component sha256 and the report.
@@ -8,13 +9,14 @@
 //! the log holds no secret the snapshot does not.
 
 use std::fs::OpenOptions;
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufReader, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 use shipgate_model::{Snapshot, Stage, Timestamp, Verdict};
 
+use crate::bounded;
 use crate::report::Report;
 
 /// The record format's version, bumped on incompatible changes.
@@ -138,94 +140,306 @@ impl Record {
 }
 
 /// Appends `record` to the log at `path` as one line, creating the file and
-/// its folder if needed; flushed and synced to disk before returning.
+/// its folder if needed.
+///
+/// Durability: an append is all or nothing as readers see it, and a record
+/// that `append` returned `Ok` for is on disk.
+///
+/// - The line (scrubbed of every registered secret, [`crate::redact`]) is
+///   written with one `write(2)` on a file opened with `O_APPEND`, while an
+///   exclusive lock on the file is held, so concurrent appenders (several
+///   `shipgate` processes) never interleave within a line.
+/// - A process killed in the middle of that write leaves a torn line at the
+///   end of the file. The next append sees that the file does not end with a
+///   newline and starts its record on a fresh line, so the torn fragment
+///   stays a line of its own that readers report and skip ([`scan`]); the
+///   new record is intact.
+/// - The file is synced (`fsync`) after every record, and its folder too
+///   when the file was created, before `append` returns: it is a decision
+///   record, and the command that made it exits only once it is durable.
+///
+/// A record larger than [`bounded::LOG_RECORD`] is refused (an error), so
+/// that every record written can be read back.
 pub fn append(path: &Path, record: &Record) -> Result<(), LogError> {
     let io = |source| LogError::Io {
         path: path.to_owned(),
         source,
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    let line = serde_json::to_string(record).map_err(|e| io(std::io::Error::other(e)))?;
-    // Nothing secret is written, whatever reached the record.
-    let mut line = crate::redact::scrub(&line).into_owned().into_bytes();
-    line.push(b'\n');
+    let text = serde_json::to_string(record).map_err(|e| io(std::io::Error::other(e)))?;
+    let text = crate::redact::scrub(&text);
+    // The line with its newline, and maybe one before it, must be readable.
+    if text.len() as u64 + 2 > bounded::LOG_RECORD.bytes {
+        return Err(LogError::Invalid {
+            path: path.to_owned(),
+            line: count(path)? + 1,
+            message: format!(
+                "the record is {}, larger than {}, the limit for a decision-log record; not written",
+                bounded::size(text.len() as u64),
+                bounded::size(bounded::LOG_RECORD.bytes)
+            ),
+        });
+    }
+    let created = !path.exists();
     let mut file = OpenOptions::new()
         .create(true)
         .append(true)
+        .read(true)
         .open(path)
         .map_err(io)?;
-    // One write of the whole line: concurrent appenders do not interleave
-    // within a line on local file systems (O_APPEND).
+    match file.lock() {
+        Ok(()) => {}
+        // A file system without locks: appends still do not interleave
+        // within one write on a local file system (`O_APPEND`).
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {}
+        Err(e) => return Err(io(e)),
+    }
+    let mut line = Vec::with_capacity(text.len() + 2);
+    if ends_torn(&mut file).map_err(io)? {
+        line.push(b'\n');
+    }
+    line.extend_from_slice(text.as_bytes());
+    line.push(b'\n');
+    // One write of the whole line (write_all loops only if the kernel wrote
+    // part of it, e.g. when the disk is full).
     file.write_all(&line).map_err(io)?;
-    file.flush().map_err(io)?;
-    file.sync_all().map_err(io)
+    file.sync_data().map_err(io)?;
+    if created {
+        sync_dir(dir.unwrap_or(Path::new("."))).map_err(io)?;
+    }
+    // Dropping the file releases the lock.
+    Ok(())
 }
 
-/// Every record of the log, oldest first. Blank lines are skipped; a line
-/// that is not a record is an error naming it.
+/// Whether the file is not empty and does not end with a newline: the tail
+/// of a record whose write was cut short.
+fn ends_torn(file: &mut std::fs::File) -> std::io::Result<bool> {
+    if file.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
+/// Syncs a folder, so that a file just created in it survives a crash.
+/// Where folders cannot be opened or synced (not Unix), nothing is done.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    if !cfg!(unix) {
+        return Ok(());
+    }
+    match std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Ok(()),
+        other => other,
+    }
+}
+
+/// One record of a log, with where it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Numbered {
+    /// The 1-based record number, as `eval --from-log --entry` counts:
+    /// every non-blank line, torn ones included, so that numbers do not
+    /// move when a torn line is found.
+    pub entry: usize,
+    /// The 1-based line in the file.
+    pub line: usize,
+    /// The record.
+    pub record: Record,
+}
+
+/// A line of a log that is not a record: the fragment of an append that
+/// was cut short, or a damaged line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Torn {
+    /// The 1-based record number it would have had.
+    pub entry: usize,
+    /// The 1-based line in the file.
+    pub line: usize,
+    /// Why it is not a record.
+    pub reason: String,
+}
+
+/// What [`scan`] found in a log: its records and the lines it skipped.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scan {
+    /// The records, oldest first.
+    pub records: Vec<Numbered>,
+    /// The lines that are not records, in file order.
+    pub torn: Vec<Torn>,
+}
+
+/// Every line of the log at `path`, each at most [`bounded::LOG_RECORD`]
+/// bytes, the whole at most [`bounded::LOG_FILE`]; `each` gets the 1-based
+/// line number and the line without its newline. A line or a file past its
+/// cap is an error naming it.
+fn lines(
+    path: &Path,
+    mut each: impl FnMut(usize, &[u8]) -> Result<(), LogError>,
+) -> Result<(), LogError> {
+    let io = |source| LogError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let too_large = |line: usize, cap: bounded::Cap| LogError::Invalid {
+        path: path.to_owned(),
+        line,
+        message: bounded::ReadError::TooLarge { cap }.to_string(),
+    };
+    let file_too_large = || LogError::Io {
+        path: path.to_owned(),
+        source: std::io::Error::other(format!(
+            "{}; move it aside and start a new one",
+            bounded::ReadError::TooLarge {
+                cap: bounded::LOG_FILE
+            }
+        )),
+    };
+    if file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > bounded::LOG_FILE.bytes)
+    {
+        return Err(file_too_large());
+    }
+    let mut reader = BufReader::new(file);
+    let mut buffer = Vec::new();
+    let mut total: u64 = 0;
+    let mut number = 0;
+    loop {
+        number += 1;
+        let read = match bounded::read_line(&mut reader, &mut buffer, bounded::LOG_RECORD) {
+            Ok(read) => read,
+            Err(bounded::ReadError::TooLarge { cap }) => return Err(too_large(number, cap)),
+            Err(bounded::ReadError::Io(e)) => return Err(io(e)),
+        };
+        if read == 0 {
+            return Ok(());
+        }
+        total += read as u64;
+        if total > bounded::LOG_FILE.bytes {
+            return Err(file_too_large());
+        }
+        let line = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
+        each(number, line)?;
+    }
+}
+
+/// Every record of the log, and every line that is not one.
+///
+/// A line that is not a record (the torn tail of an append that was killed,
+/// or a damaged line) does not stop the reading: it is listed in
+/// [`Scan::torn`] and reported as a warning naming its line, and the records
+/// after it are read. Blank lines are skipped and not numbered. A line
+/// longer than [`bounded::LOG_RECORD`], or a log longer than
+/// [`bounded::LOG_FILE`], is an error.
+pub fn scan(path: &Path) -> Result<Scan, LogError> {
+    let mut scan = Scan::default();
+    let mut entry = 0;
+    lines(path, |line, bytes| {
+        if bytes.trim_ascii().is_empty() {
+            return Ok(());
+        }
+        entry += 1;
+        match serde_json::from_slice::<Record>(bytes) {
+            Ok(record) => scan.records.push(Numbered {
+                entry,
+                line,
+                record,
+            }),
+            Err(e) => {
+                let reason = if e.is_eof() {
+                    format!(
+                        "a torn record (cut short after {} bytes), skipped",
+                        bytes.len()
+                    )
+                } else {
+                    format!("not a record ({e}), skipped")
+                };
+                tracing::warn!("decision log `{}`, line {line}: {reason}", path.display());
+                scan.torn.push(Torn {
+                    entry,
+                    line,
+                    reason,
+                });
+            }
+        }
+        Ok(())
+    })?;
+    Ok(scan)
+}
+
+/// Every record of the log, oldest first ([`scan`]: lines that are not
+/// records are reported and skipped).
 pub fn read(path: &Path) -> Result<Vec<Record>, LogError> {
-    Ok(read_numbered(path)?.into_iter().map(|(_, r)| r).collect())
+    Ok(scan(path)?.records.into_iter().map(|n| n.record).collect())
 }
 
 /// Like [`read`], with each record's 1-based line in the file (blank lines
 /// are skipped but counted).
 pub fn read_numbered(path: &Path) -> Result<Vec<(usize, Record)>, LogError> {
-    let file = std::fs::File::open(path).map_err(|source| LogError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let mut records = Vec::new();
-    for (index, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|source| LogError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record = serde_json::from_str(&line).map_err(|e| LogError::Invalid {
-            path: path.to_owned(),
-            line: index + 1,
-            message: e.to_string(),
-        })?;
-        records.push((index + 1, record));
-    }
-    Ok(records)
+    Ok(scan(path)?
+        .records
+        .into_iter()
+        .map(|n| (n.line, n.record))
+        .collect())
 }
 
-/// How many records the log holds (its non-blank lines, as [`read`] counts
-/// them), 0 if it does not exist yet; the records are not parsed.
+/// How many records the log holds (its non-blank lines, torn ones
+/// included, as [`Numbered::entry`] counts them), 0 if it does not exist
+/// yet; the records are not parsed.
 pub fn count(path: &Path) -> Result<usize, LogError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).count()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-        Err(source) => Err(LogError::Io {
-            path: path.to_owned(),
-            source,
-        }),
+    if !path.exists() {
+        return Ok(0);
     }
+    let mut count = 0;
+    lines(path, |_, bytes| {
+        if !bytes.trim_ascii().is_empty() {
+            count += 1;
+        }
+        Ok(())
+    })?;
+    Ok(count)
 }
 
-/// Record `number` (1-based; 0 or none for the last) of the log.
+/// Record `number` (1-based, as [`Numbered::entry`] counts; 0 or none for
+/// the last record that is whole) of the log. A number that names a torn
+/// line is an error saying so.
 pub fn record(path: &Path, number: Option<usize>) -> Result<Record, LogError> {
-    let mut records = read(path)?;
-    let count = records.len();
-    let wanted = number.filter(|n| *n > 0).unwrap_or(count);
-    if wanted == 0 || wanted > count {
-        return Err(LogError::NoSuchRecord {
+    let scan = scan(path)?;
+    let count = scan.records.len() + scan.torn.len();
+    let wanted = match number.filter(|n| *n > 0) {
+        Some(n) => n,
+        None => scan.records.last().map_or(0, |n| n.entry),
+    };
+    if let Some(torn) = scan.torn.iter().find(|t| t.entry == wanted) {
+        return Err(LogError::Invalid {
+            path: path.to_owned(),
+            line: torn.line,
+            message: format!(
+                "record {wanted} is {}",
+                torn.reason.trim_end_matches(", skipped")
+            ),
+        });
+    }
+    scan.records
+        .into_iter()
+        .find(|n| n.entry == wanted)
+        .map(|n| n.record)
+        .ok_or_else(|| LogError::NoSuchRecord {
             path: path.to_owned(),
             count,
             wanted,
-        });
-    }
-    Ok(records.swap_remove(wanted - 1))
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shipgate_model::{Deployment, Measurement, Metric};
 
     #[test]
     fn a_log_counts_its_records() {
@@ -234,5 +448,165 @@ mod tests {
         assert_eq!(count(&path).unwrap(), 0);
         std::fs::write(&path, "{}\n\n{}\n").unwrap();
         assert_eq!(count(&path).unwrap(), 2);
+    }
+
+    /// A record with `samples` canary samples of error rate (a large line).
+    fn record(version: &str, samples: usize) -> Record {
+        let mut snapshot = Snapshot::new(Deployment {
+            service: "checkout".into(),
+            environment: "production".into(),
+            version: version.into(),
+            commit: "8f2c1d0".into(),
+            base_commit: None,
+            pull_request: None,
+            kind: Default::default(),
+            severity: None,
+            requested_at: Timestamp(1_700_000_000_000),
+            utc_offset_minutes: 0,
+            actor: None,
+        });
+        snapshot.metrics.push(Metric {
+            name: "error_rate".into(),
+            unit: Some("ratio".into()),
+            baseline: Measurement::Value(0.001),
+            canary: Measurement::Samples(vec![0.001_234_567; samples]),
+        });
+        Record {
+            format: FORMAT_VERSION,
+            time: snapshot.deployment.requested_at,
+            command: "eval".into(),
+            stage: Stage::Canary,
+            verdict: Verdict::Go,
+            exit_code: 0,
+            config: ConfigRef {
+                path: "shipgate.toml".into(),
+                sha256: "0".repeat(64),
+            },
+            policies: Vec::new(),
+            snapshot_sha256: snapshot_sha256(&snapshot),
+            snapshot,
+            report: serde_json::json!({}),
+            hooks: Vec::new(),
+        }
+    }
+
+    fn versions(scan: &Scan) -> Vec<(usize, usize, String)> {
+        scan.records
+            .iter()
+            .map(|n| {
+                (
+                    n.entry,
+                    n.line,
+                    n.record.snapshot.deployment.version.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// A write cut short by a kill leaves a line without its end: the next
+    /// append starts on a fresh line, and readers skip the torn one, say
+    /// where it is, and read on.
+    #[test]
+    fn an_append_after_a_torn_tail_starts_a_fresh_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        append(&path, &record("1", 10)).unwrap();
+        let whole = serde_json::to_string(&record("torn", 5000)).unwrap();
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(&whole.as_bytes()[..whole.len() / 2])
+            .unwrap();
+        drop(file);
+        append(&path, &record("3", 10)).unwrap();
+
+        let scan = scan(&path).unwrap();
+        assert_eq!(
+            versions(&scan),
+            [(1, 1, "1".to_owned()), (3, 3, "3".to_owned())]
+        );
+        assert_eq!(scan.torn.len(), 1);
+        assert_eq!((scan.torn[0].entry, scan.torn[0].line), (2, 2));
+        assert!(
+            scan.torn[0]
+                .reason
+                .starts_with("a torn record (cut short after"),
+            "{:?}",
+            scan.torn[0]
+        );
+        assert_eq!(count(&path).unwrap(), 3);
+        assert_eq!(read(&path).unwrap().len(), 2);
+        // The last whole record, by default; the torn one by number is an
+        // error saying so.
+        let last = super::record(&path, None).unwrap();
+        assert_eq!(last.snapshot.deployment.version, "3");
+        let err = super::record(&path, Some(2)).unwrap_err().to_string();
+        assert!(err.contains("line 2: record 2 is a torn record"), "{err}");
+    }
+
+    /// A log whose last write was cut short: its whole records are read.
+    #[test]
+    fn a_torn_last_line_is_reported_and_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        append(&path, &record("1", 10)).unwrap();
+        let whole = serde_json::to_string(&record("2", 10)).unwrap();
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(&whole.as_bytes()[..40]).unwrap();
+        drop(file);
+        let scan = scan(&path).unwrap();
+        assert_eq!(versions(&scan), [(1, 1, "1".to_owned())]);
+        assert_eq!(scan.torn.len(), 1);
+        assert_eq!(
+            super::record(&path, None)
+                .unwrap()
+                .snapshot
+                .deployment
+                .version,
+            "1"
+        );
+    }
+
+    /// Concurrent appenders in threads (the e2e suite does it with
+    /// processes): every line is a whole record.
+    #[test]
+    fn concurrent_appends_do_not_interleave() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let path = &path;
+                scope.spawn(move || {
+                    for i in 0..5 {
+                        append(path, &record(&format!("{t}.{i}"), 20_000)).unwrap();
+                    }
+                });
+            }
+        });
+        let scan = scan(&path).unwrap();
+        assert_eq!(scan.torn, []);
+        assert_eq!(scan.records.len(), 20);
+    }
+
+    #[test]
+    fn a_line_past_the_cap_is_an_error_not_an_allocation() {
+        let err = scan(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "decision log `/dev/zero`, line 1: larger than 80 MiB, the limit for a decision-log record"
+        );
+        let err = count(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(err.contains("larger than 80 MiB"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_from_the_record() {
+        crate::redact::register("tok-decision-log-secret");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        let mut leaky = record("1", 1);
+        leaky.report = serde_json::json!({ "error": "Bearer tok-decision-log-secret" });
+        append(&path, &leaky).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("tok-decision-log-secret"), "{text}");
+        assert!(text.contains("Bearer ***"), "{text}");
     }
 }

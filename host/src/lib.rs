@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 mod bindings;
+pub mod bounded;
 pub mod builtin;
 pub mod cases;
 pub mod cli;

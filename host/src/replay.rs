@@ -46,7 +46,8 @@ pub enum ReplayError {
 /// One record of a log with where it stands in the file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Logged {
-    /// The 1-based record number (blank lines are not counted).
+    /// The 1-based record number (blank lines are not counted, torn ones
+    /// are).
     pub entry: usize,
     /// The 1-based line in the file.
     pub line: usize,
@@ -64,16 +65,17 @@ pub struct Log {
 }
 
 impl Log {
-    /// Reads every record of the log at `path` ([`decision_log::read_numbered`]); a
-    /// line that is not a record is an error naming the file and line.
+    /// Reads every record of the log at `path` ([`decision_log::scan`]); a
+    /// line that is not a record (a torn append) is reported as a warning
+    /// naming its line and skipped, its number left unused.
     pub fn read(path: &Path) -> Result<Log, ReplayError> {
-        let records = decision_log::read_numbered(path)?
+        let records = decision_log::scan(path)?
+            .records
             .into_iter()
-            .enumerate()
-            .map(|(i, (line, record))| Logged {
-                entry: i + 1,
-                line,
-                record,
+            .map(|n| Logged {
+                entry: n.entry,
+                line: n.line,
+                record: n.record,
             })
             .collect();
         Ok(Log {

@@ -12,6 +12,7 @@ mod checklist;
 mod cli;
 mod decisions;
 mod differential;
+mod durability;
 mod escapes;
 mod failclosed;
 mod fuzz_corpus;

@@ -31,12 +31,14 @@ mod decision;
 mod kinds;
 mod snapshot;
 mod timestamp;
+mod validate;
 mod verdict;
 
 pub use decision::{Decision, Evidence, Finding, Requirement};
 pub use kinds::*;
 pub use snapshot::*;
 pub use timestamp::{Timestamp, TimestampError};
+pub use validate::{InvalidField, coverage_problem};
 pub use verdict::{ParseEnumError, RiskLevel, Section, Stage, Verdict};
 
 /// The version of the WIT contract these types mirror.

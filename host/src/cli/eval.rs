@@ -7,6 +7,7 @@ use clap::Args;
 use shipgate_model::{Snapshot, Stage};
 
 use super::{CliError, load_config, read};
+use crate::bounded;
 use crate::config::Format;
 use crate::decision_log;
 use crate::policy_set::PolicySet;
@@ -55,14 +56,28 @@ pub struct EvalArgs {
     pub log: Option<PathBuf>,
 }
 
-/// Reads and parses a snapshot file, naming the file, line and column on
-/// error.
+/// Reads, parses and validates a snapshot file of at most
+/// [`bounded::SNAPSHOT`] bytes, naming the file, line and column on error. A
+/// UTF-8 byte-order mark is skipped. A snapshot that parses but holds values
+/// that cannot be true ([`Snapshot::invalid_fields`]: a metric listed twice,
+/// a negative error rate, coverage above 100 %) is an error naming each
+/// field.
 pub fn read_snapshot(path: &Path) -> Result<Snapshot, CliError> {
-    let bytes = read(path)?;
-    serde_json::from_slice(&bytes).map_err(|e| CliError::Snapshot {
+    let bytes = read(path, bounded::SNAPSHOT)?;
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    let snapshot: Snapshot = serde_json::from_slice(bytes).map_err(|e| CliError::Snapshot {
         path: path.to_owned(),
         message: e.to_string(),
-    })
+    })?;
+    let invalid = snapshot.invalid_fields();
+    if !invalid.is_empty() {
+        let fields: Vec<String> = invalid.iter().map(ToString::to_string).collect();
+        return Err(CliError::Snapshot {
+            path: path.to_owned(),
+            message: fields.join("; "),
+        });
+    }
+    Ok(snapshot)
 }
 
 /// Runs `shipgate eval`; returns the decision's exit code.

@@ -71,13 +71,15 @@ pub enum CliError {
     /// The policies could not be set up.
     #[error(transparent)]
     Setup(#[from] SetupError),
-    /// A file could not be read.
-    #[error("cannot read `{}`: {source}", path.display())]
+    /// A file could not be read, or is larger than its cap.
+    // Not a `source`: the message already says it (an error chain would
+    // print it twice).
+    #[error("cannot read `{}`: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error, or the cap it exceeds.
+        error: crate::bounded::ReadError,
     },
     /// A snapshot file is not valid.
     #[error("{}: invalid snapshot: {message}", path.display())]
@@ -188,10 +190,11 @@ pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, CliE
     Ok(text)
 }
 
-/// Reads a file, naming it in the error.
-pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|source| CliError::Read {
+/// Reads a file of at most `cap` bytes ([`crate::bounded`]), naming it in
+/// the error.
+pub fn read(path: &Path, cap: crate::bounded::Cap) -> Result<Vec<u8>, CliError> {
+    crate::bounded::read_file(path, cap).map_err(|error| CliError::Read {
         path: path.to_owned(),
-        source,
+        error,
     })
 }

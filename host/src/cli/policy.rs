@@ -57,7 +57,7 @@ pub fn inspect(source: &str) -> Result<Inspection, CliError> {
         Some(name) => crate::builtin::get(name)
             .ok_or_else(|| CliError::Other(format!("unknown built-in policy `{name}`")))?
             .to_vec(),
-        None => read(&PathBuf::from(source))?,
+        None => read(&PathBuf::from(source), crate::bounded::COMPONENT)?,
     };
     let (kind, component) = match shipgate_build::wasm_kind(&bytes) {
         Ok(shipgate_build::WasmKind::Component) => ("component", bytes.clone()),

@@ -61,9 +61,9 @@ pub fn collect(config: &CoverageConfig, ctx: &Context) -> Result<f64, SourceErro
     };
     let full = ctx.resolve(path);
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(&full)
+    let text = crate::bounded::read_file_to_string(&full, crate::bounded::COVERAGE)
         .map_err(|e| SourceError::new(format!("cannot read coverage report `{name}`: {e}")))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let text = text.as_str();
     let format = match config.format {
         Some(format) => format,
         None => sniff(text).ok_or_else(|| {

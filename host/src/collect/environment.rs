@@ -162,16 +162,20 @@ fn present_names(config: &EnvironmentConfig, ctx: &Context) -> Result<Vec<String
 /// ASCII, and values are skipped anyway. Errors name the file as
 /// configured, never its contents.
 fn read_text(full: &Path, shown: &Path) -> Result<String, SourceError> {
-    match std::fs::read(full) {
+    match crate::bounded::read_file(full, crate::bounded::DOTENV) {
         Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(SourceError::new(format!(
+        Err(e) if e.is_not_found() => Err(SourceError::new(format!(
             "`{}`: no such file",
             shown.display()
         ))),
-        Err(e) => Err(SourceError::new(format!(
+        Err(crate::bounded::ReadError::Io(e)) => Err(SourceError::new(format!(
             "`{}`: cannot read it: {}",
             shown.display(),
             e.kind()
+        ))),
+        Err(e) => Err(SourceError::new(format!(
+            "`{}`: cannot read it: {e}",
+            shown.display()
         ))),
     }
 }

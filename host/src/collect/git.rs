@@ -374,9 +374,24 @@ impl Git {
         }
     }
 
-    /// A file's contents at a commit.
-    fn show(&self, commit: &str, path: &str) -> Result<Vec<u8>, SourceError> {
-        self.run(&["cat-file", "blob", &format!("{commit}:{path}")])
+    /// A file's contents at a commit, if it is at most `cap` bytes (its
+    /// size is asked first, so a larger blob is never read).
+    fn show(
+        &self,
+        commit: &str,
+        path: &str,
+        cap: crate::bounded::Cap,
+    ) -> Result<Vec<u8>, SourceError> {
+        let object = format!("{commit}:{path}");
+        let size = self.run_line(&["cat-file", "-s", &object])?;
+        if size.parse::<u64>().map_or(true, |size| size > cap.bytes) {
+            return Err(SourceError::new(format!(
+                "`{path}` at {}: {}",
+                short(commit),
+                crate::bounded::ReadError::TooLarge { cap }
+            )));
+        }
+        self.run(&["cat-file", "blob", &object])
     }
 }
 
@@ -619,9 +634,14 @@ fn commits(git: &Git, base: Option<&str>, head: &str) -> Result<Vec<Commit>, Sou
 }
 
 /// A file's text at a commit; absent when the commit is `None`.
-fn text_at(git: &Git, commit: Option<&str>, path: &str) -> Result<String, SourceError> {
+fn text_at(
+    git: &Git,
+    commit: Option<&str>,
+    path: &str,
+    cap: crate::bounded::Cap,
+) -> Result<String, SourceError> {
     match commit {
-        Some(commit) => Ok(String::from_utf8_lossy(&git.show(commit, path)?).into_owned()),
+        Some(commit) => Ok(String::from_utf8_lossy(&git.show(commit, path, cap)?).into_owned()),
         None => Ok(String::new()),
     }
 }
@@ -663,7 +683,7 @@ fn dependency_changes(
             let Some((commit, path)) = side else {
                 return Ok(lockfiles::Locked::new());
             };
-            let text = text_at(git, Some(commit), path)?;
+            let text = text_at(git, Some(commit), path, crate::bounded::LOCKFILE)?;
             kind.parse(&text).map_err(|e| {
                 SourceError::new(format!(
                     "cannot read the lockfile `{path}` at {}: {e}",
@@ -713,7 +733,7 @@ fn env_vars_added(
             if !is_env_file(path) {
                 continue;
             }
-            let text = text_at(git, Some(commit), path)?;
+            let text = text_at(git, Some(commit), path, crate::bounded::DOTENV)?;
             let declarations = environment::parse_dotenv(&text)
                 .map_err(|e| SourceError::new(format!("`{path}` at {}: {e}", short(commit))))?;
             names.extend(declarations.into_iter().map(|d| d.name));

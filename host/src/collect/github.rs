@@ -75,7 +75,7 @@ mod map;
 #[cfg(test)]
 mod tests;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use shipgate_model::{Approval, Check, MergeState, PullRequest};
@@ -99,7 +99,8 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct GithubConfig {
     /// The API's base URL; default `GITHUB_API_URL`, else
     /// `https://api.github.com`. GitHub Enterprise Server:
-    /// `https://HOST/api/v3`.
+    /// `https://HOST/api/v3`. An http:// or https:// URL, checked at load.
+    #[serde(default, deserialize_with = "checked_api_url")]
     pub api_url: Option<String>,
     /// `"owner/name"`; default `GITHUB_REPOSITORY`.
     pub repository: Option<String>,
@@ -311,14 +312,32 @@ fn pull_number_from_ref(git_ref: &str) -> Option<u64> {
         .flatten()
 }
 
+/// `api_url`: an http:// or https:// URL with a host (checked at load, so
+/// that a typo is a configuration error rather than a gap).
+fn checked_api_url<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let url = String::deserialize(deserializer)?;
+    let valid = reqwest::Url::parse(url.trim())
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+    if !valid {
+        return Err(serde::de::Error::custom(format!(
+            "`api_url` is not an http:// or https:// URL: `{}`; write e.g. \"https://api.github.com\" or \"https://HOST/api/v3\"",
+            crate::redact::scrub(&url)
+        )));
+    }
+    Ok(Some(url))
+}
+
 /// The event payload at `path` (`GITHUB_EVENT_PATH`).
-fn read_event(path: &PathBuf) -> Result<EventPayload, SourceError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        SourceError::new(format!(
-            "cannot read the GitHub event payload `{}` (GITHUB_EVENT_PATH): {e}",
-            path.display()
-        ))
-    })?;
+fn read_event(path: &Path) -> Result<EventPayload, SourceError> {
+    let text =
+        crate::bounded::read_file_to_string(path, crate::bounded::GITHUB_EVENT).map_err(|e| {
+            SourceError::new(format!(
+                "cannot read the GitHub event payload `{}` (GITHUB_EVENT_PATH): {e}",
+                path.display()
+            ))
+        })?;
     serde_json::from_str(&text).map_err(|e| {
         SourceError::new(format!(
             "invalid GitHub event payload `{}` (GITHUB_EVENT_PATH): {e}",

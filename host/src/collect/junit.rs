@@ -148,7 +148,7 @@ fn nesting(text: &str) -> usize {
 /// The suites of one report.
 fn read_report(path: &Path, ctx: &Context) -> Result<Vec<TestSuite>, SourceError> {
     let name = shown(path, ctx);
-    let text = std::fs::read_to_string(path)
+    let text = crate::bounded::read_file_to_string(path, crate::bounded::JUNIT)
         .map_err(|e| SourceError::new(format!("cannot read JUnit report `{name}`: {e}")))?;
     if text.trim().is_empty() {
         return Err(SourceError::new(format!("JUnit report `{name}` is empty")));

@@ -184,7 +184,9 @@ const TRACKS: [&str; 2] = ["baseline", "canary"];
 #[serde(deny_unknown_fields, remote = "Self")]
 pub struct PrometheusConfig {
     /// The server's base URL, e.g. `http://127.0.0.1:9090` (a path prefix
-    /// such as `/prometheus` is kept). Required.
+    /// such as `/prometheus` is kept). Required; an http:// or https:// URL,
+    /// checked at load.
+    #[serde(deserialize_with = "server_url")]
     pub url: String,
     /// How long the source may take; default 10s.
     #[serde(default)]
@@ -322,6 +324,14 @@ fn default_true() -> bool {
 
 fn default_alert_matchers() -> String {
     r#"service="$service""#.into()
+}
+
+/// `url`: an http:// or https:// URL (checked at load, so that a typo is a
+/// configuration error rather than a gap at every collection).
+fn server_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let url = String::deserialize(deserializer)?;
+    api::base_url(&url).map_err(|e| serde::de::Error::custom(crate::redact::scrub(&e)))?;
+    Ok(url)
 }
 
 /// A duration above zero.
@@ -690,14 +700,24 @@ pub async fn collect(
                 }
                 measurement
             };
-            let baseline = track(0, baseline);
-            let canary = track(1, canary);
-            Metric {
+            let mut read = Metric {
                 name: metric.name.clone(),
                 unit: metric.unit.clone(),
-                baseline,
-                canary,
-            }
+                baseline: Measurement::NoData,
+                canary: Measurement::NoData,
+            };
+            // A value the metric cannot have (a negative error rate) is not
+            // data: the track is an error, and a gap.
+            let [baseline, canary] = [(0, baseline), (1, canary)].map(|(t, measurement)| {
+                let measurement = measurement.map(|m| match read.measurement_problem(&m) {
+                    Some(problem) => Measurement::Error(format!("invalid value: {problem}")),
+                    None => m,
+                });
+                track(t, measurement)
+            });
+            read.baseline = baseline;
+            read.canary = canary;
+            read
         })
         .collect();
     let alerts = match alerts {

@@ -54,8 +54,10 @@ use toml::de::{DeTable, DeValue};
 
 use crate::collect::{DeploymentConfig, SourcesConfig};
 
+mod ranges;
 mod tables;
 
+pub use ranges::{MAX_DEADLINE_MS, MAX_FINDINGS, MAX_FUEL, MAX_OUTPUT_BYTES};
 pub use tables::LogConfig;
 
 /// The help shown for a `source` that is neither a built-in nor a path.
@@ -89,7 +91,8 @@ pub struct Config {
     text: String,
 }
 
-/// The `[limits]` table: resources one policy evaluation may use.
+/// The `[limits]` table: resources one policy evaluation may use. Each is
+/// checked at load against its range (`MAX_*` in this module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// Fuel (roughly, WebAssembly instructions) per evaluation; default 500 000 000.
@@ -368,22 +371,27 @@ impl ConfigError {
 }
 
 impl Config {
-    /// Reads and checks a configuration file. Relative policy paths are
-    /// resolved against the file's directory.
+    /// Reads and checks a configuration file of at most
+    /// [`crate::bounded::CONFIG`] bytes (a UTF-8 byte-order mark is skipped).
+    /// Relative policy paths are resolved against the file's directory.
     ///
-    /// A file that cannot be read is an error with line and column 0.
+    /// A file that cannot be read, or is larger, is an error with line and
+    /// column 0.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
-            file: path.display().to_string(),
-            line: 0,
-            column: 0,
-            key: None,
-            message: format!(
-                "cannot read the configuration: {}",
-                lower_first(&err.to_string())
-            ),
-            help: None,
-        })?;
+        let text =
+            crate::bounded::read_file_to_string(path, crate::bounded::CONFIG).map_err(|err| {
+                ConfigError {
+                    file: path.display().to_string(),
+                    line: 0,
+                    column: 0,
+                    key: None,
+                    message: format!(
+                        "cannot read the configuration: {}",
+                        lower_first(&err.to_string())
+                    ),
+                    help: None,
+                }
+            })?;
         Config::parse(&text, path)
     }
 
@@ -904,9 +912,15 @@ impl Checker<'_> {
                 "output" => output = self.output(value)?,
                 "policies" => policies = self.policies(value)?,
                 "deployment" => deployment = self.serde_table(value, "deployment")?,
-                "sources" => sources = self.serde_table(value, "sources")?,
+                "sources" => {
+                    sources = self.serde_table(value, "sources")?;
+                    self.source_ranges(value, &sources)?;
+                }
                 "log" => log = self.serde_table(value, "log")?,
-                "watch" => watch = self.serde_table(value, "watch")?,
+                "watch" => {
+                    watch = self.serde_table(value, "watch")?;
+                    self.watch_ranges(value, &watch)?;
+                }
                 _ => return Err(self.unknown_key(key, "", TOP_KEYS)),
             }
         }
@@ -929,8 +943,10 @@ impl Checker<'_> {
         for (key, value) in entries(self.table(value, "limits")?) {
             let path = join_key("limits", key.get_ref());
             match key.get_ref().as_ref() {
-                "fuel" => limits.fuel = self.integer(value, &path, 1, u64::MAX)?,
-                "deadline_ms" => limits.deadline_ms = self.integer(value, &path, 1, u64::MAX)?,
+                "fuel" => limits.fuel = self.integer(value, &path, 1, MAX_FUEL)?,
+                "deadline_ms" => {
+                    limits.deadline_ms = self.integer(value, &path, 1, MAX_DEADLINE_MS)?;
+                }
                 "memory_mib" => {
                     let mib = self
                         .integer(value, &path, 1, MAX_MEMORY_MIB)
@@ -942,10 +958,10 @@ impl Checker<'_> {
                     limits.memory_mib = u32::try_from(mib).unwrap_or(u32::MAX);
                 }
                 "max_output_bytes" => {
-                    limits.max_output_bytes = self.integer(value, &path, 1, u64::MAX)?;
+                    limits.max_output_bytes = self.integer(value, &path, 1, MAX_OUTPUT_BYTES)?;
                 }
                 "max_findings" => {
-                    let max = self.integer(value, &path, 1, u64::from(u32::MAX))?;
+                    let max = self.integer(value, &path, 1, MAX_FINDINGS)?;
                     limits.max_findings = u32::try_from(max).unwrap_or(u32::MAX);
                 }
                 _ => return Err(self.unknown_key(key, "limits", LIMITS_KEYS)),
@@ -1574,6 +1590,44 @@ source = "../shared/rule.wasm"
     #[test]
     fn error_wrong_type_policy_config() {
         insta::assert_snapshot!(error(&policy("p", "config = \"max=2\"\n")));
+    }
+
+    #[test]
+    fn every_limit_has_a_range() {
+        insta::assert_snapshot!(
+            "deadline_ms_u64_max",
+            error("[limits]\ndeadline_ms = 18446744073709551615\n")
+        );
+        insta::assert_snapshot!(
+            "deadline_ms_over",
+            error("[limits]\ndeadline_ms = 600001\n")
+        );
+        insta::assert_snapshot!(
+            "max_output_bytes_over",
+            error("[limits]\nmax_output_bytes = 67108865\n")
+        );
+        insta::assert_snapshot!("max_findings_zero", error("[limits]\nmax_findings = 0\n"));
+        let config = parse(&format!(
+            "[limits]\nfuel = {MAX_FUEL}\ndeadline_ms = {MAX_DEADLINE_MS}\nmax_output_bytes = {MAX_OUTPUT_BYTES}\nmax_findings = {MAX_FINDINGS}\n"
+        ));
+        assert_eq!(config.limits.deadline_ms, MAX_DEADLINE_MS);
+    }
+
+    #[test]
+    fn a_config_with_a_byte_order_mark_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shipgate.toml");
+        std::fs::write(&path, "\u{feff}[limits]\nfuel = 1\n").unwrap();
+        assert_eq!(Config::load(&path).unwrap().limits.fuel, 1);
+    }
+
+    #[test]
+    fn an_endless_config_is_refused_at_its_cap() {
+        let err = Config::load(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/dev/zero: cannot read the configuration: larger than 1 MiB, the limit for a configuration file"
+        );
     }
 
     #[test]

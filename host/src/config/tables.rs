@@ -186,7 +186,7 @@ path = "decisions.jsonl"
     #[test]
     fn unknown_source_names_line_and_suggests() {
         insta::assert_snapshot!(error(
-            "[sources.prometheus]\nurl = \"x\"\n\n[sources.promethus]\n"
+            "[sources.prometheus]\nurl = \"http://x\"\n\n[sources.promethus]\n"
         ));
     }
 
@@ -201,6 +201,46 @@ path = "decisions.jsonl"
     fn bad_offset_and_enum_name_the_key() {
         insta::assert_snapshot!("offset", error("[sources.clock]\nutc_offset = \"1h\"\n"));
         insta::assert_snapshot!("kind", error("\n[deployment]\nkind = \"hotfx\"\n"));
+    }
+
+    #[test]
+    fn a_server_url_that_is_not_one_is_a_config_error() {
+        insta::assert_snapshot!(
+            "prometheus_url",
+            error("[sources.prometheus]\nurl = \"not a url\"\n")
+        );
+        insta::assert_snapshot!(
+            "prometheus_scheme",
+            error("[sources.prometheus]\nurl = \"ftp://prom:9090\"\n")
+        );
+        insta::assert_snapshot!(
+            "github_api_url",
+            error("[sources.github]\napi_url = \"api.github.com\"\n")
+        );
+    }
+
+    #[test]
+    fn every_duration_has_a_range() {
+        insta::assert_snapshot!("timeout_zero", error("[sources.git]\ntimeout = \"0s\"\n"));
+        insta::assert_snapshot!(
+            "query_timeout_long",
+            error("[sources.prometheus]\nurl = \"http://x\"\nquery_timeout = \"2h\"\n")
+        );
+        insta::assert_snapshot!(
+            "stale_after_long",
+            error("[sources.prometheus]\nurl = \"http://x\"\nstale_after = \"30d\"\n")
+        );
+        insta::assert_snapshot!("watch_interval", error("[watch]\ninterval = \"10ms\"\n"));
+        insta::assert_snapshot!(
+            "hook_timeout",
+            error("[watch]\nhook_timeout = \"1000000000s\"\n")
+        );
+        // In range: accepted.
+        Config::parse(
+            "[sources.prometheus]\nurl = \"http://x\"\nstale_after = \"0s\"\n[watch]\ninterval = \"100ms\"\n",
+            Path::new("shipgate.toml"),
+        )
+        .unwrap();
     }
 
     #[test]

@@ -192,10 +192,14 @@ impl<'a> Api<'a> {
             .map_err(|e| self.transport_error(url, &e))?;
         let status = response.status();
         let next = next_link(response.headers());
-        let body = response
-            .bytes()
+        let body = crate::bounded::read_body(response, crate::bounded::GITHUB_BODY)
             .await
-            .map_err(|e| self.transport_error(url, &e))?;
+            .map_err(|e| match e {
+                crate::bounded::BodyError::Transport(e) => self.transport_error(url, &e),
+                crate::bounded::BodyError::Read(e) => {
+                    SourceError::new(format!("the answer to GET {path} is {e}"))
+                }
+            })?;
         if !status.is_success() {
             return Err(self.status_error(path, status, &body));
         }

@@ -13,9 +13,6 @@ use shipgate_model::Timestamp;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-/// The most an answer may weigh; more is an error, not an allocation.
-const MAX_BODY: usize = 16 * 1024 * 1024;
-
 /// What a query answered.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Answer {
@@ -189,22 +186,18 @@ impl Api {
             request = request.bearer_auth(token);
         }
         let exchange = async {
-            let mut response = request.send().await.map_err(|e| self.describe(&e))?;
+            let response = request.send().await.map_err(|e| self.describe(&e))?;
             let status = response.status();
-            let mut body = Vec::new();
-            while let Some(chunk) = response
-                .chunk()
+            // The most an answer may weigh: more is an error, not an
+            // allocation.
+            let body = crate::bounded::read_body(response, crate::bounded::PROMETHEUS_BODY)
                 .await
-                .map_err(|e| format!("the answer was cut off: {}", innermost(&e)))?
-            {
-                if body.len() + chunk.len() > MAX_BODY {
-                    return Err(format!(
-                        "the answer is larger than {} MiB",
-                        MAX_BODY / 1024 / 1024
-                    ));
-                }
-                body.extend_from_slice(&chunk);
-            }
+                .map_err(|e| match e {
+                    crate::bounded::BodyError::Transport(e) => {
+                        format!("the answer was cut off: {}", innermost(&e))
+                    }
+                    crate::bounded::BodyError::Read(e) => format!("the answer is {e}"),
+                })?;
             parse(status, &body)
         };
         match tokio::time::timeout(limit, exchange).await {
@@ -291,6 +284,10 @@ struct Envelope {
     error_type: Option<String>,
     #[serde(default)]
     error: Option<String>,
+    /// Prometheus's warnings: the answer is partial (a remote-read or
+    /// federated store did not answer, a query limit cut it short).
+    #[serde(default)]
+    warnings: Vec<String>,
 }
 
 /// `data` of a query's answer.
@@ -333,6 +330,16 @@ pub(super) fn parse(status: StatusCode, body: &[u8]) -> Result<Answer, String> {
     }
     if !status.is_success() {
         return Err(format!("HTTP {status}"));
+    }
+    // Partial data is not data: a value computed from part of the series
+    // could let a canary promote on what was not seen. The measurement is
+    // an error (missing data), and the policies hold.
+    if !envelope.warnings.is_empty() {
+        let warnings: Vec<String> = envelope.warnings.iter().map(|w| preview(w)).collect();
+        return Err(format!(
+            "Prometheus answered with partial data (warnings: {})",
+            warnings.join("; ")
+        ));
     }
     let shape =
         |e: serde_json::Error| format!("the answer is not in Prometheus's query format: {e}");
@@ -473,6 +480,19 @@ mod tests {
             ok(r#"{"status":"success","data":{"resultType":"string","result":[1,"x"]}}"#),
             Ok(Answer::String)
         );
+    }
+
+    #[test]
+    fn partial_data_is_not_data() {
+        let body = r#"{"status":"success","warnings":["remote store `eu-1` did not answer"],
+            "data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000.5,"0.001"]}]}}"#;
+        assert_eq!(
+            ok(body).unwrap_err(),
+            "Prometheus answered with partial data (warnings: remote store `eu-1` did not answer)"
+        );
+        let body = r#"{"status":"success","warnings":[],"infos":["x"],
+            "data":{"resultType":"scalar","result":[1,"2"]}}"#;
+        assert_eq!(ok(body), Ok(Answer::Scalar(2.0)));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod cli;
 mod decisions;
 mod differential;
 mod hostile;
+mod migrations;
 mod prometheus;
 mod replay;
 mod rules_errors;

@@ -313,7 +313,7 @@ fn comparisons_of_values_of_different_kinds_are_load_time_errors() {
             "`>` compares a number with a string".to_owned(),
         ),
     ] {
-        let got = load_error(&when);
+        let got = load_error(when);
         assert!(
             got.contains(&wanted),
             "{when}:\n  got    {got}\n  wanted {wanted}"

@@ -298,7 +298,9 @@ workspace = true
         let text = standalone(member, "guest-sdk", &workspace).unwrap();
         assert!(!text.contains("workspace"), "{text}");
         assert!(
-            text.contains("\n\n[package]\nname = \"shipgate-sdk\"\n"),
+            text.contains(
+                "created with.\n\n[package]\nedition = \"2024\"\nname = \"shipgate-sdk\"\n"
+            ),
             "{text}"
         );
         let manifest: Table = toml::from_str(&text).unwrap();

@@ -17,6 +17,7 @@ mod escapes;
 mod failclosed;
 mod fuzz_corpus;
 mod hostile;
+mod migrations;
 mod preflight;
 mod prometheus;
 mod replay;

@@ -153,6 +153,34 @@ fn broken_expressions_are_refused_at_load_time_with_rule_and_position() {
             "a verdict that does not exist",
             rule("canary.error-rate", "\"true\"", "on_missing = \"skip\"\n"),
         ),
+        (
+            "a weekday compared with a number (never true: weekdays are names)",
+            rule(
+                "window.weekend",
+                "\"local_time(deployment).weekday == 5\"",
+                "",
+            ),
+        ),
+        (
+            "a string ordered against a number (fails only when evaluated)",
+            rule("gate.service", "\"deployment.service > 3\"", ""),
+        ),
+        (
+            "a measurement compared with a number instead of its value",
+            rule(
+                "canary.error-rate",
+                "\"metric('error_rate').canary > params.max_error_rate\"",
+                "",
+            ),
+        ),
+        (
+            "an enum looked for in a list of numbers",
+            rule("gate.hotfix", "\"deployment.severity in [0, 1]\"", ""),
+        ),
+        (
+            "a substring test written with `in`",
+            rule("gate.service", "\"'api' in deployment.service\"", ""),
+        ),
     ];
     let variables = "\n[[policies.config.variables]]\nname = \"rate\"\nexpression = \"value(metric('error_rate').canary)\"\n";
     cases.push((

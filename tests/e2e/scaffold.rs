@@ -57,9 +57,43 @@ fn a_new_policy_crate_passes_its_tests_builds_and_passes_its_case() {
         "cases/error-spike.toml",
         "cases/error-spike.expected.toml",
         "cases/snapshots/error-spike.json",
+        "vendor/shipgate-sdk/Cargo.toml",
+        "vendor/shipgate-sdk/model/Cargo.toml",
+        "vendor/wit/policy.wit",
     ] {
         assert!(dir.join(file).is_file(), "{file} missing");
     }
+    // Issue 14: the crate named this checkout's guest-sdk by its absolute
+    // path and broke anywhere else. It carries the SDK the binary was built
+    // with and names nothing outside itself.
+    let checkout = shipgate_tests::workspace();
+    let checkout = std::fs::canonicalize(&checkout).unwrap_or(checkout);
+    let checkout = checkout.to_string_lossy().into_owned();
+    assert!(
+        !dir.starts_with(&checkout),
+        "the crate must be made outside the checkout"
+    );
+    let mut files = Vec::new();
+    walk(&dir, &mut files);
+    assert!(files.len() > 20, "{files:?}");
+    for file in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
+        assert!(
+            !text.contains(&checkout),
+            "{} names the checkout {checkout}",
+            file.display()
+        );
+    }
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("shipgate-sdk = { path = \"vendor/shipgate-sdk\" }"),
+        "{manifest}"
+    );
+    // Moved elsewhere, it still builds: every path in it is relative.
+    let moved = tmp.path().join("elsewhere").join("team-gate");
+    std::fs::create_dir(moved.parent().unwrap()).unwrap();
+    std::fs::rename(&dir, &moved).unwrap();
+    let dir = moved;
 
     // 1. The native unit tests, offline: the copied Cargo.lock pins what
     //    the workspace already fetched.
@@ -95,6 +129,18 @@ fn a_new_policy_crate_passes_its_tests_builds_and_passes_its_case() {
     let (code, out, err) = run(nested(&mut shipgate()).arg("test").current_dir(&dir));
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("1 passed; 0 failed"), "{out}{err}");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            walk(&path, files);
+        } else {
+            files.push(path);
+        }
+    }
 }
 
 #[test]

@@ -2,12 +2,12 @@
 //! [`crate::scaffold`]).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
 use super::CliError;
-use crate::scaffold::{self, Created};
+use crate::scaffold::{self, Created, Lockfile, Sdk};
 
 /// Arguments of `shipgate new`.
 #[derive(Debug, Args)]
@@ -34,9 +34,9 @@ pub struct NewPolicyArgs {
     /// Where to create the crate: a new or empty directory. Default `./NAME`.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// The guest SDK to depend on: a directory holding the `shipgate-sdk`
-    /// crate (a Shipgate checkout's `guest-sdk`). Default: the `guest-sdk`
-    /// of the checkout this binary was built from.
+    /// Depend on the guest SDK at PATH (a Shipgate checkout's `guest-sdk`),
+    /// for developing the SDK itself. Default: write the SDK this binary
+    /// carries into the crate's `vendor/` (the crate then builds anywhere).
     #[arg(long, value_name = "PATH")]
     pub sdk: Option<PathBuf>,
 }
@@ -58,11 +58,7 @@ fn policy(args: &NewPolicyArgs, out: &mut dyn Write) -> Result<i32, CliError> {
         .dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(&args.name));
-    let sdk = match &args.sdk {
-        Some(path) => path.clone(),
-        None => scaffold::default_sdk().map_err(other)?,
-    };
-    let created = scaffold::create(&args.name, &dir, &sdk).map_err(other)?;
+    let created = scaffold::create(&args.name, &dir, args.sdk.as_deref()).map_err(other)?;
     out.write_all(summary(&created).as_bytes())?;
     Ok(0)
 }
@@ -74,19 +70,44 @@ pub fn summary(created: &Created) -> String {
         created.name,
         created.dir.display()
     );
-    for file in &created.files {
+    let vendored = Path::new(scaffold::vendor::VENDOR_DIR);
+    for file in created.files.iter().filter(|f| !f.starts_with(vendored)) {
         text.push_str(&format!("  {}\n", file.display()));
     }
-    text.push_str(&format!(
-        "\nIt depends on the guest SDK at {}.\n",
-        created.sdk.display()
-    ));
-    if let Some(lock) = &created.lockfile_from {
-        text.push_str(&format!(
+    match &created.sdk {
+        Sdk::Vendored { dir, version } => {
+            let count = created
+                .files
+                .iter()
+                .filter(|f| f.starts_with(vendored))
+                .count();
+            text.push_str(&format!(
+                "  {}/ ({count} files)\n\nIt depends on the guest SDK {version} that this binary \
+                 carries, written to {}: commit {}/ with the crate, and it builds on any \
+                 machine, with no Shipgate checkout.\n",
+                vendored.display(),
+                dir.display(),
+                vendored.display(),
+            ));
+        }
+        Sdk::Path(path) => {
+            text.push_str(&format!(
+                "\nIt depends on the guest SDK at {}.\n",
+                path.display()
+            ));
+        }
+    }
+    match &created.lockfile {
+        Some(Lockfile::Embedded) => text.push_str(
+            "Its Cargo.lock holds the versions the SDK is tested with, so the crate builds with \
+             them, and offline (cargo drops the entries the crate does not need).\n",
+        ),
+        Some(Lockfile::Copied(lock)) => text.push_str(&format!(
             "Its Cargo.lock is a copy of {}: the versions the SDK is tested with, so the crate \
              builds with them, and offline (cargo drops the entries the crate does not need).\n",
             lock.display()
-        ));
+        )),
+        None => {}
     }
     text.push_str(&format!(
         "\nNext steps:\n  cd {}\n  cargo test\n  shipgate build\n  shipgate test\n",
@@ -112,7 +133,6 @@ fn shell_word(word: &str) -> String {
 mod tests {
     use super::*;
     use clap::Parser;
-    use std::path::Path;
 
     /// The shape `main.rs` gives the command line: `shipgate new ...`.
     #[derive(Debug, Parser)]
@@ -193,12 +213,20 @@ mod tests {
             );
             assert!(dir.join(file).is_file(), "{file} not written");
         }
-        let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
-        let lock = std::fs::canonicalize(lock).unwrap();
+        // The vendored SDK is one line, not a file list.
         assert!(
-            out.contains(&format!("Its Cargo.lock is a copy of {}: ", lock.display())),
+            out.contains(&format!(
+                "\n  vendor/ ({} files)\n\nIt depends on the guest SDK {} that this binary \
+                 carries, written to vendor/shipgate-sdk: commit vendor/ with the crate, and it \
+                 builds on any machine, with no Shipgate checkout.\n\
+                 Its Cargo.lock holds the versions the SDK is tested with",
+                scaffold::vendor::files().unwrap().len(),
+                env!("CARGO_PKG_VERSION")
+            )),
             "{out}"
         );
+        assert!(!out.contains("\n  vendor/shipgate-sdk/"), "{out}");
+        assert!(dir.join("vendor/shipgate-sdk/src/lib.rs").is_file());
         let steps = format!(
             "Next steps:\n  cd '{}'\n  cargo test\n  shipgate build\n  shipgate test\n",
             dir.display()

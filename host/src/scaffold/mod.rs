@@ -3,15 +3,19 @@
 //! The crate's files are templates under `src/scaffold/template/`, compiled
 //! into the binary and rendered by plain `{{placeholder}}` replacement:
 //! `{{name}}` (the policy's and the package's name), `{{Type}}` (the policy
-//! type, in CamelCase) and `{{sdk}}` (the SDK's absolute path, escaped for a
-//! TOML string). The test case's reviewed decision is rendered by
+//! type, in CamelCase) and `{{sdk}}` (the SDK's path, escaped for a TOML
+//! string). The test case's reviewed decision is rendered by
 //! [`crate::cases::expected::render`], so it is byte-identical to what
 //! `shipgate test --accept` writes.
 //!
-//! The crate depends on the guest SDK by path (it is not on crates.io yet):
-//! `--sdk PATH`, else the `guest-sdk` of the checkout this binary was built
-//! from. The SDK workspace's `Cargo.lock` is copied along, so that the crate
-//! builds with the versions the SDK is tested with, and offline.
+//! The crate depends on the guest SDK by path (it is not on crates.io yet).
+//! By default that is `vendor/shipgate-sdk`, a copy of the SDK this binary
+//! was built with, which it carries (see [`vendor`]): the crate builds on
+//! any machine and in CI with no Shipgate checkout, and it keeps
+//! building when `shipgate` is upgraded. `--sdk PATH` names a checkout's
+//! SDK instead (for developing the SDK itself). The `Cargo.lock` of the
+//! workspace the SDK is tested in is written along (and pruned by cargo to
+//! what the crate uses), so that the crate builds with those versions.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -23,12 +27,10 @@ use shipgate_model::Verdict;
 use crate::cases::expected;
 use crate::outcome::Outcome;
 
+pub mod vendor;
+
 /// The SDK's package name, checked in the `Cargo.toml` of `--sdk PATH`.
 pub const SDK_PACKAGE: &str = "shipgate-sdk";
-
-/// The SDK of the checkout this binary was built from; used when it still
-/// exists at run time and no `--sdk` is given.
-pub const CHECKOUT_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../guest-sdk");
 
 /// The case file the new crate ships, relative to the crate.
 pub const CASE_FILE: &str = "cases/error-spike.toml";
@@ -145,14 +147,10 @@ pub enum ScaffoldError {
         /// What was found there instead.
         message: String,
     },
-    /// No `--sdk` was given and the checkout's SDK is gone.
-    #[error(
-        "cannot find the guest SDK (`{SDK_PACKAGE}` is not on crates.io yet, and `{}`, where this \
-         binary was built from, does not exist any more): pass --sdk PATH, the `guest-sdk` \
-         directory of a Shipgate checkout",
-        .0.display()
-    )]
-    NoSdk(PathBuf),
+    /// The SDK embedded in the binary cannot be written (a bug of the
+    /// build).
+    #[error("the guest SDK embedded in this binary cannot be written: {0}")]
+    EmbeddedSdk(String),
     /// A file could not be read.
     #[error("cannot read `{}`: {source}", path.display())]
     Read {
@@ -171,6 +169,29 @@ pub enum ScaffoldError {
     },
 }
 
+/// The SDK a new crate depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sdk {
+    /// The SDK this binary carries, written into the crate.
+    Vendored {
+        /// Its folder, relative to the crate ([`vendor::SDK_DIR`]).
+        dir: PathBuf,
+        /// Its version (the binary's).
+        version: &'static str,
+    },
+    /// An SDK on disk, given with `--sdk` (absolute, canonical).
+    Path(PathBuf),
+}
+
+/// Where a new crate's `Cargo.lock` comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lockfile {
+    /// The workspace's lockfile this binary was built with.
+    Embedded,
+    /// A copy of the lockfile of `--sdk`'s workspace.
+    Copied(PathBuf),
+}
+
 /// A crate that was created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created {
@@ -178,13 +199,13 @@ pub struct Created {
     pub name: String,
     /// The crate's directory, as given.
     pub dir: PathBuf,
-    /// The SDK the crate depends on (absolute, canonical).
-    pub sdk: PathBuf,
+    /// The SDK the crate depends on.
+    pub sdk: Sdk,
     /// The files written, relative to `dir`, in the order written.
     pub files: Vec<PathBuf>,
-    /// The `Cargo.lock` copied into the crate, if the SDK's workspace has
-    /// one.
-    pub lockfile_from: Option<PathBuf>,
+    /// Where the crate's `Cargo.lock` comes from; `None` when `--sdk`'s
+    /// workspace has none.
+    pub lockfile: Option<Lockfile>,
 }
 
 /// Checks that `name` is a valid crate name: a lowercase ASCII letter, then
@@ -306,16 +327,6 @@ pub fn check_sdk(path: &Path) -> Result<PathBuf, ScaffoldError> {
     })
 }
 
-/// The SDK to use without `--sdk`: the checkout's ([`CHECKOUT_SDK`]), if it
-/// still exists.
-pub fn default_sdk() -> Result<PathBuf, ScaffoldError> {
-    let sdk = Path::new(CHECKOUT_SDK);
-    if !sdk.join("Cargo.toml").is_file() {
-        return Err(ScaffoldError::NoSdk(sdk.to_owned()));
-    }
-    check_sdk(sdk)
-}
-
 /// The `Cargo.lock` of the SDK's workspace: next to the SDK's Cargo.toml, or
 /// in its parent directory (the workspace root in a Shipgate checkout).
 pub fn sdk_lockfile(sdk: &Path) -> Option<PathBuf> {
@@ -383,9 +394,9 @@ pub fn expected_outcomes(name: &str) -> BTreeMap<String, Outcome> {
     BTreeMap::from([(CASE_NAME.to_owned(), outcome)])
 }
 
-/// Every file of the new crate but `Cargo.lock`, rendered: (path relative to
-/// the crate, text), in the order they are written. `sdk` is the SDK's
-/// absolute path.
+/// Every file of the new crate but `Cargo.lock` and the vendored SDK,
+/// rendered: (path relative to the crate, text), in the order they are
+/// written. `sdk` is the SDK's path (relative to the crate, or absolute).
 pub fn files(name: &str, sdk: &str) -> Vec<(PathBuf, String)> {
     let type_name = type_name(name);
     let sdk = toml_escape(sdk);
@@ -408,11 +419,13 @@ pub fn files(name: &str, sdk: &str) -> Vec<(PathBuf, String)> {
 }
 
 /// Creates the crate of policy `name` in `dir` (which must not exist, or be
-/// empty), depending on the SDK at `sdk` (checked with [`check_sdk`]).
+/// empty), depending on the SDK this binary carries, written into the
+/// crate's `vendor/`, or with `sdk`, on the SDK at that path (checked with
+/// [`check_sdk`]).
 ///
 /// On an error after the directory was checked, the files and directories
 /// written so far are removed again.
-pub fn create(name: &str, dir: &Path, sdk: &Path) -> Result<Created, ScaffoldError> {
+pub fn create(name: &str, dir: &Path, sdk: Option<&Path>) -> Result<Created, ScaffoldError> {
     validate_name(name)?;
     // An empty path is the current directory (which must then be empty).
     let dir = if dir.as_os_str().is_empty() {
@@ -420,14 +433,43 @@ pub fn create(name: &str, dir: &Path, sdk: &Path) -> Result<Created, ScaffoldErr
     } else {
         dir
     };
-    let sdk = check_sdk(sdk)?;
-    let Some(sdk_str) = sdk.to_str() else {
-        return Err(ScaffoldError::NotTheSdk {
-            path: sdk.clone(),
-            message: "the path is not valid UTF-8, so Cargo.toml cannot name it".to_owned(),
-        });
+    let (sdk, sdk_dependency, lockfile, lock_bytes, vendored) = match sdk {
+        Some(path) => {
+            let sdk = check_sdk(path)?;
+            let Some(sdk_str) = sdk.to_str() else {
+                return Err(ScaffoldError::NotTheSdk {
+                    path: sdk.clone(),
+                    message: "the path is not valid UTF-8, so Cargo.toml cannot name it".to_owned(),
+                });
+            };
+            let sdk_str = sdk_str.to_owned();
+            let lockfile = sdk_lockfile(&sdk);
+            let lock_bytes = match &lockfile {
+                Some(path) => Some(fs::read(path).map_err(|source| ScaffoldError::Read {
+                    path: path.clone(),
+                    source,
+                })?),
+                None => None,
+            };
+            (
+                Sdk::Path(sdk),
+                sdk_str,
+                lockfile.map(Lockfile::Copied),
+                lock_bytes,
+                Vec::new(),
+            )
+        }
+        None => (
+            Sdk::Vendored {
+                dir: PathBuf::from(vendor::SDK_DIR),
+                version: vendor::VERSION,
+            },
+            vendor::SDK_DIR.to_owned(),
+            Some(Lockfile::Embedded),
+            Some(vendor::LOCKFILE.as_bytes().to_vec()),
+            vendor::files().map_err(ScaffoldError::EmbeddedSdk)?,
+        ),
     };
-    let sdk_str = sdk_str.to_owned();
     match fs::read_dir(dir) {
         Ok(mut entries) => {
             if entries.next().is_some() {
@@ -446,32 +488,26 @@ pub fn create(name: &str, dir: &Path, sdk: &Path) -> Result<Created, ScaffoldErr
         }
     }
 
-    let lockfile_from = sdk_lockfile(&sdk);
-    let lock_text = match &lockfile_from {
-        Some(path) => Some(fs::read(path).map_err(|source| ScaffoldError::Read {
-            path: path.clone(),
-            source,
-        })?),
-        None => None,
-    };
-
     let mut writer = Writer::default();
     let result = (|| {
         writer.dir(dir)?;
-        let mut files = files(name, &sdk_str).into_iter();
+        let mut files = files(name, &sdk_dependency).into_iter();
         // Cargo.toml first, the lockfile next to it.
         if let Some((path, text)) = files.next() {
             writer.file(dir, &path, text.as_bytes())?;
         }
-        if let Some(lock) = &lock_text {
+        if let Some(lock) = &lock_bytes {
             writer.file(dir, Path::new("Cargo.lock"), lock)?;
         }
         for (path, text) in files {
             writer.file(dir, &path, text.as_bytes())?;
         }
+        for (path, bytes) in &vendored {
+            writer.file(dir, path, bytes)?;
+        }
         Ok(())
     })();
-    if result.is_ok() && lock_text.is_some() {
+    if result.is_ok() && lock_bytes.is_some() {
         prune_lockfile(dir);
     }
     match result {
@@ -480,7 +516,7 @@ pub fn create(name: &str, dir: &Path, sdk: &Path) -> Result<Created, ScaffoldErr
             dir: dir.to_owned(),
             sdk,
             files: writer.written,
-            lockfile_from,
+            lockfile,
         }),
         Err(e) => {
             writer.undo(dir);

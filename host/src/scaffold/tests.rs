@@ -13,11 +13,12 @@ fn sdk() -> PathBuf {
     fs::canonicalize(workspace_root().join("guest-sdk")).unwrap()
 }
 
-/// A new crate for `team-gate` in a fresh temporary directory.
+/// A new crate for `team-gate` in a fresh temporary directory, on the SDK
+/// the binary carries.
 fn team_gate() -> (tempfile::TempDir, PathBuf, Created) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("team-gate");
-    let created = create("team-gate", &dir, &workspace_root().join("guest-sdk")).unwrap();
+    let created = create("team-gate", &dir, None).unwrap();
     (tmp, dir, created)
 }
 
@@ -150,18 +151,29 @@ fn cargo_toml_is_a_standalone_policy_crate_on_the_sdk() {
         .filter_map(|v| v.as_str())
         .collect();
     assert_eq!(crate_types, ["cdylib", "rlib"]);
+    // The SDK the binary carries, in the crate: a relative path.
     let sdk_path = get("dependencies.shipgate-sdk")["path"].as_str().unwrap();
-    assert_eq!(Path::new(sdk_path), sdk());
-    assert_eq!(created.sdk, sdk());
-    assert!(Path::new(sdk_path).is_absolute());
-    assert!(!sdk_path.contains(".."), "{sdk_path}");
+    assert_eq!(sdk_path, "vendor/shipgate-sdk");
+    assert_eq!(
+        created.sdk,
+        Sdk::Vendored {
+            dir: PathBuf::from("vendor/shipgate-sdk"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    );
     assert_eq!(get("dependencies.serde")["version"].as_str(), Some("1"));
     assert_eq!(
         get("dependencies.serde")["features"].as_array().unwrap()[0].as_str(),
         Some("derive")
     );
     assert!(get("dev-dependencies").contains_key("serde_json"));
-    assert!(get("workspace").is_empty());
+    let exclude: Vec<&str> = get("workspace")["exclude"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(exclude, ["vendor"]);
     let release = get("profile.release");
     assert_eq!(release["opt-level"].as_str(), Some("s"));
     assert_eq!(release["lto"].as_bool(), Some(true));
@@ -233,68 +245,122 @@ fn the_case_file_names_a_realistic_canary_snapshot() {
     assert_eq!(snapshot.deployment.environment, "production");
 }
 
-#[test]
-fn create_writes_every_file_and_the_sdk_workspace_lockfile() {
-    let (_tmp, dir, created) = team_gate();
-    let listed: Vec<String> = created
-        .files
+/// The `[[package]]` (name, version) pairs of a lockfile.
+fn packages(text: &str) -> Vec<(String, String)> {
+    let doc: toml::Table = text.parse().unwrap();
+    doc["package"]
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(
-        listed,
-        [
-            "Cargo.toml",
-            "Cargo.lock",
-            ".gitignore",
-            "README.md",
-            "src/lib.rs",
-            "cases/error-spike.toml",
-            "cases/snapshots/error-spike.json",
-            "cases/error-spike.expected.toml",
-        ]
-    );
-    for file in &created.files {
-        assert!(dir.join(file).is_file(), "{}", file.display());
-    }
-    assert_eq!(read(&dir.join(".gitignore")), "/target\n");
-    let lock = workspace_root().join("Cargo.lock");
-    assert_eq!(
-        created.lockfile_from,
-        Some(sdk().parent().unwrap().join("Cargo.lock"))
-    );
-    // Pruned by cargo to what the crate uses, without changing a version:
-    // every package it keeps is in the workspace's lockfile as it was.
-    let packages = |text: &str| -> Vec<(String, String)> {
-        let doc: toml::Table = text.parse().unwrap();
-        doc["package"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                (
-                    p["name"].as_str().unwrap().to_owned(),
-                    p["version"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
-    };
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The copied lockfile was pruned by cargo to what the crate uses, without
+/// changing a version: every package it keeps is in the workspace's
+/// lockfile as it was.
+fn assert_pruned_from_the_workspace_lockfile(dir: &Path) {
     let ours = packages(&read(&dir.join("Cargo.lock")));
-    let theirs = packages(&fs::read_to_string(lock).unwrap());
+    let theirs = packages(&read(&workspace_root().join("Cargo.lock")));
     assert!(
         ours.len() < theirs.len(),
         "{} of {}",
         ours.len(),
         theirs.len()
     );
-    for name in ["shipgate-sdk", "serde", "wit-bindgen"] {
+    for name in ["shipgate-sdk", "shipgate-model", "serde", "wit-bindgen"] {
         assert!(ours.iter().any(|(n, _)| n == name), "{name} kept");
     }
     for p in ours.iter().filter(|(n, _)| n != "team-gate") {
         assert!(theirs.contains(p), "{p:?} is the workspace's version");
     }
+}
+
+#[test]
+fn create_writes_every_file_the_vendored_sdk_and_the_lockfile() {
+    let (_tmp, dir, created) = team_gate();
+    let listed: Vec<String> = created
+        .files
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let vendored: Vec<String> = vendor::files()
+        .unwrap()
+        .into_iter()
+        .map(|(p, _)| p.to_string_lossy().into_owned())
+        .collect();
+    let mut expected: Vec<String> = [
+        "Cargo.toml",
+        "Cargo.lock",
+        ".gitignore",
+        "README.md",
+        "src/lib.rs",
+        "cases/error-spike.toml",
+        "cases/snapshots/error-spike.json",
+        "cases/error-spike.expected.toml",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    expected.extend(vendored);
+    assert_eq!(listed, expected);
+    for file in &created.files {
+        assert!(dir.join(file).is_file(), "{}", file.display());
+    }
+    assert_eq!(read(&dir.join(".gitignore")), "/target\n");
+    assert_eq!(created.lockfile, Some(Lockfile::Embedded));
+    assert_pruned_from_the_workspace_lockfile(&dir);
     assert_eq!(created.dir, dir);
     assert_eq!(created.name, "team-gate");
+
+    // Nothing names this checkout: the crate stands on its own.
+    let checkout = fs::canonicalize(workspace_root()).unwrap();
+    for file in &created.files {
+        let text = String::from_utf8_lossy(&fs::read(dir.join(file)).unwrap()).into_owned();
+        assert!(
+            !text.contains(&*checkout.to_string_lossy()),
+            "{} names the checkout",
+            file.display()
+        );
+    }
+    // The vendored SDK's manifests point at each other inside vendor/.
+    let sdk: toml::Table =
+        toml::from_str(&read(&dir.join("vendor/shipgate-sdk/Cargo.toml"))).unwrap();
+    assert_eq!(
+        sdk["dependencies"]["shipgate-model"]["path"].as_str(),
+        Some("model")
+    );
+    assert_eq!(
+        sdk["package"]["version"].as_str(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
+    assert!(dir.join("vendor/wit/policy.wit").is_file());
+}
+
+#[test]
+fn with_sdk_the_crate_names_that_sdk_and_copies_its_workspace_lockfile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("team-gate");
+    let created = create("team-gate", &dir, Some(&workspace_root().join("guest-sdk"))).unwrap();
+    let manifest: toml::Table = toml::from_str(&read(&dir.join("Cargo.toml"))).unwrap();
+    let sdk_path = manifest["dependencies"]["shipgate-sdk"]["path"]
+        .as_str()
+        .unwrap();
+    assert_eq!(Path::new(sdk_path), sdk());
+    assert!(Path::new(sdk_path).is_absolute());
+    assert!(!sdk_path.contains(".."), "{sdk_path}");
+    assert_eq!(created.sdk, Sdk::Path(sdk()));
+    assert_eq!(
+        created.lockfile,
+        Some(Lockfile::Copied(sdk().parent().unwrap().join("Cargo.lock")))
+    );
+    assert!(!dir.join("vendor").exists());
+    assert!(!created.files.iter().any(|f| f.starts_with("vendor")));
+    assert_pruned_from_the_workspace_lockfile(&dir);
 }
 
 /// A directory holding a `Cargo.toml` of package `name`.
@@ -314,8 +380,8 @@ fn without_a_lockfile_in_the_sdk_workspace_none_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let sdk = fake_package(tmp.path(), SDK_PACKAGE);
     let dir = tmp.path().join("gate");
-    let created = create("gate", &dir, &sdk).unwrap();
-    assert_eq!(created.lockfile_from, None);
+    let created = create("gate", &dir, Some(&sdk)).unwrap();
+    assert_eq!(created.lockfile, None);
     assert!(!created.files.iter().any(|f| f == Path::new("Cargo.lock")));
     assert!(!dir.join("Cargo.lock").exists());
     // A lockfile next to the SDK's own Cargo.toml is found first.
@@ -332,7 +398,7 @@ fn a_non_empty_directory_is_refused_and_left_alone() {
     let dir = tmp.path().join("team-gate");
     fs::create_dir(&dir).unwrap();
     fs::write(dir.join("notes.txt"), "mine").unwrap();
-    let e = create("team-gate", &dir, &sdk()).unwrap_err();
+    let e = create("team-gate", &dir, None).unwrap_err();
     assert!(matches!(e, ScaffoldError::DirNotEmpty(_)), "{e:?}");
     assert!(e.to_string().contains("exists and is not empty"), "{e}");
     let entries: Vec<_> = fs::read_dir(&dir).unwrap().collect();
@@ -342,7 +408,7 @@ fn a_non_empty_directory_is_refused_and_left_alone() {
     fs::remove_file(dir.join("notes.txt")).unwrap();
     fs::write(dir.join(".git"), "").unwrap();
     assert!(matches!(
-        create("team-gate", &dir, &sdk()),
+        create("team-gate", &dir, None),
         Err(ScaffoldError::DirNotEmpty(_))
     ));
 }
@@ -350,11 +416,11 @@ fn a_non_empty_directory_is_refused_and_left_alone() {
 #[test]
 fn an_empty_directory_is_used_and_a_file_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let created = create("gate", tmp.path(), &sdk()).unwrap();
+    let created = create("gate", tmp.path(), None).unwrap();
     assert!(tmp.path().join("src/lib.rs").is_file());
     assert_eq!(created.dir, tmp.path());
     let file = tmp.path().join("README.md");
-    let e = create("gate", &file, &sdk()).unwrap_err();
+    let e = create("gate", &file, None).unwrap_err();
     assert!(matches!(e, ScaffoldError::NotADirectory(_)), "{e:?}");
 }
 
@@ -362,7 +428,7 @@ fn an_empty_directory_is_used_and_a_file_is_refused() {
 fn missing_parent_directories_are_created() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("a/b/gate");
-    create("gate", &dir, &sdk()).unwrap();
+    create("gate", &dir, None).unwrap();
     assert!(dir.join("Cargo.toml").is_file());
 }
 
@@ -371,11 +437,11 @@ fn an_invalid_name_or_sdk_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("x");
     assert!(matches!(
-        create("Bad", &dir, &sdk()),
+        create("Bad", &dir, None),
         Err(ScaffoldError::InvalidName { .. })
     ));
     assert!(matches!(
-        create("gate", &dir, tmp.path()),
+        create("gate", &dir, Some(tmp.path())),
         Err(ScaffoldError::NotTheSdk { .. })
     ));
     assert!(!dir.exists());
@@ -383,9 +449,10 @@ fn an_invalid_name_or_sdk_writes_nothing() {
 
 #[test]
 fn the_sdk_is_checked_with_a_useful_error() {
-    // The checkout's own SDK, found without --sdk.
-    assert_eq!(default_sdk().unwrap(), sdk());
-    assert_eq!(check_sdk(Path::new(CHECKOUT_SDK)).unwrap(), sdk());
+    assert_eq!(
+        check_sdk(&workspace_root().join("guest-sdk")).unwrap(),
+        sdk()
+    );
 
     // The checkout's root instead of its guest-sdk: a workspace.
     let e = check_sdk(&workspace_root()).unwrap_err().to_string();

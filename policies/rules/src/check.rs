@@ -1,6 +1,11 @@
 //! The load-time check of an expression against the snapshot's shape:
 //! unknown variables, fields, functions and enum values are errors with a
-//! position, found before any snapshot is evaluated.
+//! position, found before any snapshot is evaluated. So are comparisons
+//! (`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`) between values of different
+//! kinds, which CEL evaluates to a silent `false` (`==`) or an error (`<`):
+//! a weekday (a name) compared with a number, a string ordered against a
+//! number, a measurement compared with a number. An int and a double are
+//! both numbers, as in CEL.
 //!
 //! The check follows the types it can know (a record's fields, a list's
 //! elements, what a helper returns) and says nothing about what it cannot
@@ -393,6 +398,7 @@ impl Checker<'_> {
         match name {
             "_==_" | "_!=_" => {
                 self.enum_literals(args, arg_exprs)?;
+                self.comparison(expr, name, args, arg_exprs)?;
                 return Ok(Ty::Bool);
             }
             "@in" => {
@@ -403,9 +409,14 @@ impl Checker<'_> {
                         self.enum_literal(what, names, item)?;
                     }
                 }
+                self.membership(expr, args, arg_exprs)?;
                 return Ok(Ty::Bool);
             }
-            "_<_" | "_<=_" | "_>_" | "_>=_" | "_&&_" | "_||_" | "!_" | "@not_strictly_false" => {
+            "_<_" | "_<=_" | "_>_" | "_>=_" => {
+                self.comparison(expr, name, args, arg_exprs)?;
+                return Ok(Ty::Bool);
+            }
+            "_&&_" | "_||_" | "!_" | "@not_strictly_false" => {
                 return Ok(Ty::Bool);
             }
             "_+_" => {
@@ -513,6 +524,148 @@ impl Checker<'_> {
         ))
     }
 
+    /// `a OP b` for a comparison operator: two values of different kinds
+    /// (a string and a number, say) are never equal in CEL, and cannot be
+    /// ordered (the rule fails when evaluated); lists and maps cannot be
+    /// ordered either. An int and a double compare as numbers.
+    fn comparison(
+        &self,
+        expr: &IdedExpr,
+        operator: &str,
+        args: &[Ty],
+        arg_exprs: &[IdedExpr],
+    ) -> Result<(), Problem> {
+        let ([left, right], [left_expr, right_expr]) = (args, arg_exprs) else {
+            return Ok(());
+        };
+        let ordering = !matches!(operator, "_==_" | "_!=_");
+        let symbol = operator.trim_matches('_');
+        // The literal side is where the mistake usually is.
+        let at = if matches!(right_expr.expr, Expr::Literal(_)) {
+            right_expr
+        } else if matches!(left_expr.expr, Expr::Literal(_)) {
+            left_expr
+        } else {
+            expr
+        };
+        let problem = |message: String| Err(self.problem(at, message));
+        if ordering {
+            for side in [left, right] {
+                if matches!(side, Ty::Measurement) || Kind::of(side).is_some_and(|k| !k.orders()) {
+                    return problem(format!(
+                        "`{symbol}` cannot order {}: it fails when the rule is evaluated{}",
+                        side.describe(),
+                        measurement_hint(side)
+                    ));
+                }
+            }
+        }
+        let differ = match (left, right) {
+            // A measurement is `{"value": x}`, a series, or the string
+            // `"no-data"`: never a number, a bool or a list.
+            (Ty::Measurement, other) | (other, Ty::Measurement) => matches!(
+                Kind::of(other),
+                Some(Kind::Number | Kind::Bool | Kind::List)
+            ),
+            _ => matches!((Kind::of(left), Kind::of(right)), (Some(a), Some(b)) if a != b),
+        };
+        if !differ {
+            return Ok(());
+        }
+        let consequence = match operator {
+            "_==_" => "so it is never true",
+            "_!=_" => "so it is always true",
+            _ => "which fails when the rule is evaluated",
+        };
+        let values = [left, right]
+            .into_iter()
+            .find_map(|side| match side {
+                Ty::Enum(_, names) => Some(format!("; the values are {}", names.join(", "))),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let hint = format!("{}{}", measurement_hint(left), measurement_hint(right));
+        problem(format!(
+            "`{symbol}` compares {} with {}, {consequence}{values}{hint}",
+            left.describe(),
+            right.describe()
+        ))
+    }
+
+    /// `x in container`: the container must be a list or a map, and `x` of
+    /// the kind of its elements (a map's keys are strings here), or the
+    /// test is never true.
+    fn membership(
+        &self,
+        expr: &IdedExpr,
+        args: &[Ty],
+        arg_exprs: &[IdedExpr],
+    ) -> Result<(), Problem> {
+        let ([needle, container], [needle_expr, container_expr]) = (args, arg_exprs) else {
+            return Ok(());
+        };
+        let Some(wanted) = Kind::of(needle) else {
+            return Ok(());
+        };
+        let at = |e: &IdedExpr| {
+            if matches!(e.expr, Expr::Literal(_)) {
+                self.offset(e)
+            } else {
+                self.offset(expr)
+            }
+        };
+        let elements: Vec<(&Ty, &IdedExpr)> = match (container, &container_expr.expr) {
+            // A list literal: each element, at its own position.
+            (_, Expr::List(list)) => list
+                .elements
+                .iter()
+                .filter_map(|item| literal_ty(item).map(|ty| (ty, item)))
+                .collect(),
+            (Ty::List(element), _) => vec![(&**element, needle_expr)],
+            // A map's keys (the snapshot's maps have string keys).
+            (Ty::Map(_) | Ty::Record(_) | Ty::Params(_) | Ty::Variables(_), _) => {
+                vec![(&Ty::String, needle_expr)]
+            }
+            (Ty::Dyn | Ty::Measurement, _) => Vec::new(),
+            (other, _) => {
+                return Err(Problem {
+                    offset: at(container_expr),
+                    message: format!(
+                        "`in` looks in a list or a map, not in {}: it fails when the rule is \
+                         evaluated{}",
+                        other.describe(),
+                        if matches!(other, Ty::String | Ty::Enum(..)) {
+                            " (for a substring, use contains())"
+                        } else {
+                            ""
+                        }
+                    ),
+                });
+            }
+        };
+        for (element, at_expr) in elements {
+            if let Some(kind) = Kind::of(element)
+                && kind != wanted
+            {
+                return Err(Problem {
+                    offset: at(at_expr),
+                    message: format!(
+                        "`in` looks for {} in {}, so it is never true",
+                        needle.describe(),
+                        if matches!(container, Ty::List(_))
+                            || matches!(container_expr.expr, Expr::List(_))
+                        {
+                            Ty::List(Box::new(element.clone())).describe()
+                        } else {
+                            format!("the string keys of {}", container.describe())
+                        }
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// `x == 'literal'` where `x` is an enum: the literal must be one of its
     /// values.
     fn enum_literals(&self, args: &[Ty], arg_exprs: &[IdedExpr]) -> Result<(), Problem> {
@@ -541,6 +694,61 @@ impl Checker<'_> {
             ));
         }
         Ok(())
+    }
+}
+
+/// What a value is when a comparison evaluates it: CEL compares values of
+/// one kind (an int and a double are both numbers); `None` when the checker
+/// cannot tell (`dyn`, a measurement, which is a map or the string
+/// `"no-data"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bool,
+    Number,
+    /// Strings, enum values and timestamps (RFC 3339 strings).
+    String,
+    List,
+    /// Maps and the snapshot's records.
+    Map,
+}
+
+impl Kind {
+    fn of(ty: &Ty) -> Option<Kind> {
+        match ty {
+            Ty::Bool => Some(Kind::Bool),
+            Ty::Number => Some(Kind::Number),
+            Ty::String | Ty::Enum(..) | Ty::Timestamp => Some(Kind::String),
+            Ty::List(_) => Some(Kind::List),
+            Ty::Map(_) | Ty::Record(_) | Ty::Params(_) | Ty::Variables(_) => Some(Kind::Map),
+            Ty::Measurement | Ty::Dyn => None,
+        }
+    }
+
+    /// Whether `<` and friends are defined on it.
+    fn orders(self) -> bool {
+        matches!(self, Kind::Bool | Kind::Number | Kind::String)
+    }
+}
+
+/// The type of a literal: the elements of a list literal are checked one by
+/// one, at their own positions.
+fn literal_ty(expr: &IdedExpr) -> Option<&'static Ty> {
+    match &expr.expr {
+        Expr::Literal(LiteralValue::Boolean(_)) => Some(&Ty::Bool),
+        Expr::Literal(LiteralValue::Double(_) | LiteralValue::Int(_) | LiteralValue::UInt(_)) => {
+            Some(&Ty::Number)
+        }
+        Expr::Literal(LiteralValue::String(_)) => Some(&Ty::String),
+        _ => None,
+    }
+}
+
+/// What to write instead of comparing a measurement.
+fn measurement_hint(ty: &Ty) -> &'static str {
+    if matches!(ty, Ty::Measurement) {
+        " (use value(m) for a measurement's number, has_data(m) to test it has one)"
+    } else {
+        ""
     }
 }
 

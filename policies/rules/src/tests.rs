@@ -195,8 +195,158 @@ fn sections_fields_and_helpers_evaluate_as_documented() {
         "{}",
         err.message
     );
-    // A type error is an error of the policy, not a verdict.
-    assert!(verdict_of("deployment.service > 3").is_err());
+    // A type error the checker cannot see is an error of the policy, not a
+    // verdict.
+    assert!(verdict_of("int(deployment.service) > 3").is_err());
+}
+
+/// The checker's message for a rule whose `when` is `when`.
+fn load_error(when: &str) -> String {
+    let cfg = serde_json::json!({
+        "params": {"max_error_rate": 0.02, "team": "payments"},
+        "variables": [{"name": "rate", "expression": "value(metric('error_rate').canary)"}],
+        "rules": [{"id": "r", "when": when, "verdict": "no-go"}]
+    })
+    .to_string();
+    match shipgate_sdk::parse_config::<RulesPolicy>(&cfg) {
+        Ok(_) => format!("accepted: {when}"),
+        Err(e) => e.message,
+    }
+}
+
+#[test]
+fn comparisons_of_values_of_different_kinds_are_load_time_errors() {
+    let weekdays = "monday, tuesday, wednesday, thursday, friday, saturday, sunday";
+    for (when, wanted) in [
+        // Issue 14: never true, silently (the weekdays are names).
+        (
+            "local_time(deployment).weekday == 5",
+            format!(
+                "`when` at 1:35: `==` compares a weekday (a string) with a number, so it is \
+                 never true; the values are {weekdays}"
+            ),
+        ),
+        // Issue 14: failed only when evaluated.
+        (
+            "deployment.service > 3",
+            "`when` at 1:22: `>` compares a string with a number, which fails when the rule is \
+             evaluated"
+                .to_owned(),
+        ),
+        (
+            "deployment.kind != 1",
+            "`!=` compares a deploy kind (a string) with a number, so it is always true".to_owned(),
+        ),
+        (
+            "5 == local_time(deployment).weekday",
+            "`when` at 1:1: `==` compares a number with a weekday".to_owned(),
+        ),
+        (
+            "ci.coverage_percent >= '95'",
+            "`>=` compares a number with a string".to_owned(),
+        ),
+        (
+            "ci.checks.exists(c, c.required == 'yes')",
+            "`==` compares a bool with a string, so it is never true".to_owned(),
+        ),
+        (
+            "deployment.requested_at < 1700000000",
+            "`<` compares a timestamp (an RFC 3339 string) with a number".to_owned(),
+        ),
+        (
+            "params.max_error_rate == 'high'",
+            "`==` compares a number with a string".to_owned(),
+        ),
+        (
+            "params.team > 1",
+            "`>` compares a string with a number".to_owned(),
+        ),
+        (
+            "variables.rate > '2%'",
+            "`>` compares a number with a string".to_owned(),
+        ),
+        (
+            "value(metric('error_rate').canary) == true",
+            "`==` compares a number with a bool".to_owned(),
+        ),
+        (
+            "metric('error_rate').canary > 0.02",
+            "`>` cannot order a measurement: it fails when the rule is evaluated (use value(m) \
+             for a measurement's number, has_data(m) to test it has one)"
+                .to_owned(),
+        ),
+        (
+            "metric('error_rate').canary == 0.02",
+            "`==` compares a measurement with a number, so it is never true (use value(m)"
+                .to_owned(),
+        ),
+        (
+            "change.files < 3",
+            "`<` cannot order a list of file changes".to_owned(),
+        ),
+        (
+            "deployment.pull_request > deployment.pull_request",
+            "`>` cannot order a pull request".to_owned(),
+        ),
+        (
+            "deployment.severity in [1, 2]",
+            "`when` at 1:25: `in` looks for a severity (a string) in a list of numbers, so it \
+             is never true"
+                .to_owned(),
+        ),
+        (
+            "5 in change.areas",
+            "`in` looks for a number in a list of strings, so it is never true".to_owned(),
+        ),
+        (
+            "1 in alerts[0].labels",
+            "`in` looks for a number in the string keys of a map, so it is never true".to_owned(),
+        ),
+        (
+            "'api' in deployment.service",
+            "`in` looks in a list or a map, not in a string: it fails when the rule is \
+             evaluated (for a substring, use contains())"
+                .to_owned(),
+        ),
+        (
+            "change.files.exists(f, f.lines_added > f.path)",
+            "`>` compares a number with a string".to_owned(),
+        ),
+    ] {
+        let got = load_error(when);
+        assert!(
+            got.contains(&wanted),
+            "{when}:\n  got    {got}\n  wanted {wanted}"
+        );
+    }
+}
+
+#[test]
+fn comparisons_cel_allows_are_accepted() {
+    for when in [
+        // An int and a double compare as numbers.
+        "ci.coverage_percent >= 95",
+        "ci.coverage_percent > 95.5",
+        "change.files[0].lines_added == 3.0",
+        "params.max_error_rate > 0 && variables.rate > params.max_error_rate",
+        // Timestamps are RFC 3339 strings; enums are strings.
+        "deployment.requested_at > '2026-01-01T00:00:00Z'",
+        "deployment.kind == 'hotfix' && deployment.severity in ['P0', 'P1']",
+        "local_time(deployment).weekday in ['saturday', 'sunday']",
+        "deployment.service == params.team",
+        // Missing sections and optional fields are null.
+        "ci == null || deployment.pull_request != null",
+        // A measurement with no data is the string `no-data`.
+        "metric('error_rate').canary == 'no-data'",
+        "'payments' in change.areas && 'team' in alerts[0].labels",
+        "change.areas == [] && change.migrations.size() == 0",
+        "true == (1 > 0)",
+        // What the checker cannot know is left to evaluation.
+        "dyn(deployment.service) == 3",
+        "[1, 'a'][0] == 'a'",
+    ] {
+        assert_eq!(load_error(when), format!("accepted: {when}"));
+    }
 }
 
 #[test]
@@ -252,7 +402,7 @@ fn variables_are_named_once_typed_and_explicit_about_missing_data() {
     }
     // Only the variables the stage's rules read are evaluated: a variable
     // that would fail is harmless where no rule needs it.
-    let lazy = r#"{"variables": [{"name": "bad", "expression": "deployment.service > 3"}, {"name": "uses_bad", "expression": "variables.bad"}],
+    let lazy = r#"{"variables": [{"name": "bad", "expression": "int(deployment.service) > 3"}, {"name": "uses_bad", "expression": "variables.bad"}],
         "rules": [{"id": "t.a", "stages": ["canary"], "when": "variables.uses_bad", "verdict": "hold"}, {"id": "t.b", "stages": ["gate"], "when": "true", "verdict": "go"}]}"#;
     assert!(evaluate::<RulesPolicy>(Stage::Gate, &gate_snapshot(), lazy).is_ok());
     let err = evaluate::<RulesPolicy>(Stage::Canary, &gate_snapshot(), lazy).unwrap_err();

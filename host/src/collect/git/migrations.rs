@@ -7,21 +7,28 @@
 //! | glob | framework |
 //! | --- | --- |
 //! | `**/db/migrate/*.rb` | `rails` |
+//! | `**/db/migrate/*` | none (SQL or other files in Rails' folder) |
 //! | `**/prisma/migrations/*/migration.sql` | `prisma` |
 //! | `**/alembic/versions/*.py`, `**/migrations/versions/*.py` | `alembic` |
-//! | `**/db/migration/**/*.sql`, `**/db/migration/**/*.java` (also under `src/main/resources/`) | `flyway` |
+//! | `**/db/migration/**/*.sql`, `.java`, `.kt` (also under `src/main/resources/`) | `flyway` |
+//! | `**/db/changelog/**`, `**/db.changelog*`, `**/liquibase/**/*.xml`, `.yaml`, `.yml`, `.json`, `.sql` | `liquibase` |
 //! | `**/priv/repo/migrations/*.exs` | `ecto` |
 //! | `**/migrations/*/up.sql` | `diesel` |
-//! | `**/*.up.sql` | `golang-migrate` |
-//! | `**/migrations/*.py` | `django` |
-//! | `**/migrations/**` | none (a generic migrations folder: knex, sqlx, plain SQL...) |
+//! | `**/*.up.sql` | `golang-migrate` (also sqlx's and dbmate's reversible migrations) |
+//! | `**/migrations/[0-9][0-9][0-9][0-9]_*.py` | `django` |
+//! | `**/database/migrations/*.php` | `laravel` |
+//! | `**/migrations/Version*.php` | `doctrine` |
+//! | `**/Migrations/*.cs` | `entity-framework` |
+//! | `**/migrations/**` | none (a generic migrations folder: sqlx, Knex, TypeORM, Sequelize, goose, dbmate, Supabase, plain SQL...) |
+//! | `**/migration/**/*.sql`, `**/migrate/*.sql` | none (plain SQL in a `migration` or `migrate` folder) |
 //!
 //! The defaults skip files that are not migrations themselves: `__init__.py`,
 //! `*.pyc`, `*.md`, `README*`, `.gitkeep`, `.keep`, Prisma's
-//! `migration_lock.toml`, and down migrations (`down.sql`, `*.down.sql`),
-//! which come with their up migration. Globs from the configuration
-//! (`migrations = [...]`) are tried after the defaults, as written, and
-//! name no framework.
+//! `migration_lock.toml`, Alembic's `env.py`, `script.py.mako` and
+//! `alembic.ini`, a Rust `mod.rs`, and down migrations (`down.sql`,
+//! `*.down.sql`), which come with their up migration. Globs from the
+//! configuration (`migrations = [...]`) are tried after the defaults, as
+//! written, and name no framework.
 
 use glob::{MatchOptions, Pattern};
 
@@ -37,16 +44,30 @@ pub(super) const MATCH: MatchOptions = MatchOptions {
 /// The default globs and their frameworks, in the order they are tried.
 pub(super) const DEFAULTS: &[(&str, Option<&str>)] = &[
     ("**/db/migrate/*.rb", Some("rails")),
+    ("**/db/migrate/*", None),
     ("**/prisma/migrations/*/migration.sql", Some("prisma")),
     ("**/alembic/versions/*.py", Some("alembic")),
     ("**/migrations/versions/*.py", Some("alembic")),
     ("**/db/migration/**/*.sql", Some("flyway")),
     ("**/db/migration/**/*.java", Some("flyway")),
+    ("**/db/migration/**/*.kt", Some("flyway")),
+    ("**/db/changelog/**", Some("liquibase")),
+    ("**/db.changelog*", Some("liquibase")),
+    ("**/liquibase/**/*.xml", Some("liquibase")),
+    ("**/liquibase/**/*.yaml", Some("liquibase")),
+    ("**/liquibase/**/*.yml", Some("liquibase")),
+    ("**/liquibase/**/*.json", Some("liquibase")),
+    ("**/liquibase/**/*.sql", Some("liquibase")),
     ("**/priv/repo/migrations/*.exs", Some("ecto")),
     ("**/migrations/*/up.sql", Some("diesel")),
     ("**/*.up.sql", Some("golang-migrate")),
-    ("**/migrations/*.py", Some("django")),
+    ("**/migrations/[0-9][0-9][0-9][0-9]_*.py", Some("django")),
+    ("**/database/migrations/*.php", Some("laravel")),
+    ("**/migrations/Version*.php", Some("doctrine")),
+    ("**/Migrations/*.cs", Some("entity-framework")),
     ("**/migrations/**", None),
+    ("**/migration/**/*.sql", None),
+    ("**/migrate/*.sql", None),
 ];
 
 /// Compiled migration globs.
@@ -102,7 +123,15 @@ fn skipped_by_defaults(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     matches!(
         name,
-        "__init__.py" | ".gitkeep" | ".keep" | "migration_lock.toml" | "down.sql"
+        "__init__.py"
+            | ".gitkeep"
+            | ".keep"
+            | "migration_lock.toml"
+            | "down.sql"
+            | "env.py"
+            | "script.py.mako"
+            | "alembic.ini"
+            | "mod.rs"
     ) || name.starts_with("README")
         || name.ends_with(".md")
         || name.ends_with(".pyc")
@@ -160,6 +189,67 @@ mod tests {
             ("src/migrate.rs", None),
             ("docs/migrations.md", None),
             ("up.sql", None),
+            // Issue 14: SQL in Rails' folder was missed.
+            ("db/migrate/20261122_add_orders.sql", Some(None)),
+            ("db/migrate/README.md", None),
+            ("db/migrate/.keep", None),
+            ("db/schema.rb", None),
+            ("db/seeds.rb", None),
+            ("db/migration/V1_1__add.kt", Some(Some("flyway"))),
+            (
+                "src/main/resources/db/changelog/db.changelog-master.yaml",
+                Some(Some("liquibase")),
+            ),
+            (
+                "db/changelog/changes/001-create-orders.xml",
+                Some(Some("liquibase")),
+            ),
+            ("config/db.changelog-master.xml", Some(Some("liquibase"))),
+            ("liquibase/changes/002.sql", Some(Some("liquibase"))),
+            ("src/main/java/com/acme/liquibase/Setup.java", None),
+            (
+                "shop/orders/migrations/0001_initial.py",
+                Some(Some("django")),
+            ),
+            (
+                "shop/orders/migrations/0003_squashed_0002.py",
+                Some(Some("django")),
+            ),
+            // Not numbered: not Django's, but still in a migrations folder.
+            ("app/migrations/backfill.py", Some(None)),
+            ("migrations/env.py", None),
+            ("migrations/script.py.mako", None),
+            ("migrations/alembic.ini", None),
+            ("migrations/20261122_orders.sql", Some(None)),
+            (
+                "migrations/20261122_orders.up.sql",
+                Some(Some("golang-migrate")),
+            ),
+            ("migrations/20261122_orders.down.sql", None),
+            ("src/migrations/1700000000000-AddOrders.ts", Some(None)),
+            ("db/migrations/20261122_orders.sql", Some(None)),
+            ("supabase/migrations/20261122_orders.sql", Some(None)),
+            ("src/migrations/mod.rs", None),
+            (
+                "database/migrations/2026_11_22_000000_create_orders_table.php",
+                Some(Some("laravel")),
+            ),
+            (
+                "migrations/Version20261122000000.php",
+                Some(Some("doctrine")),
+            ),
+            (
+                "src/Api/Migrations/20261122_AddOrders.cs",
+                Some(Some("entity-framework")),
+            ),
+            ("sql/migration/001_orders.sql", Some(None)),
+            ("migrate/001_orders.sql", Some(None)),
+            ("src/migrate/mod.rs", None),
+            ("src/migration.rs", None),
+            ("lib/tasks/migrate.rake", None),
+            ("app/models/migration.rb", None),
+            ("docs/migrate/howto.md", None),
+            ("CHANGELOG.md", None),
         ];
         for (path, expected) in cases {
             let got = m.classify(path);

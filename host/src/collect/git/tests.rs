@@ -690,3 +690,249 @@ payments = ["services/payments/**"]
     assert_eq!(c.areas["payments"], ["services/payments/**"]);
     assert!(toml::from_str::<GitConfig>("bases = \"x\"").is_err());
 }
+
+/// One framework's layout: the files a commit adds to a repository, and
+/// which of them are migrations (path, framework), in path order.
+struct Layout {
+    name: &'static str,
+    files: &'static [&'static str],
+    migrations: &'static [(&'static str, Option<&'static str>)],
+}
+
+/// Real projects' layouts, each with files next to its migrations that are
+/// not migrations.
+const LAYOUTS: &[Layout] = &[
+    Layout {
+        name: "rails",
+        files: &[
+            "db/migrate/20261122000000_add_orders.rb",
+            "db/schema.rb",
+            "db/seeds.rb",
+            "app/models/migration.rb",
+            "lib/tasks/migrate.rake",
+        ],
+        migrations: &[("db/migrate/20261122000000_add_orders.rb", Some("rails"))],
+    },
+    Layout {
+        // Issue 14: SQL in Rails' folder was classified risk `low`.
+        name: "sql in db/migrate",
+        files: &["db/migrate/20261122_add_orders.sql", "db/migrate/README.md"],
+        migrations: &[("db/migrate/20261122_add_orders.sql", None)],
+    },
+    Layout {
+        name: "django",
+        files: &[
+            "shop/orders/migrations/0001_initial.py",
+            "shop/orders/migrations/0002_order_total.py",
+            "shop/orders/migrations/__init__.py",
+            "shop/orders/models.py",
+            "shop/orders/management/commands/migrate_orders.py",
+        ],
+        migrations: &[
+            ("shop/orders/migrations/0001_initial.py", Some("django")),
+            ("shop/orders/migrations/0002_order_total.py", Some("django")),
+        ],
+    },
+    Layout {
+        name: "alembic",
+        files: &[
+            "alembic/versions/3f2a1b_add_orders.py",
+            "alembic/env.py",
+            "alembic/script.py.mako",
+            "alembic.ini",
+        ],
+        migrations: &[("alembic/versions/3f2a1b_add_orders.py", Some("alembic"))],
+    },
+    Layout {
+        name: "flask-migrate (alembic in migrations/)",
+        files: &[
+            "migrations/versions/9c1d_add_orders.py",
+            "migrations/env.py",
+            "migrations/alembic.ini",
+            "migrations/script.py.mako",
+            "migrations/README",
+        ],
+        migrations: &[("migrations/versions/9c1d_add_orders.py", Some("alembic"))],
+    },
+    Layout {
+        name: "flyway",
+        files: &[
+            "src/main/resources/db/migration/V2__add_orders.sql",
+            "src/main/resources/db/migration/R__orders_view.sql",
+            "src/main/java/com/acme/db/migration/V3__Backfill.java",
+            "src/main/resources/application.yml",
+        ],
+        migrations: &[
+            (
+                "src/main/java/com/acme/db/migration/V3__Backfill.java",
+                Some("flyway"),
+            ),
+            (
+                "src/main/resources/db/migration/R__orders_view.sql",
+                Some("flyway"),
+            ),
+            (
+                "src/main/resources/db/migration/V2__add_orders.sql",
+                Some("flyway"),
+            ),
+        ],
+    },
+    Layout {
+        name: "liquibase",
+        files: &[
+            "src/main/resources/db/changelog/db.changelog-master.yaml",
+            "src/main/resources/db/changelog/changes/002-orders.xml",
+            "src/main/java/com/acme/liquibase/LiquibaseConfig.java",
+        ],
+        migrations: &[
+            (
+                "src/main/resources/db/changelog/changes/002-orders.xml",
+                Some("liquibase"),
+            ),
+            (
+                "src/main/resources/db/changelog/db.changelog-master.yaml",
+                Some("liquibase"),
+            ),
+        ],
+    },
+    Layout {
+        name: "prisma",
+        files: &[
+            "prisma/migrations/20261122000000_add_orders/migration.sql",
+            "prisma/migrations/migration_lock.toml",
+            "prisma/schema.prisma",
+        ],
+        migrations: &[(
+            "prisma/migrations/20261122000000_add_orders/migration.sql",
+            Some("prisma"),
+        )],
+    },
+    Layout {
+        name: "golang-migrate",
+        files: &[
+            "db/migrations/000002_add_orders.up.sql",
+            "db/migrations/000002_add_orders.down.sql",
+            "internal/db/migrate.go",
+        ],
+        migrations: &[(
+            "db/migrations/000002_add_orders.up.sql",
+            Some("golang-migrate"),
+        )],
+    },
+    Layout {
+        name: "sqlx",
+        files: &[
+            "migrations/20261122000000_add_orders.sql",
+            "src/migrate.rs",
+            "src/db.rs",
+        ],
+        migrations: &[("migrations/20261122000000_add_orders.sql", None)],
+    },
+    Layout {
+        name: "diesel",
+        files: &[
+            "migrations/2026-11-22-000000_add_orders/up.sql",
+            "migrations/2026-11-22-000000_add_orders/down.sql",
+            "src/schema.rs",
+            "diesel.toml",
+        ],
+        migrations: &[(
+            "migrations/2026-11-22-000000_add_orders/up.sql",
+            Some("diesel"),
+        )],
+    },
+    Layout {
+        name: "knex",
+        files: &[
+            "migrations/20261122000000_add_orders.js",
+            "src/migrations/20261123000000_add_items.ts",
+            "knexfile.js",
+            "src/migrate.ts",
+        ],
+        migrations: &[
+            ("migrations/20261122000000_add_orders.js", None),
+            ("src/migrations/20261123000000_add_items.ts", None),
+        ],
+    },
+    Layout {
+        name: "ecto",
+        files: &[
+            "priv/repo/migrations/20261122000000_add_orders.exs",
+            "priv/repo/seeds.exs",
+            "lib/shop/release.ex",
+        ],
+        migrations: &[(
+            "priv/repo/migrations/20261122000000_add_orders.exs",
+            Some("ecto"),
+        )],
+    },
+    Layout {
+        name: "laravel",
+        files: &[
+            "database/migrations/2026_11_22_000000_create_orders_table.php",
+            "database/seeders/OrderSeeder.php",
+        ],
+        migrations: &[(
+            "database/migrations/2026_11_22_000000_create_orders_table.php",
+            Some("laravel"),
+        )],
+    },
+    Layout {
+        name: "entity framework",
+        files: &[
+            "src/Shop/Migrations/20261122000000_AddOrders.cs",
+            "src/Shop/Migrations/20261122000000_AddOrders.Designer.cs",
+            "src/Shop/Data/ShopContext.cs",
+        ],
+        migrations: &[
+            (
+                "src/Shop/Migrations/20261122000000_AddOrders.Designer.cs",
+                Some("entity-framework"),
+            ),
+            (
+                "src/Shop/Migrations/20261122000000_AddOrders.cs",
+                Some("entity-framework"),
+            ),
+        ],
+    },
+    Layout {
+        name: "no migration at all",
+        files: &[
+            "docs/migrations.md",
+            "src/migrate.rs",
+            "src/migration.rs",
+            "src/migrations/mod.rs",
+            "CHANGELOG.md",
+            "scripts/migrate.sh",
+        ],
+        migrations: &[],
+    },
+];
+
+#[test]
+fn each_frameworks_layout_counts_its_migrations_and_nothing_else() {
+    for layout in LAYOUTS {
+        let repo = Repo::new();
+        repo.write("README.md", "# shop\n");
+        repo.commit("chore: initial commit");
+        for path in layout.files {
+            repo.write(path, format!("-- {path}\n"));
+        }
+        repo.commit("feat: orders");
+        let facts = repo.collect(&config("base = \"HEAD~1\"")).unwrap();
+        let mut paths: Vec<&str> = facts.change.files.iter().map(|f| f.path.as_str()).collect();
+        let mut written = layout.files.to_vec();
+        written.sort_unstable();
+        paths.sort_unstable();
+        assert_eq!(paths, written, "{}", layout.name);
+        let expected: Vec<Migration> = layout
+            .migrations
+            .iter()
+            .map(|(path, framework)| Migration {
+                path: (*path).to_owned(),
+                framework: framework.map(str::to_owned),
+            })
+            .collect();
+        assert_eq!(facts.change.migrations, expected, "{}", layout.name);
+    }
+}

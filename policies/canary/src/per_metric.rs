@@ -8,7 +8,9 @@
 //! memory when their ceilings are set, the alerts and the error signatures.
 //! Each interval gives each measure one measurement, in one of Argo's
 //! phases, read from the interval's `rules` (see [`Measure::phase`]): a
-//! trigger of the measure is `Failed`, its missing data `Error`, its unmet
+//! trigger of the measure is `Failed`, its missing data `Error` (for the
+//! alerts: `canary.data-missing[alerts]`, alerts that could not be read,
+//! see `source_gap.rs`), its unmet
 //! success criterion `Inconclusive`, anything else `Successful`. A metric's
 //! findings name it, so the host records `rule[metric]` next to `rule`
 //! ([`metric_rule`]); a history written before that (a plain rule without
@@ -21,8 +23,11 @@
 //! limit is `Failed`, `Error` (both `rollback`) or `Inconclusive` (`hold`: Argo
 //! pauses the rollout for a person); once every measure has `count`
 //! measurements within the limits the analysis is `Successful` (`go`, a
-//! failure tolerated by `failure_limit` included); before that it is
-//! `Running` (`hold`). Without `count` the analysis runs for the whole
+//! failure tolerated by `failure_limit` included in the interval it
+//! completes); before that it is `Running` (`hold`). Argo's run ends there;
+//! the canary keeps watching, and a tolerated failure or inconclusive
+//! measurement after it is `hold`, so that it is recorded and counted
+//! (never a `go` on a breach). Without `count` the analysis runs for the whole
 //! rollout, and an interval whose measurements all succeeded is `go`.
 
 use std::iter;

@@ -10,15 +10,21 @@
 //! limits (`failure_limit`, `inconclusive_limit`, `consecutive_error_limit`,
 //! `count`); every interval is evaluated in turn by the real component, its
 //! history recorded as `shipgate watch` records it
-//! ([`shipgate::watch::concern_rules`]), and the last interval's verdict
-//! must be Argo's phase mapped: `Running` → `hold`, `Successful` → `go`,
-//! `Failed` / `Error` → `rollback`, `Inconclusive` → `hold` (Argo pauses the
-//! rollout for a person).
+//! ([`shipgate::watch::concern_rules`]), and the last interval's answer
+//! must be Argo's phase mapped to a verdict and the rule that says it
+//! ([`Argo::expected`]): `Running` → `hold` without
+//! `canary.inconclusive-limit`, `Successful` → `go` with `canary.count`,
+//! `Failed` → `rollback` by `canary.failure-limit`, `Error` → `rollback` by
+//! `canary.no-data-limit`, `Inconclusive` → `hold` by
+//! `canary.inconclusive-limit` (Argo pauses the rollout for a person). No
+//! earlier interval may roll back unless Argo's run had already ended there
+//! (`ended`): `shipgate watch` stops at a rollback.
 //!
 //! Where Shipgate answers otherwise on purpose, the case is listed in
 //! [`DELIBERATE`] with the reason; the test fails on any other difference
 //! and on a listed case that no longer differs.
 
+use shipgate::report::Report;
 use shipgate_model::{IntervalResult, Snapshot, Stage, Timestamp, Verdict};
 
 use crate::support::setup;
@@ -33,21 +39,58 @@ enum Argo {
     Inconclusive,
 }
 
+/// The canary's rule for Argo's `Inconclusive` (`hold` for a person).
+const INCONCLUSIVE_LIMIT: &str = "canary.inconclusive-limit";
+
 impl Argo {
-    /// The verdict that stands for it.
-    fn verdict(self) -> Verdict {
+    /// The verdict that stands for it and the rule that must give that
+    /// verdict: `Running` is a `hold` with no inconclusive-limit finding, so
+    /// that it cannot pass for `Inconclusive`, nor the reverse.
+    fn expected(self) -> (Verdict, Option<&'static str>) {
         match self {
-            Argo::Running | Argo::Inconclusive => Verdict::Hold,
-            Argo::Successful => Verdict::Go,
-            Argo::Failed | Argo::Error => Verdict::Rollback,
+            Argo::Running => (Verdict::Hold, None),
+            Argo::Inconclusive => (Verdict::Hold, Some(INCONCLUSIVE_LIMIT)),
+            Argo::Successful => (Verdict::Go, Some("canary.count")),
+            Argo::Failed => (Verdict::Rollback, Some("canary.failure-limit")),
+            Argo::Error => (Verdict::Rollback, Some("canary.no-data-limit")),
         }
     }
+
+    /// Whether the canary's `report` answers as this phase.
+    fn answered_by(self, report: &Report) -> bool {
+        let (verdict, rule) = self.expected();
+        let says = |rule: &str| {
+            report
+                .findings
+                .iter()
+                .any(|f| f.finding.rule == rule && f.finding.verdict == verdict)
+        };
+        report.verdict == verdict
+            && match (self, rule) {
+                (Argo::Running, _) => !says(INCONCLUSIVE_LIMIT),
+                (_, Some(rule)) => says(rule),
+                (_, None) => true,
+            }
+    }
+}
+
+/// The canary's answer in one line: `hold (canary.count, ...)`.
+fn answer(report: &Report) -> String {
+    let rules: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.finding.verdict == report.verdict)
+        .map(|f| f.finding.rule.as_str())
+        .collect();
+    format!("{} ({})", report.verdict, rules.join(", "))
 }
 
 /// One case: the limits (Argo's keys, unset = Argo's default), the
 /// measurements of `error_rate` and `latency_p95` (`S`uccessful, `F`ailed,
 /// `I`nconclusive, `E`rror; one letter per interval, both the same length)
-/// and the phase Argo reaches.
+/// and the phase Argo reaches. `ended` is the interval (from 1) where Argo's
+/// run ended when that is before the last: Argo measures no more after it,
+/// the canary keeps watching.
 struct Case {
     name: &'static str,
     source: &'static str,
@@ -58,6 +101,7 @@ struct Case {
     error_rate: &'static str,
     latency: &'static str,
     argo: Argo,
+    ended: Option<usize>,
 }
 
 const fn case(name: &'static str, source: &'static str, error_rate: &'static str) -> Case {
@@ -71,6 +115,7 @@ const fn case(name: &'static str, source: &'static str, error_rate: &'static str
         error_rate,
         latency: "",
         argo: Argo::Running,
+        ended: None,
     }
 }
 
@@ -97,6 +142,10 @@ impl Case {
     }
     const fn argo(mut self, phase: Argo) -> Self {
         self.argo = phase;
+        self
+    }
+    const fn ended(mut self, interval: usize) -> Self {
+        self.ended = Some(interval);
         self
     }
 }
@@ -128,17 +177,22 @@ const CASES: &[Case] = &[
     case("count-reached", TEST, "SSSSSSSSSS")
         .count(10)
         .argo(Argo::Successful),
+    // The sixth measurement is the first inconclusive one: Argo's run ends.
     case("count-reached-inconclusive", TEST, "SSSSSIIIII")
         .count(10)
-        .argo(Argo::Inconclusive),
+        .argo(Argo::Inconclusive)
+        .ended(6),
     // TestAssessMetricFailureInconclusiveOrError: the defaults.
     case("default-failure-limit", TEST, "F").argo(Argo::Failed),
     case("default-inconclusive-limit", TEST, "I").argo(Argo::Inconclusive),
     case("default-consecutive-error-limit", TEST, "SEEEEE").argo(Argo::Error),
-    // TestRunMeasurementsResetConsecutiveErrorCounter: a fifth error makes 5;
-    // a measurement with data resets the streak and counts.
+    // TestRunMeasurementsResetConsecutiveErrorCounter: a fifth error makes 5
+    // (its loop over the other phases is commented out, so it asserts the
+    // Error branch only).
     case("fifth-error", TEST, "EEEEE").cel(4).argo(Argo::Error),
-    case("streak-reset", TEST, "EEEESEEEE").argo(Argo::Running),
+    // runMeasurements: a Successful, Failed or Inconclusive measurement sets
+    // `ConsecutiveError = 0`, an Error adds 1.
+    case("streak-reset", GO, "EEEESEEEE").argo(Argo::Running),
     case("errors-do-not-count", GO, "SEES")
         .count(3)
         .argo(Argo::Running),
@@ -198,6 +252,19 @@ const CASES: &[Case] = &[
         .fl(1)
         .count(3)
         .argo(Argo::Failed),
+    // After count: Argo's run ended Successful at the third measurement and
+    // measures no more. The canary keeps watching: a later breach is held
+    // and counted, and over the limit it rolls back (DELIBERATE).
+    case("failures-after-count", GO, "SSSFF")
+        .fl(1)
+        .count(3)
+        .argo(Argo::Successful)
+        .ended(3),
+    case("inconclusive-after-count", GO, "SSII")
+        .il(1)
+        .count(2)
+        .argo(Argo::Successful)
+        .ended(2),
     // Strict `>`: failureLimit 1 tolerates one failure.
     case("one-tolerated-failure", GO, "F")
         .fl(1)
@@ -209,12 +276,25 @@ const CASES: &[Case] = &[
 
 /// `(case, reason)`: where the canary's verdict differs from Argo's phase on
 /// purpose.
-const DELIBERATE: &[(&str, &str)] = &[(
-    "no-count-all-successful",
-    "without `count` Argo's analysis runs for the whole rollout (`Running`) while the \
-     rollout's own steps move on; the canary answers each interval, and an interval whose \
-     measurements all succeeded is `go` (otherwise the rollout could never be promoted)",
-)];
+const DELIBERATE: &[(&str, &str)] = &[
+    (
+        "no-count-all-successful",
+        "without `count` Argo's analysis runs for the whole rollout (`Running`) while the \
+         rollout's own steps move on; the canary answers each interval, and an interval whose \
+         measurements all succeeded is `go` (otherwise the rollout could never be promoted)",
+    ),
+    (
+        "failures-after-count",
+        "Argo's run ends at `count` and measures no more; the canary keeps watching the \
+         rollout, so a failure after it is held and counted, and the second one is above \
+         failure_limit 1: rollback, never a `go` on a breach",
+    ),
+    (
+        "inconclusive-after-count",
+        "as failures-after-count: the second inconclusive measurement after the count is \
+         above inconclusive_limit 1, so the canary holds for a person",
+    ),
+];
 
 /// A metric's values for one measurement phase: `(baseline, canary)`, or
 /// `None` for the canary when it has no data.
@@ -295,8 +375,8 @@ fn config(case: &Case) -> String {
     )
 }
 
-/// Runs every interval of `case` through the component; the last verdict.
-fn verdict(case: &Case) -> Verdict {
+/// Runs every interval of `case` through the component; every report.
+fn reports(case: &Case) -> Vec<Report> {
     assert!(
         case.latency.is_empty() || case.latency.len() == case.error_rate.len(),
         "{}: histories of different lengths",
@@ -305,7 +385,7 @@ fn verdict(case: &Case) -> Verdict {
     let set = setup(&config(case));
     let policies = set.policies();
     let mut history = Vec::new();
-    let mut last = Verdict::Go;
+    let mut out = Vec::new();
     for i in 0..case.error_rate.len() {
         let report = policies.evaluate(Stage::Canary, &snapshot(case, i, &history));
         let rules = shipgate::watch::concern_rules(&report);
@@ -316,9 +396,9 @@ fn verdict(case: &Case) -> Verdict {
             data_missing: rules.iter().any(|r| r == "canary.data-missing"),
             rules,
         });
-        last = report.verdict;
+        out.push(report);
     }
-    last
+    out
 }
 
 #[test]
@@ -326,13 +406,35 @@ fn per_metric_counting_reaches_argo_rollouts_phases() {
     let mut unexpected = Vec::new();
     let mut stale = Vec::new();
     for case in CASES {
-        let got = verdict(case);
-        let want = case.argo.verdict();
+        let reports = reports(case);
+        let Some((last, earlier)) = reports.split_last() else {
+            panic!("{}: no interval", case.name);
+        };
+        // `watch` stops at a rollback: one before Argo's run ended would
+        // have ended the rollout where Argo was still measuring.
+        for (i, report) in earlier.iter().enumerate() {
+            let interval = i + 1;
+            if report.verdict == Verdict::Rollback && case.ended.is_none_or(|e| interval < e) {
+                unexpected.push(format!(
+                    "{} ({}): the canary rolled back at interval {interval} of {}, where Argo \
+                     was still running: {}",
+                    case.name,
+                    case.source,
+                    reports.len(),
+                    answer(report)
+                ));
+            }
+        }
+        let (want, rule) = case.argo.expected();
         let deliberate = DELIBERATE.iter().any(|(name, _)| *name == case.name);
-        match (got == want, deliberate) {
+        match (case.argo.answered_by(last), deliberate) {
             (false, false) => unexpected.push(format!(
-                "{} ({}): Argo {:?} is {want}, the canary said {got}",
-                case.name, case.source, case.argo
+                "{} ({}): Argo {:?} is {want}{}, the canary said {}",
+                case.name,
+                case.source,
+                case.argo,
+                rule.map_or(String::new(), |r| format!(" by {r}")),
+                answer(last)
             )),
             (true, true) => stale.push(case.name),
             _ => {}

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::kinds::*;
-use crate::{Stage, Timestamp, Verdict};
+use crate::{Finding, Stage, Timestamp, Verdict};
 
 /// Free-form key/value labels.
 pub type Labels = BTreeMap<String, String>;
@@ -450,6 +450,27 @@ pub struct IntervalResult {
 /// `metric`: `rule[metric]` (`canary.latency[latency_p99]`).
 pub fn metric_rule(rule: &str, metric: &str) -> String {
     format!("{rule}[{metric}]")
+}
+
+/// What an interval's [`IntervalResult::rules`] records of its `findings`:
+/// the rule of each finding that asked for more than `go`, and
+/// [`metric_rule`] of it when it names its metric; sorted, without repeats.
+///
+/// The one definition of what gets recorded: `shipgate watch` writes it, and
+/// a policy that counts its own findings of this interval reads it the same
+/// way.
+pub fn concern_entries<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> Vec<String> {
+    let mut rules: Vec<String> = findings
+        .into_iter()
+        .filter(|f| f.verdict != Verdict::Go)
+        .flat_map(|f| {
+            let qualified = f.metric.as_deref().map(|m| metric_rule(&f.rule, m));
+            std::iter::once(f.rule.clone()).chain(qualified)
+        })
+        .collect();
+    rules.sort();
+    rules.dedup();
+    rules
 }
 
 /// A progressive rollout in progress.

@@ -439,22 +439,7 @@ fn log(
 /// finding that names its metric adds `rule[metric]` too
 /// ([`shipgate_model::metric_rule`]), for counting per metric.
 pub fn concern_rules(report: &Report) -> Vec<String> {
-    let mut rules: Vec<String> = report
-        .findings
-        .iter()
-        .filter(|f| f.finding.verdict != Verdict::Go)
-        .flat_map(|f| {
-            let qualified = f
-                .finding
-                .metric
-                .as_deref()
-                .map(|m| shipgate_model::metric_rule(&f.finding.rule, m));
-            std::iter::once(f.finding.rule.clone()).chain(qualified)
-        })
-        .collect();
-    rules.sort();
-    rules.dedup();
-    rules
+    shipgate_model::concern_entries(report.findings.iter().map(|f| &f.finding))
 }
 
 /// The findings that asked for the rollback, in one line.

@@ -81,9 +81,10 @@
 mod limits;
 pub mod per_metric;
 mod series;
+mod source_gap;
 
 use serde::Deserialize;
-use shipgate_sdk::model::{Alert, ErrorSignature, Measurement, Metric};
+use shipgate_sdk::model::{Alert, ErrorSignature, Gap, Measurement, Metric};
 use shipgate_sdk::prelude::*;
 
 use crate::series::Comparison;
@@ -453,6 +454,7 @@ impl Policy for Canary {
         for (i, name) in config.latency_metrics.iter().enumerate() {
             check_name(&format!("latency_metrics[{i}]"), name)?;
         }
+        check_roles(config)?;
         check_rate("max_error_rate", config.max_error_rate)?;
         check_rate("max_error_rate_increase", config.max_error_rate_increase)?;
         check_rate("max_cpu", config.max_cpu)?;
@@ -566,6 +568,48 @@ fn check_name(key: &str, name: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// Each metric in one role: a metric judged twice (the error-rate metric
+/// also listed as a latency metric, a latency metric listed twice, the CPU
+/// metric one of them) would be one measure counted per metric, and one
+/// role's triggers would be lost. Counted per metric, the alerts and the
+/// error signatures are measures too, so their names are taken.
+fn check_roles(config: &Config) -> Result<(), ConfigError> {
+    let mut roles: Vec<(String, &str)> =
+        vec![("error_rate_metric".into(), &config.error_rate_metric)];
+    for (i, name) in config.latency_metrics.iter().enumerate() {
+        roles.push((format!("latency_metrics[{i}]"), name));
+    }
+    if config.max_cpu.is_some() {
+        roles.push(("cpu_metric".into(), &config.cpu_metric));
+    }
+    if config.max_memory.is_some() {
+        roles.push(("memory_metric".into(), &config.memory_metric));
+    }
+    for (i, (key, name)) in roles.iter().enumerate() {
+        if let Some((first, _)) = roles[..i].iter().find(|(_, n)| n == name) {
+            return Err(ConfigError::new(
+                key.as_str(),
+                format!(
+                    "`{name}` is already {first}: a metric is judged in one role (its triggers \
+                     would be counted as one metric's)"
+                ),
+            ));
+        }
+        if config.per_metric() && [per_metric::ALERTS, per_metric::ERROR_SIGNATURES].contains(name)
+        {
+            return Err(ConfigError::new(
+                key.as_str(),
+                format!(
+                    "`{name}` is the name the {} are counted under per metric: a metric must \
+                     have another name",
+                    name.replace('_', " ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_rate(key: &str, rate: Option<f64>) -> Result<(), ConfigError> {
     match rate {
         Some(r) if !(0.0..=1.0).contains(&r) => Err(ConfigError::new(
@@ -588,22 +632,29 @@ pub fn decide(_stage: Stage, snapshot: &Snapshot, config: &Config) -> Decision {
         unmet: Vec::new(),
         met: Vec::new(),
     };
-    if let Some(gap) = snapshot.gap(METRICS_SOURCE) {
-        judge.missing_now = true;
-        let why = format!(
+    let why = |gap: &Gap| {
+        format!(
             "the metrics source `{}` could not be read ({}): no metric counts as complete",
             gap.source, gap.reason
-        );
-        if config.per_metric() {
-            // Counted per metric: each metric of the source is without data.
+        )
+    };
+    if config.per_metric() {
+        // Counted per metric: each metric's own measurement says whether it
+        // has data (a failed query is its `Error`), so a gap about another
+        // query is not this metric's. Only a source that gave no data at
+        // all is every metric's error.
+        if let Some(gap) = source_gap::unreachable(snapshot) {
             for m in per_metric::measures(config) {
                 if snapshot.metric(&m.name).is_some() {
-                    judge.data_missing(&m.name, &why);
+                    judge.data_missing(&m.name, why(gap));
                 }
             }
-        } else {
-            judge.findings.push(Finding::hold(RULE_DATA_MISSING, why));
         }
+    } else if let Some(gap) = snapshot.gap(METRICS_SOURCE) {
+        judge.missing_now = true;
+        judge
+            .findings
+            .push(Finding::hold(RULE_DATA_MISSING, why(gap)));
     }
     judge.error_rate();
     judge.latency();
@@ -1008,6 +1059,32 @@ impl<'a> Judge<'a> {
             Some(s) => format!("{} ({s})", a.name),
             None => format!("{} (no severity)", a.name),
         };
+        // Counted per metric, alerts that could not be read are the alerts
+        // measure's missing data, never "none firing" (a firing alert that
+        // was read still rolls back).
+        let unread =
+            if config.per_metric() && (config.rollback_on_alerts || config.success_no_alerts) {
+                source_gap::alerts_unread(self.snapshot)
+            } else {
+                None
+            };
+        if let Some(gap) = unread
+            && firing.is_empty()
+        {
+            self.missing_now = true;
+            self.findings.push(
+                Finding::hold(
+                    RULE_DATA_MISSING,
+                    format!(
+                        "the alerts could not be read: the source `{}` has a gap ({}): no \
+                         firing alert is known, and none firing is not assumed",
+                        gap.source, gap.reason
+                    ),
+                )
+                .metric(per_metric::ALERTS),
+            );
+            return;
+        }
         if config.success_no_alerts {
             // "Never ignore monitoring alerts": any other firing alert holds
             // the promotion.

@@ -8,7 +8,9 @@
 //! memory when their ceilings are set, the alerts and the error signatures.
 //! Each interval gives each measure one measurement, in one of Argo's
 //! phases, read from the interval's `rules` (see [`Measure::phase`]): a
-//! trigger of the measure is `Failed`, its missing data `Error`, its unmet
+//! trigger of the measure is `Failed`, its missing data `Error` (for the
+//! alerts: `canary.data-missing[alerts]`, alerts that could not be read,
+//! see `source_gap.rs`), its unmet
 //! success criterion `Inconclusive`, anything else `Successful`. A metric's
 //! findings name it, so the host records `rule[metric]` next to `rule`
 //! ([`metric_rule`]); a history written before that (a plain rule without
@@ -21,13 +23,16 @@
 //! limit is `Failed`, `Error` (both `rollback`) or `Inconclusive` (`hold`: Argo
 //! pauses the rollout for a person); once every measure has `count`
 //! measurements within the limits the analysis is `Successful` (`go`, a
-//! failure tolerated by `failure_limit` included); before that it is
-//! `Running` (`hold`). Without `count` the analysis runs for the whole
+//! failure tolerated by `failure_limit` included in the interval it
+//! completes); before that it is `Running` (`hold`). Argo's run ends there;
+//! the canary keeps watching, and a tolerated failure or inconclusive
+//! measurement after it is `hold`, so that it is recorded and counted
+//! (never a `go` on a breach). Without `count` the analysis runs for the whole
 //! rollout, and an interval whose measurements all succeeded is `go`.
 
 use std::iter;
 
-use shipgate_sdk::model::{IntervalResult, metric_rule};
+use shipgate_sdk::model::{IntervalResult, concern_entries, metric_rule};
 use shipgate_sdk::prelude::*;
 
 use crate::{
@@ -115,13 +120,8 @@ pub fn measures(config: &Config) -> Vec<Measure> {
             criteria: &[RULE_NEW_ERRORS],
         });
     }
-    // One measure per name: a metric listed twice is measured once.
-    let mut seen = Vec::new();
-    out.retain(|m| {
-        let new = !seen.contains(&m.name);
-        seen.push(m.name.clone());
-        new
-    });
+    // One measure per name: `check_config` rejects a metric in two roles
+    // (`roles`), so no measure's triggers hide behind another's.
     out
 }
 
@@ -139,12 +139,23 @@ impl Measure {
             || (rules.iter().any(|r| r == rule) && !rules.iter().any(|r| r.starts_with(&prefix)))
     }
 
+    /// Whether `rules` say this measure had no data: its own
+    /// `canary.data-missing[name]` (the alerts' when they could not be
+    /// read), or for a metric the plain rule of an older history.
+    fn missing(&self, rules: &[String]) -> bool {
+        if self.qualified {
+            self.has(rules, RULE_DATA_MISSING)
+        } else {
+            rules.contains(&metric_rule(RULE_DATA_MISSING, &self.name))
+        }
+    }
+
     /// This measure's measurement in an interval with these `rules`. A
     /// breach we can see is a failure even when other data is missing.
     pub fn phase(&self, rules: &[String]) -> Phase {
         if self.triggers.iter().any(|t| self.has(rules, t)) {
             Phase::Failed
-        } else if self.qualified && self.has(rules, RULE_DATA_MISSING) {
+        } else if self.missing(rules) {
             Phase::Error
         } else if self.criteria.iter().any(|c| self.has(rules, c)) {
             Phase::Inconclusive
@@ -263,15 +274,17 @@ pub fn run_status(statuses: &[Option<Phase>]) -> Option<Phase> {
     }
 }
 
-/// The entries the host records for these findings: each non-`go` finding's
-/// rule, and `rule[metric]` when it names its metric.
-fn recorded<'f>(findings: impl Iterator<Item = &'f Finding>) -> Vec<String> {
-    findings
-        .filter(|f| f.verdict != Verdict::Go)
-        .flat_map(|f| {
-            iter::once(f.rule.clone()).chain(f.metric.as_deref().map(|m| metric_rule(&f.rule, m)))
-        })
-        .collect()
+/// One measure as this interval finds it.
+struct Row {
+    measure: Measure,
+    /// Its counters, this interval included.
+    tally: Tally,
+    /// Its measurement in this interval.
+    now: Phase,
+    /// Its analysis with this interval counted ([`Tally::status`]).
+    status: Option<Phase>,
+    /// Its analysis on the history alone.
+    before: Option<Phase>,
 }
 
 /// `the error_rate metric` / `the alerts`.
@@ -294,27 +307,35 @@ impl<'a> Judge<'a> {
             .rollout
             .as_ref()
             .map_or(&[], |r| r.history.as_slice());
-        let now = recorded(self.findings.iter().chain(self.unmet.iter()));
-        let measures = measures(config);
-        let rows: Vec<(Measure, Tally, Phase, Option<Phase>)> = measures
+        let now = concern_entries(self.findings.iter().chain(self.unmet.iter()));
+        let rows: Vec<Row> = measures(config)
             .into_iter()
-            .map(|m| {
-                let phases = history
-                    .iter()
-                    .map(|i| m.phase(&i.rules))
-                    .chain(iter::once(m.phase(&now)));
-                let tally = Tally::of(phases);
-                let now_phase = m.phase(&now);
-                let status = tally.status(&limits);
-                (m, tally, now_phase, status)
+            .map(|measure| {
+                let before: Vec<Phase> = history.iter().map(|i| measure.phase(&i.rules)).collect();
+                let now = measure.phase(&now);
+                let tally = Tally::of(before.iter().copied().chain(iter::once(now)));
+                Row {
+                    status: tally.status(&limits),
+                    before: Tally::of(before).status(&limits),
+                    measure,
+                    tally,
+                    now,
+                }
             })
             .collect();
-        let statuses: Vec<Option<Phase>> = rows.iter().map(|r| r.3).collect();
+        let statuses: Vec<Option<Phase>> = rows.iter().map(|r| r.status).collect();
         let run = run_status(&statuses);
         let successful = run == Some(Phase::Successful) && !self.missing_now;
+        // Whether the analysis had already completed successfully before
+        // this interval. Argo's run ends there; the canary keeps watching,
+        // so a breach after it must be recorded (`hold`) and counted, never
+        // waved through as `go`.
+        let befores: Vec<Option<Phase>> = rows.iter().map(|r| r.before).collect();
+        let completed = run_status(&befores) == Some(Phase::Successful);
 
         let mut extra = Vec::new();
-        for (m, t, now_phase, status) in &rows {
+        for row in &rows {
+            let (m, t, status) = (&row.measure, &row.tally, &row.status);
             let metric = |f: Finding| {
                 if m.qualified { f.metric(&m.name) } else { f }
             };
@@ -377,7 +398,7 @@ impl<'a> Judge<'a> {
                 )),
                 _ => {}
             }
-            if *now_phase == Phase::Error && *status != Some(Phase::Error) {
+            if row.now == Phase::Error && *status != Some(Phase::Error) {
                 extra.push(metric(
                     Finding::pass(
                         RULE_NO_DATA_LIMIT,
@@ -398,12 +419,19 @@ impl<'a> Judge<'a> {
         }
 
         // A measurement tolerated by its limit: `hold` while the analysis
-        // runs, `go` when it completes successfully (as Argo does).
+        // runs, `go` in the interval it completes successfully (as Argo
+        // does), `hold` again after that: the breach is recorded and counts.
         let tolerated = |f: &mut Finding, note: String| {
-            if successful {
+            if successful && !completed {
                 f.verdict = Verdict::Go;
                 f.message
                     .push_str(&format!("; {note}, and the analysis reached its count: go"));
+            } else if completed {
+                f.verdict = Verdict::Hold;
+                f.message.push_str(&format!(
+                    "; {note}, but the analysis had already reached its count: a measurement \
+                     after it still counts against the limit: hold"
+                ));
             } else {
                 f.verdict = Verdict::Hold;
                 f.message.push_str(&format!("; {note}: hold"));
@@ -413,7 +441,13 @@ impl<'a> Judge<'a> {
             if f.verdict != Verdict::Rollback || !TRIGGER_RULES.contains(&f.rule.as_str()) {
                 continue;
             }
-            let Some((m, t, _, status)) = rows.iter().find(|r| r.0.owns(f)) else {
+            let Some(Row {
+                measure: m,
+                tally: t,
+                status,
+                ..
+            }) = rows.iter().find(|r| r.measure.owns(f))
+            else {
                 continue;
             };
             if *status != Some(Phase::Failed) {
@@ -430,7 +464,13 @@ impl<'a> Judge<'a> {
         }
         let mut unmet = std::mem::take(&mut self.unmet);
         for f in &mut unmet {
-            let Some((m, t, _, status)) = rows.iter().find(|r| r.0.owns(f)) else {
+            let Some(Row {
+                measure: m,
+                tally: t,
+                status,
+                ..
+            }) = rows.iter().find(|r| r.measure.owns(f))
+            else {
                 continue;
             };
             if *status != Some(Phase::Inconclusive) {
@@ -450,17 +490,23 @@ impl<'a> Judge<'a> {
 
         if let Some(n) = limits.count {
             if successful {
+                let after = if completed {
+                    "; measurements after the count still count against the limits"
+                } else {
+                    ""
+                };
                 self.findings.push(Finding::pass(
                     RULE_COUNT,
                     format!(
                         "every measure has {} within its limits: the analysis is \
-                         successful, promote",
+                         successful, promote{after}",
                         count(n as usize, "measurement", "measurements")
                     ),
                 ));
             } else if run.is_none() {
-                let fewest = rows.iter().min_by_key(|r| r.1.count);
-                let (name, done) = fewest.map_or((String::new(), 0), |r| (what(&r.0), r.1.count));
+                let fewest = rows.iter().min_by_key(|r| r.tally.count);
+                let (name, done) =
+                    fewest.map_or((String::new(), 0), |r| (what(&r.measure), r.tally.count));
                 self.findings.push(
                     Finding::hold(
                         RULE_COUNT,

@@ -1502,20 +1502,7 @@ fn run_in_turn(snapshots: &[Snapshot], config: &str) -> Vec<Decision> {
     let mut out = Vec::new();
     for (i, s) in snapshots.iter().enumerate() {
         let d = run(&with_history(s.clone(), history.clone()), config);
-        let mut rules: Vec<String> = d
-            .findings
-            .iter()
-            .filter(|f| f.verdict != Verdict::Go)
-            .flat_map(|f| {
-                std::iter::once(f.rule.clone()).chain(
-                    f.metric
-                        .as_deref()
-                        .map(|m| shipgate_sdk::model::metric_rule(&f.rule, m)),
-                )
-            })
-            .collect();
-        rules.sort();
-        rules.dedup();
+        let rules = shipgate_sdk::model::concern_entries(&d.findings);
         history.push(IntervalResult {
             phase: 0,
             at: shipgate_sdk::model::Timestamp(1_000 * i as i64),
@@ -1595,6 +1582,41 @@ fn per_metric_count_promotes_with_a_tolerated_failure_on_the_last_measurement() 
 }
 
 #[test]
+fn per_metric_a_breach_after_the_count_is_recorded_and_counted() {
+    // The analysis completes at the third interval; Argo's run would end
+    // there, the canary keeps watching. A breach after it holds (so it is
+    // recorded), and the second one is above failure_limit 1: rollback.
+    let config = r#"{"failure_limit": 1, "count": 3}"#;
+    let d = run_in_turn(
+        &[
+            healthy(),
+            healthy(),
+            healthy(),
+            error_breach(),
+            error_breach(),
+        ],
+        config,
+    );
+    assert_eq!(d[2].verdict, Verdict::Go, "{:#?}", d[2]);
+    assert_hold(&d[3], RULE_ERROR_RATE);
+    let held = finding(&d[3], RULE_ERROR_RATE, Verdict::Hold);
+    assert!(
+        held.message.contains("already reached its count"),
+        "{}",
+        held.message
+    );
+    assert_rollback(&d[4], RULE_FAILURE_LIMIT);
+    // The same for a tolerated inconclusive measurement.
+    let d = run_in_turn(
+        &[healthy(), inconclusive_now(), inconclusive_now()],
+        r#"{"inconclusive_limit": 1, "count": 1}"#,
+    );
+    assert_eq!(d[0].verdict, Verdict::Go, "{:#?}", d[0]);
+    assert_hold(&d[1], RULE_INCONCLUSIVE);
+    assert_hold(&d[2], RULE_INCONCLUSIVE_LIMIT);
+}
+
+#[test]
 fn per_metric_count_is_never_go_on_missing_data() {
     let d = run_in_turn(
         &[healthy(), healthy(), with(P95, v(0.2), Measurement::NoData)],
@@ -1615,13 +1637,115 @@ fn per_metric_inconclusive_above_the_limit_holds_for_a_person() {
     assert_hold(&d[1], RULE_INCONCLUSIVE_LIMIT);
 }
 
-#[test]
-fn per_metric_gap_makes_every_metric_of_the_source_an_error() {
-    let mut s = healthy();
-    s.gaps.push(shipgate_sdk::model::Gap {
+fn prometheus_gap(reason: &str) -> shipgate_sdk::model::Gap {
+    shipgate_sdk::model::Gap {
         source: METRICS_SOURCE.into(),
-        reason: "timeout".into(),
-    });
+        reason: reason.into(),
+    }
+}
+
+#[test]
+fn per_metric_a_gap_for_an_unread_metric_leaves_the_others_measured() {
+    // The host names each failed query: here a metric the canary does not
+    // read. Every measure has its own data, and the alerts were read.
+    let mut s = healthy();
+    s.metrics.push(metric(
+        "queue_depth",
+        Measurement::Error("timed out after 5s".into()),
+        Measurement::Error("timed out after 5s".into()),
+    ));
+    s.gaps.push(prometheus_gap(
+        "queue_depth (baseline, canary): timed out after 5s",
+    ));
+    let d = run_in_turn(&[s.clone(), s], r#"{"count": 2}"#);
+    assert_hold(&d[0], RULE_COUNT);
+    assert!(
+        rules(&d[0], Verdict::Hold)
+            .iter()
+            .all(|r| *r != RULE_DATA_MISSING),
+        "{:#?}",
+        d[0]
+    );
+    assert_eq!(d[1].verdict, Verdict::Go, "{:#?}", d[1]);
+}
+
+#[test]
+fn per_metric_a_failed_metric_query_is_that_metrics_error_only() {
+    let mut s = with(P99, Measurement::Error("bad_data".into()), v(0.5));
+    s.gaps
+        .push(prometheus_gap("latency_p99 (baseline): bad_data"));
+    let d = run(&s, r#"{"failure_limit": 0}"#);
+    assert_hold(&d, RULE_DATA_MISSING);
+    let named: Vec<Option<&str>> = d
+        .findings
+        .iter()
+        .filter(|f| f.rule == RULE_DATA_MISSING)
+        .map(|f| f.metric.as_deref())
+        .collect();
+    assert_eq!(named, vec![Some(P99)]);
+}
+
+#[test]
+fn per_metric_unread_alerts_are_an_error_not_none_firing() {
+    // The alerts query failed (the host names `alerts` in the gap): the
+    // alerts measure has no data, whatever the metrics say.
+    let mut s = healthy();
+    s.gaps.push(prometheus_gap("alerts: connection reset"));
+    let d = run_in_turn(
+        &[s.clone(), s],
+        r#"{"count": 1, "consecutive_error_limit": 1}"#,
+    );
+    assert_hold(&d[0], RULE_DATA_MISSING);
+    let f = finding(&d[0], RULE_DATA_MISSING, Verdict::Hold);
+    assert_eq!(f.metric.as_deref(), Some(per_metric::ALERTS));
+    assert!(f.message.contains("connection reset"), "{}", f.message);
+    assert!(
+        d[0].findings.iter().all(|f| f.rule != RULE_ALERTS),
+        "no alerts finding claims none firing: {:#?}",
+        d[0]
+    );
+    assert_rollback(&d[1], RULE_NO_DATA_LIMIT);
+    let f = finding(&d[1], RULE_NO_DATA_LIMIT, Verdict::Rollback);
+    assert!(f.message.contains("the alerts"), "{}", f.message);
+    // A line that counts more than it names may hide `alerts`, and a
+    // reason in another form says nothing: unknown either way.
+    for reason in [
+        "a (canary), b (canary), c (canary), d (canary) and 1 more: timed out",
+        "error_rate (canary), alerts: timed out after 5s",
+        "all 11 queries failed: connection refused",
+        "down",
+    ] {
+        let mut s = healthy();
+        s.gaps.push(prometheus_gap(reason));
+        let d = run(&s, r#"{"count": 1}"#);
+        assert_eq!(
+            finding(&d, RULE_DATA_MISSING, Verdict::Hold)
+                .metric
+                .as_deref(),
+            Some(per_metric::ALERTS),
+            "{reason}"
+        );
+    }
+    // With success_no_alerts alone the alerts are measured too.
+    let mut s = healthy();
+    s.gaps.push(prometheus_gap("alerts: connection reset"));
+    let d = run(
+        &s,
+        r#"{"count": 1, "rollback_on_alerts": false, "success_no_alerts": true}"#,
+    );
+    assert_hold(&d, RULE_DATA_MISSING);
+}
+
+#[test]
+fn per_metric_an_unreachable_source_makes_every_metric_an_error() {
+    // No metric has data: the whole source was unreachable.
+    let mut s = healthy();
+    for m in &mut s.metrics {
+        m.baseline = Measurement::Error("connection refused".into());
+        m.canary = Measurement::Error("connection refused".into());
+    }
+    s.gaps
+        .push(prometheus_gap("all 11 queries failed: connection refused"));
     let d = run_in_turn(&[s.clone(), s], r#"{"consecutive_error_limit": 1}"#);
     assert_hold(&d[0], RULE_DATA_MISSING);
     assert_rollback(&d[1], RULE_NO_DATA_LIMIT);
@@ -1631,7 +1755,36 @@ fn per_metric_gap_makes_every_metric_of_the_source_an_error() {
         .filter(|f| f.rule == RULE_NO_DATA_LIMIT && f.verdict == Verdict::Rollback)
         .map(|f| f.metric.as_deref())
         .collect();
-    assert_eq!(named, vec![Some("error_rate"), Some(P95), Some(P99)]);
+    assert_eq!(named, vec![Some("error_rate"), Some(P95), Some(P99), None]);
+}
+
+#[test]
+fn a_metric_in_two_roles_is_a_config_error() {
+    let err = |json: &str| shipgate_sdk::parse_config::<Canary>(json).unwrap_err();
+    let e = err(r#"{"latency_metrics": ["latency_p95", "error_rate"]}"#);
+    assert_eq!(e.key, "latency_metrics[1]");
+    assert!(e.message.contains("`error_rate`"), "{}", e.message);
+    assert!(e.message.contains("error_rate_metric"), "{}", e.message);
+    assert_eq!(
+        err(r#"{"latency_metrics": ["latency_p95", "latency_p95"]}"#).key,
+        "latency_metrics[1]"
+    );
+    assert_eq!(
+        err(r#"{"cpu_metric": "latency_p99", "max_cpu": 0.8}"#).key,
+        "cpu_metric"
+    );
+    assert_eq!(
+        err(r#"{"memory_metric": "cpu_usage", "max_cpu": 0.8, "max_memory": 0.85}"#).key,
+        "memory_metric"
+    );
+    // Counted per metric, the alerts and error signatures have names too.
+    assert_eq!(
+        err(r#"{"latency_metrics": ["alerts"], "count": 3}"#).key,
+        "latency_metrics[0]"
+    );
+    // A role that is off does not collide: the CPU metric without max_cpu.
+    assert!(shipgate_sdk::parse_config::<Canary>(r#"{"cpu_metric": "error_rate"}"#).is_ok());
+    assert!(shipgate_sdk::parse_config::<Canary>(r#"{"latency_metrics": ["alerts"]}"#).is_ok());
 }
 
 #[test]

@@ -106,7 +106,7 @@ pub fn load_config(explicit: Option<&Path>) -> Result<Config, CliError> {
     }
     let cwd = std::env::current_dir().map_err(|source| CliError::Read {
         path: PathBuf::from("."),
-        source,
+        error: source.into(),
     })?;
     match discover_config(&cwd) {
         Discovery::Found(path) if path.parent() == Some(cwd.as_path()) => {

@@ -798,7 +798,7 @@ fn answers_that_are_not_prometheus_json_are_errors_naming_the_problem() {
     assert!(!reason.contains("s3cret"), "{reason}");
 
     // Without the token, the server's refusal.
-    let (refused, _) = collect_at(&config, now_ms(), &[("PROM_TOKEN", "wrong")]);
+    let (refused, _) = collect_at(&config, now_ms(), &[("PROM_TOKEN", "not-the-right-t0ken")]);
     assert_eq!(
         gap(&refused),
         Some("all 15 queries failed: HTTP 401 Unauthorized: missing or wrong token")

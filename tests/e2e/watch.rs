@@ -182,6 +182,23 @@ impl Watching {
         )
     }
 
+    /// As [`Watching::finish`], but a watch still going after `max`
+    /// intervals is killed and the test fails: a watch that would hold
+    /// forever fails the test instead of hanging it.
+    pub(crate) fn finish_within(mut self, max: usize) -> (i32, Vec<Value>, String) {
+        while self.next().is_some() {
+            if of_kind(&self.events, "interval").len() > max {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "the watch was still going after {max} intervals: {:#?}",
+                    self.events
+                );
+            }
+        }
+        self.finish()
+    }
+
     fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])

@@ -1,13 +1,17 @@
 //! `shipgate watch` attacked and starved, with the real binary: a watch that
 //! cannot see does not move traffic; a version that is shell is never run; a
 //! hook does not see (or leak) the environment's secrets; a metric no policy
-//! reads does not count as missing data.
+//! reads does not count as missing data; a policy that fails in every
+//! interval does not hold the rollout forever.
 
 use serde_json::Value;
 use shipgate::decision_log;
 
-use crate::support::run;
-use crate::watch::{Rollout, WINDOW, healthy, of_kind, rules, start_prometheus, verdicts};
+use crate::support::{hostile, run};
+use crate::watch::{
+    Rollout, WINDOW, assert_every_interval_replays, healthy, of_kind, rules, start_prometheus,
+    verdicts,
+};
 
 /// A traffic hook that records each invocation (its arguments and the
 /// version it was given) in `invocations.log`.
@@ -277,4 +281,70 @@ fn a_metric_no_policy_reads_without_data_is_not_missing_data() {
     }
     assert!(rules(without_data[2]).contains(&"canary.no-data-limit"));
     assert_eq!(verdicts(&events).len(), healthy_ones.len() + 3);
+}
+
+/// The canary's policy block as [`Rollout::new`] writes it with no config.
+const CANARY_BLOCK: &str = "[[policies]]\nname = \"canary\"\nsource = \"builtin:canary\"\n\
+    stages = [\"canary\"]\n\n[policies.config]\n\n";
+
+/// A policy that decides before traffic moves (so the watch starts) and
+/// then fails in every interval, next to a healthy canary (`Err`, the
+/// default limit of 3) and instead of it (an infinite loop stopped by its
+/// fuel, `max_failed_evaluations = 2`): each interval holds, naming the
+/// failure, and at the limit the watch rolls back (exit 3), the rollback
+/// hook run once with a reason naming the policy and its failure. Every
+/// interval replays as it was decided. Without the bound the watch held
+/// forever (the test stops it after a few intervals more).
+#[test]
+fn a_policy_that_fails_every_interval_rolls_back_at_the_limit() {
+    let (_exporter, prometheus) = start_prometheus(healthy());
+    let stuck = |mode: &str| {
+        format!(
+            "{}once_traffic_moves = true\n\n",
+            hostile("stuck", mode, "stages = [\"canary\"]")
+        )
+    };
+    let beside = Rollout::new(&prometheus.url(), "", WINDOW);
+    let toml = std::fs::read_to_string(beside.path("shipgate.toml")).unwrap();
+    assert!(toml.contains(CANARY_BLOCK), "{toml}");
+    std::fs::write(
+        beside.path("shipgate.toml"),
+        toml.replace(CANARY_BLOCK, &format!("{CANARY_BLOCK}{}", stuck("fail"))),
+    )
+    .unwrap();
+    let instead = Rollout::with(&prometheus.url(), "", WINDOW, "max_failed_evaluations = 2");
+    let toml = std::fs::read_to_string(instead.path("shipgate.toml")).unwrap();
+    std::fs::write(
+        instead.path("shipgate.toml"),
+        format!(
+            "[limits]\nfuel = 20000000\n\n{}",
+            toml.replace(CANARY_BLOCK, &stuck("loop"))
+        ),
+    )
+    .unwrap();
+
+    for (rollout, kind, limit) in [(&beside, "policy-error", 3), (&instead, "fuel", 2)] {
+        let (code, events, stderr) = rollout
+            .start(&["--plan", "10:2s,100:2s"])
+            .finish_within(limit + 3);
+        assert_eq!(code, 3, "{kind}: {events:#?}\n{stderr}");
+        let intervals = of_kind(&events, "interval");
+        assert_eq!(intervals.len(), limit, "{kind}: {intervals:#?}");
+        for i in &intervals {
+            assert_eq!(i["verdict"], "hold", "{i}");
+            assert_eq!(i["failed"][0]["policy"], "stuck", "{i}");
+            assert_eq!(i["failed"][0]["kind"], kind, "{i}");
+            assert_eq!(i["failed"].as_array().unwrap().len(), 1, "{i}");
+        }
+        let reason = format!(
+            "policy `stuck` failed ({kind}) in {limit} consecutive intervals, reaching \
+             [watch] max_failed_evaluations = {limit}: the canary cannot be judged, roll back"
+        );
+        let end = of_kind(&events, "end")[0];
+        assert_eq!(end["outcome"], "rolled-back", "{end}");
+        assert_eq!(end["reason"], reason.as_str());
+        assert_eq!(rollout.lines("traffic.log"), ["10"]);
+        assert_eq!(rollout.lines("rollback.log"), [format!("10|{reason}")]);
+        assert_every_interval_replays(rollout, &events);
+    }
 }

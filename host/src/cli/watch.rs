@@ -129,6 +129,7 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<i32, CliError> {
                 dir: config.base_dir(),
                 env: config.watch.hook_env.clone(),
             },
+            max_failed_evaluations: config.watch.max_failed_evaluations,
             log,
             config_ref: record_config(config),
         };

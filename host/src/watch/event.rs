@@ -5,6 +5,7 @@
 use serde::Serialize;
 use shipgate_model::{Snapshot, Verdict};
 
+use super::failures::PolicyFailure;
 use super::hook::HookRun;
 use crate::report::Report;
 
@@ -112,6 +113,10 @@ pub struct Interval {
     pub metrics: Vec<MetricValue>,
     /// The findings that asked for more than `go`.
     pub concerns: Vec<Concern>,
+    /// The enforced policies that failed and so held the interval
+    /// ([`failures`](super::failures)).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<PolicyFailure>,
     /// The sources that could not be read, `source: reason`.
     pub gaps: Vec<String>,
     /// The record's number in the decision log (for `eval --from-log LOG
@@ -165,6 +170,7 @@ impl Interval {
                     message: f.finding.message.clone(),
                 })
                 .collect(),
+            failed: super::failures::of(report),
             gaps: snapshot
                 .gaps
                 .iter()

@@ -7,7 +7,9 @@
 //! that fired), asks the canary-stage policies, logs the decision and
 //! appends it to the history. Policies do all the counting (failed,
 //! inconclusive and data-less intervals) from that history, so replaying
-//! any logged interval with `shipgate eval` gives the same decision.
+//! any logged interval with `shipgate eval` gives the same decision. The
+//! one count the host keeps is of intervals in which a policy failed and so
+//! decided nothing ([`failures`]).
 //!
 //! - `rollback` runs the rollback hook at once and ends (exit 3).
 //! - `go` once the phase has been held for its time promotes to the next
@@ -21,6 +23,12 @@
 //! - An interval is *without data* when an enforced policy says so
 //!   ([`event::data_missing`]), not when the collector left a metric no
 //!   policy reads empty.
+//! - An enforced policy that fails (a trap, its deadline or fuel, an
+//!   `Err`) holds the interval (`on_error`); the watch counts the
+//!   consecutive intervals in which one failed, and at
+//!   `[watch] max_failed_evaluations` (default 3) rolls back naming the
+//!   policy and its failure ([`failures`]): a policy that cannot decide
+//!   does not hold a rollout forever.
 //! - A traffic hook that fails counts as a rollback (fail closed): the
 //!   canary's share is unknown.
 //! - Ctrl-C or SIGTERM stops between steps: a running hook is let finish
@@ -29,6 +37,7 @@
 //!   the rollout stood (exit 130 / 143).
 
 pub mod event;
+pub mod failures;
 pub mod hook;
 pub mod plan;
 pub mod preflight;
@@ -73,6 +82,9 @@ pub struct WatchConfig {
     /// [`hook::env::BASE_VARIABLES`]: names (`KUBECONFIG`) or prefixes
     /// (`AWS_*`); default none.
     pub hook_env: Vec<hook::env::EnvName>,
+    /// Consecutive intervals in which an enforced policy failed that roll
+    /// the canary back ([`failures`]); default 3, 1 to 100.
+    pub max_failed_evaluations: failures::FailureLimit,
 }
 
 impl Default for WatchConfig {
@@ -84,6 +96,7 @@ impl Default for WatchConfig {
             rollback_hook: None,
             hook_timeout: collect::Duration::from_secs(300),
             hook_env: Vec::new(),
+            max_failed_evaluations: failures::FailureLimit::default(),
         }
     }
 }
@@ -110,6 +123,8 @@ pub struct Watch<'a> {
     pub rollback_hook: Option<HookCommand>,
     /// Runs the hooks.
     pub runner: HookRunner,
+    /// Consecutive intervals with a failed enforced policy that roll back.
+    pub max_failed_evaluations: failures::FailureLimit,
     /// The decision log and the number of records already in it.
     pub log: Option<(std::path::PathBuf, usize)>,
     /// What log records name as their configuration.
@@ -347,13 +362,17 @@ async fn drive(
             });
             p.intervals.push(interval.clone());
             p.emit(Event::Interval(interval));
-            match report.verdict {
-                Verdict::Rollback => {
-                    let reason = rollback_reason(&report);
-                    return rollback(watch, p, reason).await;
-                }
-                Verdict::Go if in_phase >= phase.hold => break,
-                _ => {}
+            if report.verdict == Verdict::Rollback {
+                let reason = rollback_reason(&report);
+                return rollback(watch, p, reason).await;
+            }
+            if let Some(reason) =
+                failures::limit_reached(&p.intervals, watch.max_failed_evaluations)
+            {
+                return rollback(watch, p, reason).await;
+            }
+            if report.verdict == Verdict::Go && in_phase >= phase.hold {
+                break;
             }
             if let Some(signal) = *signals.borrow() {
                 return Ending::Interrupted(signal);

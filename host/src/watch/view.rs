@@ -9,8 +9,11 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shipgate_model::Verdict;
 
+use crate::render::escape_line;
+
 use super::Observer;
 use super::event::{Event, Interval, MetricValue, Outcome, Summary};
+use super::failures::PolicyFailure;
 use super::hook::{HookRun, HookStatus};
 
 /// `--format json`: one JSON object per line, flushed as it happens.
@@ -179,7 +182,22 @@ fn live_status(i: &Interval) -> String {
             c.message
         );
     }
+    for f in &i.failed {
+        let _ = write!(s, "\n    {}", failure(f));
+    }
     s
+}
+
+/// `HOLD policy `canary` failed (trap): ...`, on one line.
+fn failure(f: &PolicyFailure) -> String {
+    let message = f.message.lines().next().unwrap_or_default();
+    format!(
+        "{} policy `{}` failed ({}): {}",
+        verdict_word(Verdict::Hold),
+        escape_line(&f.policy),
+        f.kind,
+        escape_line(message)
+    )
 }
 
 /// One event as plain text, ending in a newline.
@@ -229,6 +247,9 @@ pub fn line(event: &Event) -> String {
                     c.rule,
                     c.message
                 );
+            }
+            for f in &i.failed {
+                let _ = writeln!(s, "    {}", failure(f));
             }
             s
         }

@@ -53,6 +53,11 @@ pub struct Config {
     /// Findings for `flood`.
     #[serde(default = "a_million")]
     pub count: usize,
+    /// Behave until traffic moves: answer `go` without a rollout or at 0%
+    /// of traffic (a watch's look before the first traffic hook), and
+    /// misbehave in every interval of the rollout.
+    #[serde(default)]
+    pub once_traffic_moves: bool,
 }
 
 fn one_gib() -> usize {
@@ -75,6 +80,10 @@ impl Policy for Hostile {
     }
 
     fn evaluate(_stage: Stage, snapshot: &Snapshot, config: &Config) -> Result<Decision, String> {
+        let traffic = snapshot.rollout.as_ref().map_or(0, |r| r.traffic_percent);
+        if config.once_traffic_moves && traffic == 0 {
+            return Ok(Decision::go());
+        }
         match config.mode {
             Mode::Behave => Ok(Decision::go()),
             Mode::Loop => {

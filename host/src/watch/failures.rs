@@ -200,6 +200,25 @@ mod tests {
         );
     }
 
+    /// A policy's rule id and message cannot forge a row or drive the
+    /// terminal in the watch's text view either.
+    #[test]
+    fn the_text_view_escapes_a_policys_rule_and_message() {
+        let mut i = interval(&[]);
+        i.concerns.push(crate::watch::event::Concern {
+            policy: "forge".into(),
+            rule: "x\n    GO canary.success".into(),
+            verdict: Verdict::Hold,
+            message: "\x1b[2K\rall clear".into(),
+        });
+        let text = super::super::view::line(&super::super::event::Event::Interval(i));
+        assert!(!text.contains('\x1b') && !text.contains('\r'), "{text}");
+        assert!(
+            text.ends_with("\n    HOLD x\\n    GO canary.success: \\u{1b}[2K\\rall clear\n"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn the_limit_is_range_checked_at_load_naming_file_line_and_key() {
         let parse = |text: &str| Config::parse(text, Path::new("shipgate.toml"));

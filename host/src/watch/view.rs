@@ -178,8 +178,8 @@ fn live_status(i: &Interval) -> String {
             s,
             "\n    {} {}: {}",
             verdict_word(c.verdict),
-            c.rule,
-            c.message
+            escape_line(&c.rule),
+            escape_line(&c.message)
         );
     }
     for f in &i.failed {
@@ -244,8 +244,8 @@ pub fn line(event: &Event) -> String {
                     s,
                     "    {} {}: {}",
                     verdict_word(c.verdict),
-                    c.rule,
-                    c.message
+                    escape_line(&c.rule),
+                    escape_line(&c.message)
                 );
             }
             for f in &i.failed {
@@ -300,7 +300,7 @@ fn hook_line(h: &HookRun) -> String {
             );
             if !status.succeeded() {
                 for line in h.stderr.lines().chain(h.stdout.lines()).take(5) {
-                    let _ = writeln!(s, "    | {line}");
+                    let _ = writeln!(s, "    | {}", escape_line(line));
                 }
             }
             s
@@ -333,7 +333,7 @@ pub fn final_report(s: &Summary) -> String {
         },
         clock(Duration::from_secs(s.elapsed_seconds))
     );
-    let _ = writeln!(out, "  {}", s.reason);
+    let _ = writeln!(out, "  {}", escape_line(&s.reason));
     if let Some(hook) = &s.rollback_hook {
         out.push_str(&hook_line(hook));
     }

@@ -2,8 +2,7 @@
 //! the stage they are asked, run through the real binary (exit codes: 0 go,
 //! 1 error, 2 no-go, 3 rollback, 4 hold).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 use shipgate_tests::example_snapshot;

@@ -58,6 +58,12 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| ScrubWriter::new(std::io::stderr()))
+        // Colour only on a terminal, and never with NO_COLOR set: escape
+        // codes in a CI log or a file are noise.
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .with_target(false)
         .without_time()
         .init();

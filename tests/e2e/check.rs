@@ -8,34 +8,10 @@ use std::process::Command;
 use shipgate::decision_log;
 use shipgate_model::{Snapshot, Verdict};
 
-use super::support::{run, shipgate};
+use super::support::{git, run, shipgate};
 
 /// A secret value that must never leave the host.
 const SECRET: &str = "s3cr3t-VALUE-e2e-must-not-leak";
-
-/// Runs git in `dir` with a fixed identity and dates.
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .env("GIT_AUTHOR_DATE", "2026-11-01T10:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-11-01T10:00:00Z")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn write(dir: &Path, path: &str, text: &str) {
     let path = dir.join(path);

@@ -2,34 +2,10 @@
 //! real policy component's output) cannot drive the terminal through the
 //! text report. The real binary; control characters come out escaped.
 
-use std::path::Path;
-use std::process::Command;
-
-use super::support::{hostile, run, setup, shipgate};
+use super::support::{git, hostile, run, setup, shipgate};
 
 /// A commit subject that erases its line and prints a green `GO`.
 const SUBJECT: &str = "feat: orders\x1b[2K\r\x1b[1;32mGO\x1b[0m  clear to deploy";
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Asserts that `text` holds no raw control character but line breaks,
 /// and no bidirectional override.

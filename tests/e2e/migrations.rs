@@ -2,36 +2,7 @@
 //! change risk `low` where the playbooks say a migration is `high`. A real
 //! repository per layout, the real binary, the built-in risk policy.
 
-use std::path::Path;
-use std::process::Command;
-
-use super::support::{run, shipgate};
-
-/// Runs git in `dir` with a fixed identity, no user or system config.
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_DATE", "2026-11-22T10:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-11-22T10:00:00Z")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use super::support::{git, run, shipgate};
 
 /// The risk level `shipgate check` gives a branch that adds `path`.
 fn risk_of_a_branch_adding(path: &str) -> (serde_json::Value, serde_json::Value) {

@@ -323,13 +323,15 @@ pub(super) fn parse(status: StatusCode, body: &[u8]) -> Result<Answer, String> {
     if envelope.status != "success" {
         let kind = envelope.error_type.unwrap_or_default();
         let error = envelope.error.unwrap_or_default();
-        return Err(match (kind.is_empty(), error.is_empty()) {
+        let reason = match (kind.is_empty(), error.is_empty()) {
             (_, true) if !status.is_success() => format!("HTTP {status}"),
             (true, true) => format!("the answer's status is `{}`", envelope.status),
             (true, false) => error,
             (false, true) => kind,
             (false, false) => format!("{kind}: {error}"),
-        });
+        };
+        // Prometheus's own words become a gap's reason: on one line.
+        return Err(crate::render::escape_line(&reason).into_owned());
     }
     if !status.is_success() {
         return Err(format!("HTTP {status}"));
@@ -433,6 +435,20 @@ mod tests {
 
     fn ok(body: &str) -> Result<Answer, String> {
         parse(StatusCode::OK, body.as_bytes())
+    }
+
+    #[test]
+    fn line_breaks_in_an_unsuccessful_answer_stay_out_of_the_reason() {
+        // Found by the `prometheus` fuzz target: an answer's own status or
+        // error text becomes a gap's reason, which is one line.
+        let err = ok(r#"{"status":"no\nsuccess","data":{}}"#).unwrap_err();
+        assert_eq!(err, "the answer's status is `no\\nsuccess`");
+        let err = parse(
+            StatusCode::BAD_REQUEST,
+            br#"{"status":"error","errorType":"bad_data","error":"parse error:\r\nGO"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err, "bad_data: parse error:\\r\\nGO");
     }
 
     #[test]

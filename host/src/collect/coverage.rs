@@ -143,7 +143,8 @@ fn cobertura(text: &str, name: &str) -> Result<f64, SourceError> {
         match value.parse::<f64>() {
             Ok(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
             _ => Err(SourceError::new(format!(
-                "`{name}`: <coverage {key}=\"{value}\"> is not a non-negative number"
+                "`{name}`: <coverage {key}=\"{}\"> is not a non-negative number",
+                crate::render::escape_line(&value)
             ))),
         }
     };
@@ -450,6 +451,15 @@ mod tests {
         .unwrap_err();
         assert!(!err.0.contains(['\n', '\r']), "{:?}", err.0);
         assert!(err.0.contains("</line\\u{0}\\rs>"), "{:?}", err.0);
+        let err = run_text(
+            "<coverage lines-valid=\"1\n\t0\" lines-covered=\"1\"/>\n",
+            Some(CoverageFormat::Cobertura),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.0,
+            "`report`: <coverage lines-valid=\"1\\n\\t0\"> is not a non-negative number"
+        );
     }
 
     #[test]

@@ -314,8 +314,14 @@ struct MatrixItem {
     values: Vec<(f64, String)>,
 }
 
-/// Reads an answer with HTTP status `status` and body `body`.
+/// Reads an answer with HTTP status `status` and body `body`. The error
+/// quotes the answer (Prometheus's own words, a result type) and becomes a
+/// gap's reason, so it is escaped onto one line.
 pub(super) fn parse(status: StatusCode, body: &[u8]) -> Result<Answer, String> {
+    parse_body(status, body).map_err(|e| crate::render::escape_line(&e).into_owned())
+}
+
+fn parse_body(status: StatusCode, body: &[u8]) -> Result<Answer, String> {
     let envelope = match serde_json::from_slice::<Envelope>(body) {
         Ok(envelope) => envelope,
         Err(e) => return Err(not_json(status, body, &e)),
@@ -323,15 +329,13 @@ pub(super) fn parse(status: StatusCode, body: &[u8]) -> Result<Answer, String> {
     if envelope.status != "success" {
         let kind = envelope.error_type.unwrap_or_default();
         let error = envelope.error.unwrap_or_default();
-        let reason = match (kind.is_empty(), error.is_empty()) {
+        return Err(match (kind.is_empty(), error.is_empty()) {
             (_, true) if !status.is_success() => format!("HTTP {status}"),
             (true, true) => format!("the answer's status is `{}`", envelope.status),
             (true, false) => error,
             (false, true) => kind,
             (false, false) => format!("{kind}: {error}"),
-        };
-        // Prometheus's own words become a gap's reason: on one line.
-        return Err(crate::render::escape_line(&reason).into_owned());
+        });
     }
     if !status.is_success() {
         return Err(format!("HTTP {status}"));
@@ -449,6 +453,9 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err, "bad_data: parse error:\\r\\nGO");
+        let err =
+            ok(r#"{"status":"success","data":{"resultType":"scal\r","result":[]}}"#).unwrap_err();
+        assert_eq!(err, "the answer has an unknown result type `scal\\r`");
     }
 
     #[test]

@@ -118,7 +118,8 @@ fn cobertura(text: &str, name: &str) -> Result<f64, SourceError> {
             }
             Err(e) => {
                 return Err(SourceError::new(format!(
-                    "coverage report `{name}` is not well-formed XML: {e}"
+                    "coverage report `{name}` is not well-formed XML: {}",
+                    crate::render::escape_line(&e.to_string())
                 )));
             }
             Ok(_) => {}
@@ -133,7 +134,8 @@ fn cobertura(text: &str, name: &str) -> Result<f64, SourceError> {
     let attribute = |key: &str| -> Result<Option<f64>, SourceError> {
         let attr = root.try_get_attribute(key).map_err(|e| {
             SourceError::new(format!(
-                "coverage report `{name}` is not well-formed XML: {e}"
+                "coverage report `{name}` is not well-formed XML: {}",
+                crate::render::escape_line(&e.to_string())
             ))
         })?;
         let Some(attr) = attr else { return Ok(None) };
@@ -141,7 +143,8 @@ fn cobertura(text: &str, name: &str) -> Result<f64, SourceError> {
         match value.parse::<f64>() {
             Ok(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
             _ => Err(SourceError::new(format!(
-                "`{name}`: <coverage {key}=\"{value}\"> is not a non-negative number"
+                "`{name}`: <coverage {key}=\"{}\"> is not a non-negative number",
+                crate::render::escape_line(&value)
             ))),
         }
     };
@@ -202,6 +205,7 @@ fn lcov(text: &str, name: &str) -> Result<f64, SourceError> {
         }
         let bad = |what: &str| {
             let excerpt: String = line.chars().take(60).collect();
+            let excerpt = crate::render::escape_line(&excerpt);
             SourceError::new(format!("`{name}` line {number} is not {what}: `{excerpt}`"))
         };
         let Some((key, value)) = line.split_once(':') else {
@@ -262,6 +266,8 @@ pub(super) fn xml_problem(text: &str) -> Option<String> {
             Err(e) => {
                 let at = usize::try_from(reader.error_position()).unwrap_or(usize::MAX);
                 let (line, column) = line_column(text, at);
+                // The parser's error quotes the document: on one line.
+                let e = crate::render::escape_line(&e.to_string()).into_owned();
                 return Some(format!("line {line} column {column}: {e}"));
             }
         }
@@ -425,6 +431,34 @@ mod tests {
         assert_eq!(
             err.0,
             "`report`: <coverage> has neither lines-covered/lines-valid nor line-rate"
+        );
+    }
+
+    #[test]
+    fn control_characters_of_a_report_stay_out_of_the_reason() {
+        // Found by the `lcov` and `cobertura` fuzz targets: the excerpt of a
+        // bad LCOV line, or the XML parser's error quoting a tag, held a
+        // carriage return; a gap's reason is one line.
+        let err = run_text("SF:a\nend_of\0\r_record\n", Some(CoverageFormat::Lcov)).unwrap_err();
+        assert_eq!(
+            err.0,
+            "`report` line 2 is not an LCOV record: `end_of\\u{0}\\r_record`"
+        );
+        let err = run_text(
+            "<coverage lines-valid=\"2\" lines-covered=\"1\">\n</line\0\rs>\n</coverage>\n",
+            Some(CoverageFormat::Cobertura),
+        )
+        .unwrap_err();
+        assert!(!err.0.contains(['\n', '\r']), "{:?}", err.0);
+        assert!(err.0.contains("</line\\u{0}\\rs>"), "{:?}", err.0);
+        let err = run_text(
+            "<coverage lines-valid=\"1\n\t0\" lines-covered=\"1\"/>\n",
+            Some(CoverageFormat::Cobertura),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.0,
+            "`report`: <coverage lines-valid=\"1\\n\\t0\"> is not a non-negative number"
         );
     }
 

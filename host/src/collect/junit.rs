@@ -441,6 +441,27 @@ mod tests {
     }
 
     #[test]
+    fn a_line_break_in_a_malformed_report_stays_out_of_the_reason() {
+        // Found by the `junit` fuzz target: the XML parser's error quotes a
+        // closing tag that holds a line break; a gap's reason is one line.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("torn.xml"),
+            "<testsuite name=\"x\">\n<testcase name=\"a\">\n</tes\r\nt>\n</testsuite>\n",
+        )
+        .unwrap();
+        let err = run(dir.path(), &["torn.xml"]).unwrap_err();
+        assert!(
+            err.0
+                .starts_with("JUnit report `torn.xml` is not well-formed XML: line 3 column "),
+            "{}",
+            err.0
+        );
+        assert!(!err.0.contains(['\n', '\r']), "{:?}", err.0);
+        assert!(err.0.contains("tes\\r\\nt"), "{:?}", err.0);
+    }
+
+    #[test]
     fn bad_count_attribute_names_the_file_and_the_cause() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(

@@ -311,8 +311,14 @@ struct MatrixItem {
     values: Vec<(f64, String)>,
 }
 
-/// Reads an answer with HTTP status `status` and body `body`.
+/// Reads an answer with HTTP status `status` and body `body`. The error
+/// quotes the answer (Prometheus's own words, a result type) and becomes a
+/// gap's reason, so it is escaped onto one line.
 pub(super) fn parse(status: StatusCode, body: &[u8]) -> Result<Answer, String> {
+    parse_body(status, body).map_err(|e| crate::render::escape_line(&e).into_owned())
+}
+
+fn parse_body(status: StatusCode, body: &[u8]) -> Result<Answer, String> {
     let envelope = match serde_json::from_slice::<Envelope>(body) {
         Ok(envelope) => envelope,
         Err(e) => return Err(not_json(status, body, &e)),
@@ -440,6 +446,23 @@ mod tests {
 
     fn ok(body: &str) -> Result<Answer, String> {
         parse(StatusCode::OK, body.as_bytes())
+    }
+
+    #[test]
+    fn line_breaks_in_an_unsuccessful_answer_stay_out_of_the_reason() {
+        // Found by the `prometheus` fuzz target: an answer's own status or
+        // error text becomes a gap's reason, which is one line.
+        let err = ok(r#"{"status":"no\nsuccess","data":{}}"#).unwrap_err();
+        assert_eq!(err, "the answer's status is `no\\nsuccess`");
+        let err = parse(
+            StatusCode::BAD_REQUEST,
+            br#"{"status":"error","errorType":"bad_data","error":"parse error:\r\nGO"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err, "bad_data: parse error:\\r\\nGO");
+        let err =
+            ok(r#"{"status":"success","data":{"resultType":"scal\r","result":[]}}"#).unwrap_err();
+        assert_eq!(err, "the answer has an unknown result type `scal\\r`");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use shipgate::fuzzing::{CanaryCheck, Scratch, Target, check};
-use shipgate::runtime::CacheMode;
+use shipgate_engine::runtime::CacheMode;
 
 fn scratch() -> &'static Scratch {
     static SCRATCH: OnceLock<Scratch> = OnceLock::new();

@@ -24,7 +24,7 @@
 //! [`DELIBERATE`] with the reason; the test fails on any other difference
 //! and on a listed case that no longer differs.
 
-use shipgate::report::Report;
+use shipgate_engine::report::Report;
 use shipgate_model::{IntervalResult, Snapshot, Stage, Timestamp, Verdict};
 
 use crate::support::setup;

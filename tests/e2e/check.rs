@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use shipgate::decision_log;
+use shipgate_engine::decision_log;
 use shipgate_model::{Snapshot, Verdict};
 
 use super::support::{git, run, shipgate};

@@ -3,9 +3,9 @@
 //! `PASSED`, a line whose data is unknown is not `FAILED`. Real components,
 //! a real profile, scenarios from the corpus.
 
-use shipgate::config::Config;
-use shipgate::policy_set::PolicySet;
 use shipgate::render::markdown_summary;
+use shipgate_core::config::Config;
+use shipgate_engine::policy_set::PolicySet;
 use shipgate_model::{Snapshot, Stage};
 
 use crate::support::shared_cache;

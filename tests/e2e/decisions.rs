@@ -48,7 +48,8 @@ fn native_and_wasm_agree_on_every_example() {
         let native =
             shipgate_sdk::testing::evaluate::<ErrorRatio>(Stage::Canary, &snapshot, "{}").unwrap();
         let report = policies.evaluate(Stage::Canary, &snapshot);
-        let shipgate::report::PolicyOutcome::Decided(wasm) = &report.policies[0].outcome else {
+        let shipgate_engine::report::PolicyOutcome::Decided(wasm) = &report.policies[0].outcome
+        else {
             panic!("{name}: {:?}", report.policies[0].outcome)
         };
         assert_eq!(&native, wasm, "{name}");

@@ -16,9 +16,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use shipgate::config::Config;
-use shipgate::outcome::Outcome;
-use shipgate::policy_set::PolicySet;
+use shipgate_core::config::Config;
+use shipgate_engine::outcome::Outcome;
+use shipgate_engine::policy_set::PolicySet;
 use shipgate_model::{Snapshot, Verdict};
 
 use crate::scenarios::{profiles, scenarios};
@@ -110,7 +110,7 @@ fn every_twin_is_written_only_as_rules() {
         for policy in &twin.policies {
             assert_eq!(
                 policy.source,
-                shipgate::config::PolicySource::Builtin("rules".into()),
+                shipgate_core::config::PolicySource::Builtin("rules".into()),
                 "{name}: policy `{}` is not a rules policy",
                 policy.name
             );

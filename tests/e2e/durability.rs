@@ -10,8 +10,8 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shipgate::collect::{self, Context, DeploymentConfig, MapVars, SourcesConfig};
-use shipgate::decision_log;
+use shipgate_collect::{self as collect, Context, DeploymentConfig, MapVars, SourcesConfig};
+use shipgate_engine::decision_log;
 use shipgate_model::{Measurement, Metric, Snapshot, Timestamp};
 
 use crate::support::{example, run, shipgate};

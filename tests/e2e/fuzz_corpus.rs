@@ -29,7 +29,7 @@ const CHILD_ENV: &str = "SHIPGATE_FUZZ_REPLAY";
 
 fn corpus_dir(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
+        .join("../../fuzz/corpus")
         .join(target)
 }
 

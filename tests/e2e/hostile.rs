@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use shipgate::report::{FailureKind, PolicyOutcome, Report};
+use shipgate_engine::report::{FailureKind, PolicyOutcome, Report};
 use shipgate_model::{Stage, Verdict};
 
 use crate::support::{example, hostile, setup};

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shipgate::collect::{self, Context, DeploymentConfig, MapVars, SourcesConfig};
+use shipgate_collect::{self as collect, Context, DeploymentConfig, MapVars, SourcesConfig};
 use shipgate_model::{
     Alert, Gap, Measurement, Metric, Snapshot, Stage, StaleValue, Timestamp, Verdict,
 };

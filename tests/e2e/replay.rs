@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use shipgate::config::Config;
-use shipgate::outcome::Outcome;
-use shipgate::policy_set::PolicySet;
+use shipgate_core::config::Config;
+use shipgate_engine::outcome::Outcome;
+use shipgate_engine::policy_set::PolicySet;
 use shipgate_model::{Snapshot, Stage};
 
 use crate::scenarios::scenarios;
@@ -65,7 +65,9 @@ fn record(log: &Path, config: &Path, names: &[&str]) -> f64 {
         let report: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(
             code,
-            shipgate::report::exit_code(report["verdict"].as_str().unwrap().parse().unwrap()),
+            shipgate_engine::report::exit_code(
+                report["verdict"].as_str().unwrap().parse().unwrap()
+            ),
             "{name}"
         );
     }
@@ -294,7 +296,7 @@ fn eval_log_appends_a_record_that_eval_from_log_replays() {
         .arg(&log));
     assert_eq!(code, 4, "{text}{err}");
     assert!(text.starts_with("HOLD"), "{text}");
-    let records = shipgate::decision_log::read(&log).unwrap();
+    let records = shipgate_engine::decision_log::read(&log).unwrap();
     assert_eq!(records.len(), 1);
     let r = &records[0];
     assert_eq!(r.command, "eval");
@@ -319,7 +321,7 @@ fn eval_log_appends_a_record_that_eval_from_log_replays() {
         .arg("--log")
         .arg(&log));
     assert_eq!(code, 4, "{err}");
-    let records = shipgate::decision_log::read(&log).unwrap();
+    let records = shipgate_engine::decision_log::read(&log).unwrap();
     assert_eq!(records.len(), 2);
     assert_eq!(records[1].snapshot_sha256, records[0].snapshot_sha256);
     // The same decision (the reports differ only in the time each policy
@@ -335,7 +337,7 @@ fn eval_log_appends_a_record_that_eval_from_log_replays() {
         .arg("--config")
         .arg(profile_a()));
     assert_eq!(code, 4);
-    assert_eq!(shipgate::decision_log::read(&log).unwrap().len(), 2);
+    assert_eq!(shipgate_engine::decision_log::read(&log).unwrap().len(), 2);
 }
 
 #[test]

@@ -3,8 +3,8 @@
 //! names the file, the key's line, the rule and the position in the
 //! expression. The messages are insta snapshots; the host refuses to start.
 
-use shipgate::config::Config;
-use shipgate::policy_set::PolicySet;
+use shipgate_core::config::Config;
+use shipgate_engine::policy_set::PolicySet;
 
 use crate::support::{run, shared_cache, shipgate};
 

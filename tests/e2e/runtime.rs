@@ -1,10 +1,10 @@
 //! The runtime: the precompiled cache, core modules, fresh stores, pinned
 //! digests and the policies' own config validation.
 
-use shipgate::config::{Config, Limits};
-use shipgate::policy_set::{PolicySet, SetupError};
-use shipgate::report::PolicyOutcome;
-use shipgate::runtime::{CacheMode, CacheStats, Runtime};
+use shipgate_core::config::{Config, Limits};
+use shipgate_engine::policy_set::{PolicySet, SetupError};
+use shipgate_engine::report::PolicyOutcome;
+use shipgate_engine::runtime::{CacheMode, CacheStats, Runtime};
 use shipgate_model::{Stage, Verdict};
 use shipgate_tests::guests;
 
@@ -161,7 +161,8 @@ fn an_unknown_builtin_names_the_ones_there_are() {
 
 #[test]
 fn the_builtin_default_config_loads() {
-    let config = Config::from_default_toml(shipgate::builtin::DEFAULT_CONFIG, "default").unwrap();
+    let config =
+        Config::from_default_toml(shipgate_engine::builtin::DEFAULT_CONFIG, "default").unwrap();
     let policies = PolicySet::load(&config, &shared_cache()).unwrap();
     let report = policies.evaluate(Stage::Canary, &example("canary-error-spike"));
     assert_eq!(report.verdict, Verdict::Rollback);

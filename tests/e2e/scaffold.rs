@@ -58,7 +58,7 @@ fn a_new_policy_crate_passes_its_tests_builds_and_passes_its_case() {
         "cases/error-spike.expected.toml",
         "cases/snapshots/error-spike.json",
         "vendor/shipgate-sdk/Cargo.toml",
-        "vendor/shipgate-sdk/model/Cargo.toml",
+        "vendor/shipgate-model/Cargo.toml",
         "vendor/wit/policy.wit",
     ] {
         assert!(dir.join(file).is_file(), "{file} missing");

@@ -11,9 +11,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use shipgate::config::{Config, PolicySource};
-use shipgate::policy_set::PolicySet;
-use shipgate::report::{PolicyOutcome, Report};
+use shipgate_core::config::{Config, PolicySource};
+use shipgate_engine::policy_set::PolicySet;
+use shipgate_engine::report::{PolicyOutcome, Report};
 use shipgate_model::{Decision, Snapshot, Stage, Verdict};
 use shipgate_sdk::testing::evaluate;
 

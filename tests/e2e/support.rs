@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use shipgate::config::Config;
-use shipgate::policy_set::PolicySet;
-use shipgate::runtime::CacheMode;
+use shipgate_core::config::Config;
+use shipgate_engine::policy_set::PolicySet;
+use shipgate_engine::runtime::CacheMode;
 use shipgate_model::Snapshot;
 
 /// A temporary directory holding a `shipgate.toml`.

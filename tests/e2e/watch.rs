@@ -9,7 +9,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use shipgate::decision_log;
+use shipgate_engine::decision_log;
 use shipgate_tests::prometheus::{Behaviour, Exporter, Latency, PrometheusServer};
 
 use crate::support::{run, shipgate};
@@ -636,8 +636,8 @@ fn a_dry_run_says_what_it_would_run_in_plain_lines() {
 /// recommendation for the change (medium risk and up), else the playbook's.
 #[test]
 fn the_plan_comes_from_the_risk_policy_when_none_is_given() {
-    use shipgate::watch::plan::{Plan, PlanSource};
     use shipgate::watch::resolve_plan;
+    use shipgate_core::config::watch::{Plan, PlanSource};
     let setup = crate::support::setup(
         "[[policies]]\nname = \"risk\"\nsource = \"builtin:risk\"\n\
          [policies.config]\nrollout_plan = [{ traffic_percent = 25, hold_minutes = 5 }, \
@@ -713,13 +713,13 @@ fn failing_hooks_fail_closed() {
 fn the_example_watch_config_and_hooks_are_valid_and_run_as_a_no_op() {
     use shipgate::watch::hook::{HookContext, HookKind, HookRunner, HookStatus};
     let dir = shipgate_tests::workspace().join("examples/watch");
-    let config = shipgate::config::Config::load(&dir.join("shipgate.toml")).unwrap();
+    let config = shipgate_core::config::Config::load(&dir.join("shipgate.toml")).unwrap();
     assert_eq!(
         config.watch.plan,
-        Some(shipgate::watch::plan::Plan::playbook())
+        Some(shipgate_core::config::watch::Plan::playbook())
     );
     assert_eq!(config.watch.interval.0, Duration::from_secs(60));
-    shipgate::policy_set::PolicySet::load(&config, &crate::support::shared_cache()).unwrap();
+    shipgate_engine::policy_set::PolicySet::load(&config, &crate::support::shared_cache()).unwrap();
     for hook in ["set-weight.sh", "rollback.sh"] {
         let status = Command::new("sh")
             .arg("-n")

@@ -5,7 +5,7 @@
 //! interval does not hold the rollout forever.
 
 use serde_json::Value;
-use shipgate::decision_log;
+use shipgate_engine::decision_log;
 
 use crate::support::{hostile, run};
 use crate::watch::{

@@ -1,0 +1,247 @@
+//! Evaluating policies, each as a component in a fresh sandbox per
+//! evaluation, next to the same rule compiled natively, in the same run:
+//!
+//! - `error-ratio`: the example team policy on `canary-error-spike.json`;
+//! - every built-in on `release-full.json` (a snapshot with every section),
+//!   at a stage it answers, and the whole default set at both stages.
+//!
+//! - the `rules` policy (CEL expressions) next to the built-in `canary`
+//!   policy on the same snapshot and stage: the canary rules of the
+//!   `deployment-agent` profile's twin (`examples/profiles/
+//!   deployment-agent.rules.toml`) against the built-in `canary` with that
+//!   profile's configuration, and a single CEL rule.
+//!
+//! Prints the medians and the component / native ratios at the end.
+//! Run with `cargo bench -p shipgate --bench eval`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::Criterion;
+use shipgate_core::config::{Config, Limits};
+use shipgate_engine::policy_set::PolicySet;
+use shipgate_engine::runtime::{CacheMode, LoadedPolicy, Runtime};
+use shipgate_model::{Decision, Snapshot, Stage};
+use shipgate_sdk::Policy;
+use shipgate_sdk::testing::evaluate;
+
+fn snapshot(name: &str) -> Snapshot {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/snapshots")
+        .join(format!("{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+const GROUP: &str = "policies";
+
+/// One policy, as a component and natively.
+struct Case {
+    name: &'static str,
+    stage: Stage,
+    snapshot: Snapshot,
+    native: fn(Stage, &Snapshot, &str) -> Result<Decision, String>,
+}
+
+fn case<P: Policy>(name: &'static str, stage: Stage, snapshot: &Snapshot) -> Case {
+    Case {
+        name,
+        stage,
+        snapshot: snapshot.clone(),
+        native: evaluate::<P>,
+    }
+}
+
+fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static str> {
+    let full = snapshot("release-full");
+    let cases = [
+        case::<error_ratio_policy::ErrorRatio>(
+            "error-ratio",
+            Stage::Canary,
+            &snapshot("canary-error-spike"),
+        ),
+        case::<shipgate_policy_env::EnvPolicy>("env", Stage::Gate, &full),
+        case::<shipgate_policy_readiness::Readiness>("readiness", Stage::Gate, &full),
+        case::<shipgate_policy_risk::Risk>("risk", Stage::Gate, &full),
+        case::<shipgate_policy_window::Window>("window", Stage::Gate, &full),
+        case::<shipgate_policy_canary::Canary>("canary", Stage::Canary, &full),
+    ];
+    let mut group = c.benchmark_group(GROUP);
+    group
+        .measurement_time(Duration::from_secs(4))
+        .sample_size(60);
+    let config = "{}";
+    for case in &cases {
+        let policy: LoadedPolicy = runtime
+            .load(shipgate_engine::builtin::get(case.name).unwrap())
+            .unwrap();
+        let native = (case.native)(case.stage, &case.snapshot, config).unwrap();
+        let (wasm, _) = policy.evaluate(case.stage, &case.snapshot, config);
+        assert_eq!(
+            wasm.unwrap(),
+            native,
+            "{}: component and native rule disagree",
+            case.name
+        );
+
+        group.bench_function(format!("{}/wasm", case.name), |b| {
+            b.iter(|| black_box(policy.evaluate(case.stage, black_box(&case.snapshot), config)))
+        });
+        group.bench_function(format!("{}/native", case.name), |b| {
+            b.iter(|| black_box((case.native)(case.stage, black_box(&case.snapshot), config)))
+        });
+    }
+    rules_benches(&mut group, runtime, &full);
+    let set = PolicySet::load(
+        &Config::from_default_toml(shipgate_engine::builtin::DEFAULT_CONFIG, "default").unwrap(),
+        &CacheMode::Dir(cache.to_owned()),
+    )
+    .unwrap();
+    for (id, stage) in [("set/gate", Stage::Gate), ("set/canary", Stage::Canary)] {
+        group.bench_function(id, |b| {
+            b.iter(|| black_box(set.evaluate(stage, black_box(&full))))
+        });
+    }
+    group.finish();
+    cases.iter().map(|c| c.name).collect()
+}
+
+/// The profile whose canary rules are measured.
+const PROFILE: &str = "deployment-agent";
+
+/// The JSON config of the policy called `name` in an example profile.
+fn profile_config(file: &str, name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/profiles")
+        .join(file);
+    let config = Config::load(&path).unwrap();
+    let policy = config.policies.iter().find(|p| p.name == name).unwrap();
+    policy.config.to_string()
+}
+
+/// One error-rate rule, the smallest useful rules configuration.
+const ONE_RULE: &str = r#"{"rules": [{"id": "canary.error-rate", "when": "value(metric('error_rate').canary) > 0.02", "verdict": "rollback"}]}"#;
+
+fn rules_benches(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    runtime: &Runtime,
+    full: &Snapshot,
+) {
+    let canary = runtime
+        .load(shipgate_engine::builtin::get("canary").unwrap())
+        .unwrap();
+    let rules = runtime
+        .load(shipgate_engine::builtin::get("rules").unwrap())
+        .unwrap();
+    let canary_config = profile_config(&format!("{PROFILE}.toml"), "canary");
+    let rules_config = profile_config(&format!("{PROFILE}.rules.toml"), "canary");
+    let stage = Stage::Canary;
+    let built_in = canary.evaluate(stage, full, &canary_config).0.unwrap();
+    let twin = rules.evaluate(stage, full, &rules_config).0.unwrap();
+    assert_eq!(built_in.verdict, twin.verdict, "the twin disagrees");
+    let native_twin = evaluate::<shipgate_policy_rules::RulesPolicy>(stage, full, &rules_config);
+    assert_eq!(
+        native_twin.unwrap(),
+        twin,
+        "rules: component and native disagree"
+    );
+    group.bench_function("canary-profile/wasm", |b| {
+        b.iter(|| black_box(canary.evaluate(stage, black_box(full), &canary_config)))
+    });
+    group.bench_function("rules-twin/wasm", |b| {
+        b.iter(|| black_box(rules.evaluate(stage, black_box(full), &rules_config)))
+    });
+    group.bench_function("rules-twin/native", |b| {
+        b.iter(|| {
+            black_box(evaluate::<shipgate_policy_rules::RulesPolicy>(
+                stage,
+                black_box(full),
+                &rules_config,
+            ))
+        })
+    });
+    group.bench_function("rules-one/wasm", |b| {
+        b.iter(|| black_box(rules.evaluate(stage, black_box(full), ONE_RULE)))
+    });
+    group.bench_function("rules-one/native", |b| {
+        b.iter(|| {
+            black_box(evaluate::<shipgate_policy_rules::RulesPolicy>(
+                stage,
+                black_box(full),
+                ONE_RULE,
+            ))
+        })
+    });
+}
+
+fn summary(names: &[&str]) {
+    let Some(target) = support::target_dir() else {
+        return;
+    };
+    println!();
+    println!("summary: medians of this run (fresh store + instance per component evaluation)");
+    println!(
+        "  {:<12} {:>12} {:>12} {:>8}",
+        "policy", "native", "component", "ratio"
+    );
+    let us = |ns: f64| format!("{:.2} µs", ns / 1e3);
+    for name in names {
+        let (Some(native), Some(wasm)) = (
+            support::median_ns(&target, GROUP, &format!("{name}/native")),
+            support::median_ns(&target, GROUP, &format!("{name}/wasm")),
+        ) else {
+            println!("  {name:<12} (no estimates under {})", target.display());
+            continue;
+        };
+        println!(
+            "  {name:<12} {:>12} {:>12} {:>7.1}x",
+            us(native),
+            us(wasm),
+            wasm / native
+        );
+    }
+    for name in ["rules-twin", "rules-one"] {
+        if let (Some(native), Some(wasm)) = (
+            support::median_ns(&target, GROUP, &format!("{name}/native")),
+            support::median_ns(&target, GROUP, &format!("{name}/wasm")),
+        ) {
+            println!(
+                "  {name:<12} {:>12} {:>12} {:>7.1}x",
+                us(native),
+                us(wasm),
+                wasm / native
+            );
+        }
+    }
+    if let (Some(canary), Some(rules)) = (
+        support::median_ns(&target, GROUP, "canary-profile/wasm"),
+        support::median_ns(&target, GROUP, "rules-twin/wasm"),
+    ) {
+        println!(
+            "  {PROFILE} canary, same snapshot and stage: built-in {} vs rules twin {} \
+             (rules / built-in {:.1}x)",
+            us(canary),
+            us(rules),
+            rules / canary
+        );
+    }
+    for id in ["set/gate", "set/canary"] {
+        if let Some(ns) = support::median_ns(&target, GROUP, id) {
+            println!("  {id:<12} {:>12} {:>12}", "", us(ns));
+        }
+    }
+}
+
+fn main() {
+    let cache = tempfile::tempdir().unwrap();
+    let runtime =
+        Runtime::new(&Limits::default(), &CacheMode::Dir(cache.path().to_owned())).unwrap();
+    let mut c = Criterion::default().configure_from_args();
+    let names = benches(&mut c, &runtime, cache.path());
+    c.final_summary();
+    summary(&names);
+}

@@ -1,0 +1,208 @@
+//! The `shipgate` command line: the clap definitions and one module per
+//! subcommand. `main.rs` only parses and dispatches; every subcommand writes
+//! to the writer it is given and returns the process exit code.
+
+pub mod build;
+pub mod check;
+pub mod collect;
+pub mod eval;
+pub mod new;
+pub mod policy;
+pub mod replay;
+pub mod snapshot;
+pub mod test;
+pub mod watch;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use shipgate_core::config::{Config, ConfigError, Format};
+use shipgate_engine::policy_set::SetupError;
+
+/// `--format`: one of [`Format::ALL`], listed as the flag's possible values.
+pub fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Format::ALL.iter().map(|f| f.as_str()))
+        // The parser has already refused every other name.
+        .map(|name| name.parse::<Format>().unwrap_or_default())
+}
+
+/// Exit code for an error (bad flag, bad config, unreadable input).
+pub const EXIT_ERROR: i32 = 1;
+
+/// Deployment gating with sandboxed WebAssembly policies.
+///
+/// Exit codes: 0 go, 1 error, 2 no-go, 3 rollback, 4 hold; `watch`: 0
+/// rollout complete, 3 rolled back, 130/143 stopped by SIGINT/SIGTERM.
+#[derive(Debug, Parser)]
+#[command(name = "shipgate", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a policy crate into a component and print its sha256.
+    Build(build::BuildArgs),
+    /// Collect a snapshot, evaluate the policies, print the decision and log it.
+    Check(check::CheckArgs),
+    /// Evaluate the configured policies on a saved snapshot and print the decision.
+    Eval(eval::EvalArgs),
+    /// Create something to start from: `shipgate new policy NAME`.
+    New(new::NewArgs),
+    /// Work with policy components.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// Replay a decision log under another configuration and show the
+    /// decisions that would change.
+    Replay(replay::ReplayArgs),
+    /// Collect a snapshot from the configured sources (or print its schema).
+    Snapshot(snapshot::SnapshotArgs),
+    /// Run policy test cases and compare each decision with its reviewed
+    /// one (builds a policy crate first).
+    Test(test::TestArgs),
+    /// Drive a phased canary rollout: move traffic with hooks, decide every
+    /// interval, roll back when a trigger fires.
+    Watch(watch::WatchArgs),
+}
+
+/// Why a command could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The configuration is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The policies could not be set up.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// A file could not be read, or is larger than its cap.
+    // Not a `source`: the message already says it (an error chain would
+    // print it twice).
+    #[error("cannot read `{}`: {error}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error, or the cap it exceeds.
+        error: shipgate_core::bounded::ReadError,
+    },
+    /// A snapshot file is not valid.
+    #[error("{}: invalid snapshot: {message}", path.display())]
+    Snapshot {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+    /// Writing the output failed.
+    #[error("cannot write output: {0}")]
+    Write(#[from] std::io::Error),
+    /// Anything else, already worded for a person.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The configuration to use: `--config FILE`, else the `shipgate.toml`
+/// [`discover_config`] finds from the current directory, else the built-in
+/// default. When it is not `./shipgate.toml`, stderr says which one is used.
+pub fn load_config(explicit: Option<&Path>) -> Result<Config, CliError> {
+    if let Some(path) = explicit {
+        return Ok(Config::load(path)?);
+    }
+    let cwd = std::env::current_dir().map_err(|source| CliError::Read {
+        path: PathBuf::from("."),
+        error: source.into(),
+    })?;
+    match discover_config(&cwd) {
+        Discovery::Found(path) if path.parent() == Some(cwd.as_path()) => {
+            Ok(Config::load(Path::new(CONFIG_FILE))?)
+        }
+        Discovery::Found(path) => {
+            tracing::warn!(
+                "using the configuration `{}`: there is no `{CONFIG_FILE}` in the current \
+                 directory, and this is the nearest one up to the repository root",
+                path.display()
+            );
+            Ok(Config::load(&path)?)
+        }
+        Discovery::None { searched_to } => {
+            let searched = match searched_to {
+                Some(root) => format!(
+                    "in the current directory or its parents up to the repository root `{}`",
+                    root.display()
+                ),
+                None => "in the current directory (not inside a git repository, so its \
+                         parents were not searched)"
+                    .to_owned(),
+            };
+            tracing::warn!(
+                "no `{CONFIG_FILE}` {searched}: using the built-in default configuration \
+                 (every built-in policy with its defaults); give one with `--config FILE`"
+            );
+            Ok(Config::from_default_toml(
+                shipgate_engine::builtin::DEFAULT_CONFIG,
+                "<built-in default config>",
+            )?)
+        }
+    }
+}
+
+/// The configuration file's name.
+pub const CONFIG_FILE: &str = "shipgate.toml";
+
+/// What [`discover_config`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Discovery {
+    /// The nearest `shipgate.toml`.
+    Found(PathBuf),
+    /// None: the search went up to this repository root (`None` when the
+    /// start is not inside a git repository and only it was searched).
+    None {
+        /// The last directory searched, when the search went up.
+        searched_to: Option<PathBuf>,
+    },
+}
+
+/// Looks for `shipgate.toml` in `start`, then in its parents up to the root
+/// of the repository `start` is in (the nearest directory holding `.git`,
+/// a directory or, for worktrees and submodules, a file), as git, cargo and
+/// ruff look for theirs. Outside a repository only `start` is searched: a
+/// stray `shipgate.toml` in `/tmp` or `$HOME` must not decide a deployment.
+pub fn discover_config(start: &Path) -> Discovery {
+    let root = start.ancestors().find(|d| d.join(".git").exists());
+    let mut searched = start.ancestors();
+    let last = root.unwrap_or(start);
+    for dir in searched.by_ref() {
+        let candidate = dir.join(CONFIG_FILE);
+        if candidate.is_file() {
+            return Discovery::Found(candidate);
+        }
+        if dir == last {
+            break;
+        }
+    }
+    Discovery::None {
+        searched_to: root.map(Path::to_owned),
+    }
+}
+
+/// A value as pretty JSON with a final newline: what `--format json`
+/// prints.
+pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, CliError> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Other(format!("cannot serialize the output: {e}")))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Reads a file of at most `cap` bytes ([`shipgate_core::bounded`]), naming it in
+/// the error.
+pub fn read(path: &Path, cap: shipgate_core::bounded::Cap) -> Result<Vec<u8>, CliError> {
+    shipgate_core::bounded::read_file(path, cap).map_err(|error| CliError::Read {
+        path: path.to_owned(),
+        error,
+    })
+}

@@ -29,51 +29,38 @@ use serde::Deserialize;
 use shipgate_sdk::prelude::*;
 use shipgate_sdk::{Change, RolloutStep};
 
-/// Touches a critical area or path (`critical`).
-pub const RULE_CRITICAL_AREA: &str = "risk.critical-area";
-/// Announces a breaking change (`high`).
-pub const RULE_BREAKING_CHANGE: &str = "risk.breaking-change";
-/// Carries database migrations (`high`).
-pub const RULE_MIGRATION: &str = "risk.migration";
-/// Is a security patch (`high`).
-pub const RULE_SECURITY_PATCH: &str = "risk.security-patch";
-/// Adds a feature (`medium`).
-pub const RULE_NEW_FEATURE: &str = "risk.new-feature";
-/// Changes dependencies (`medium`).
-pub const RULE_DEPENDENCY_CHANGE: &str = "risk.dependency-change";
-/// Changes configuration files (`medium`).
-pub const RULE_CONFIG_CHANGE: &str = "risk.config-change";
-/// Declares new environment variables (`medium`).
-pub const RULE_NEW_VARIABLE: &str = "risk.new-variable";
-/// Changes documentation only (`low`).
-pub const RULE_DOCS_ONLY: &str = "risk.docs-only";
-/// The risk level and why (`go`).
-pub const RULE_LEVEL: &str = "risk.level";
-/// The level is at or above `hold_at` (`hold`).
-pub const RULE_NEEDS_APPROVAL: &str = "risk.needs-approval";
-/// The change was not collected (`hold`).
-pub const RULE_NOT_COLLECTED: &str = "risk.not-collected";
-/// A glob in the configuration does not compile (`hold`); `validate-config`
-/// rejects such a configuration first, so only a direct call of [`decide`]
-/// can see it.
-pub const RULE_INVALID_CONFIG: &str = "risk.invalid-config";
-
-/// Every rule id of this policy.
-pub const RULES: &[&str] = &[
-    RULE_CRITICAL_AREA,
-    RULE_BREAKING_CHANGE,
-    RULE_MIGRATION,
-    RULE_SECURITY_PATCH,
-    RULE_NEW_FEATURE,
-    RULE_DEPENDENCY_CHANGE,
-    RULE_CONFIG_CHANGE,
-    RULE_NEW_VARIABLE,
-    RULE_DOCS_ONLY,
-    RULE_LEVEL,
-    RULE_NEEDS_APPROVAL,
-    RULE_NOT_COLLECTED,
-    RULE_INVALID_CONFIG,
-];
+shipgate_sdk::rules! {
+    pub RULE_CRITICAL_AREA = "risk.critical-area"
+        => "the change touches a critical area, or a file matching critical_paths (level \
+            critical)",
+    pub RULE_BREAKING_CHANGE = "risk.breaking-change"
+        => "the change announces a breaking change (level high; requires extended \
+            monitoring)",
+    pub RULE_MIGRATION = "risk.migration" => "the change carries database migrations (level high)",
+    pub RULE_SECURITY_PATCH = "risk.security-patch"
+        => "a commit subject marks a security patch, or the change has the security label \
+            (level high)",
+    pub RULE_NEW_FEATURE = "risk.new-feature"
+        => "a commit has the conventional-commit type feat (level medium)",
+    pub RULE_DEPENDENCY_CHANGE = "risk.dependency-change"
+        => "the change updates dependencies (level medium)",
+    pub RULE_CONFIG_CHANGE = "risk.config-change"
+        => "files matching config_paths but not lockfile_paths changed (level medium)",
+    pub RULE_NEW_VARIABLE = "risk.new-variable"
+        => "the change declares new environment variables (level medium)",
+    pub RULE_DOCS_ONLY = "risk.docs-only" => "every changed file matches docs_paths (level low)",
+    pub RULE_LEVEL = "risk.level"
+        => "the risk level, the strictest of the reasons, and the mitigations it requires \
+            (go summary)",
+    pub RULE_NEEDS_APPROVAL = "risk.needs-approval"
+        => "the risk level is at or above hold_at (hold)",
+    pub RULE_NOT_COLLECTED = "risk.not-collected"
+        => "the change was not collected, or the git source has a gap (hold, no level)",
+    /// `validate-config` rejects such a configuration first, so only a direct
+    /// call of [`decide`] can see it.
+    pub RULE_INVALID_CONFIG = "risk.invalid-config"
+        => "a configured glob does not compile; validate-config rejects it first (hold)",
+}
 
 /// The reason of the manual approval a critical change requires.
 pub const CRITICAL_APPROVAL: &str = "critical-risk change";
@@ -197,7 +184,6 @@ impl Policy for Risk {
             "risk",
             "risk level of the change (low, medium, high, critical) and the mitigations it requires",
         )
-        .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Gate, Stage::Risk])
         .reads(&[
             Section::Change,
@@ -205,64 +191,7 @@ impl Policy for Risk {
             Section::Deployment,
             Section::Labels,
         ])
-        .rules(&[
-            (
-                RULE_CRITICAL_AREA,
-                "the change touches a critical area, or a file matching critical_paths (level \
-                 critical)",
-            ),
-            (
-                RULE_BREAKING_CHANGE,
-                "the change announces a breaking change (level high; requires extended \
-                 monitoring)",
-            ),
-            (
-                RULE_MIGRATION,
-                "the change carries database migrations (level high)",
-            ),
-            (
-                RULE_SECURITY_PATCH,
-                "a commit subject marks a security patch, or the change has the security label \
-                 (level high)",
-            ),
-            (
-                RULE_NEW_FEATURE,
-                "a commit has the conventional-commit type feat (level medium)",
-            ),
-            (
-                RULE_DEPENDENCY_CHANGE,
-                "the change updates dependencies (level medium)",
-            ),
-            (
-                RULE_CONFIG_CHANGE,
-                "files matching config_paths but not lockfile_paths changed (level medium)",
-            ),
-            (
-                RULE_NEW_VARIABLE,
-                "the change declares new environment variables (level medium)",
-            ),
-            (
-                RULE_DOCS_ONLY,
-                "every changed file matches docs_paths (level low)",
-            ),
-            (
-                RULE_LEVEL,
-                "the risk level, the strictest of the reasons, and the mitigations it requires \
-                 (go summary)",
-            ),
-            (
-                RULE_NEEDS_APPROVAL,
-                "the risk level is at or above hold_at (hold)",
-            ),
-            (
-                RULE_NOT_COLLECTED,
-                "the change was not collected, or the git source has a gap (hold, no level)",
-            ),
-            (
-                RULE_INVALID_CONFIG,
-                "a configured glob does not compile; validate-config rejects it first (hold)",
-            ),
-        ])
+        .rules(RULES)
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
@@ -1342,19 +1271,10 @@ mod tests {
         assert_eq!(info.name, "risk");
         assert_eq!(info.stages, [Stage::Gate, Stage::Risk]);
         assert_eq!(RULES.len(), 13);
-        assert!(RULES.iter().all(|r| r.starts_with("risk.")));
     }
 
     #[test]
-    fn info_declares_every_rule_once_with_the_policy_prefix() {
-        let info = Risk::info();
-        let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, RULES);
-        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
-        assert_eq!(unique.len(), ids.len(), "duplicate rule ids in {ids:?}");
-        for rule in &info.rules {
-            assert!(rule.id.starts_with("risk."), "{}", rule.id);
-            assert!(!rule.description.trim().is_empty(), "{}", rule.id);
-        }
+    fn info_declares_its_rules() {
+        shipgate_sdk::testing::check_rules::<Risk>().unwrap();
     }
 }

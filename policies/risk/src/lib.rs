@@ -356,7 +356,7 @@ pub fn decide(_stage: Stage, snapshot: &Snapshot, config: &Config) -> Decision {
         )]);
     };
 
-    let reasons = reasons(snapshot, change, config, &patterns);
+    let reasons = reasons(&Facts::new(snapshot, change, config, &patterns));
     let level = reasons
         .iter()
         .map(|r| r.level)
@@ -437,247 +437,338 @@ pub fn rollout_steps(config: &Config) -> Vec<RolloutStep> {
         .collect()
 }
 
-/// Every reason the change gives, strictest first.
-fn reasons(
-    snapshot: &Snapshot,
-    change: &Change,
-    config: &Config,
-    patterns: &Patterns,
-) -> Vec<Reason> {
-    let mut reasons = Vec::new();
-    let is_docs = |path: &str| matches(&patterns.docs, path);
-    let code_files: Vec<&str> = change
-        .files
-        .iter()
-        .map(|f| f.path.as_str())
-        .filter(|p| !is_docs(p))
-        .collect();
+/// What the rules of the risk table read: the snapshot, its change, the
+/// configuration and its globs, and the changed files that are not
+/// documentation.
+struct Facts<'a> {
+    snapshot: &'a Snapshot,
+    change: &'a Change,
+    config: &'a Config,
+    patterns: &'a Patterns,
+    code_files: Vec<&'a str>,
+}
 
-    // Critical: core, authentication, data model.
-    let areas: Vec<&str> = change
+impl<'a> Facts<'a> {
+    fn new(
+        snapshot: &'a Snapshot,
+        change: &'a Change,
+        config: &'a Config,
+        patterns: &'a Patterns,
+    ) -> Self {
+        let code_files = change
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .filter(|p| !matches(&patterns.docs, p))
+            .collect();
+        Facts {
+            snapshot,
+            change,
+            config,
+            patterns,
+            code_files,
+        }
+    }
+}
+
+/// One rule of the risk table: the reason it gives, if it fires.
+type RiskRule = fn(&Facts) -> Option<Reason>;
+
+/// The rules of the risk table, strictest first (the order of the findings
+/// and of the summary): critical, then high, then medium.
+const RISK_RULES: &[RiskRule] = &[
+    critical_area,
+    breaking_change,
+    migration,
+    security_patch,
+    new_feature,
+    dependency_change,
+    config_change,
+    new_variable,
+];
+
+/// Every reason the change gives, strictest first; documentation only
+/// (low) when no rule of the table fires.
+fn reasons(facts: &Facts) -> Vec<Reason> {
+    let reasons: Vec<Reason> = RISK_RULES.iter().filter_map(|rule| rule(facts)).collect();
+    if reasons.is_empty() {
+        return docs_only(facts).into_iter().collect();
+    }
+    reasons
+}
+
+/// Critical: core, authentication, data model, by area or by path.
+fn critical_area(facts: &Facts) -> Option<Reason> {
+    let areas: Vec<&str> = facts
+        .change
         .areas
         .iter()
         .filter(|a| {
-            config
+            facts
+                .config
                 .critical_areas
                 .iter()
                 .any(|c| c.eq_ignore_ascii_case(a))
         })
         .map(String::as_str)
         .collect();
-    let critical_files: Vec<&str> = code_files
+    let critical_files: Vec<&str> = facts
+        .code_files
         .iter()
         .copied()
-        .filter(|p| matches(&patterns.critical, p))
+        .filter(|p| matches(&facts.patterns.critical, p))
         .collect();
-    if !areas.is_empty() || !critical_files.is_empty() {
-        let mut parts = Vec::new();
-        let mut summary = Vec::new();
-        if !areas.is_empty() {
-            parts.push(format!(
-                "{} {}",
-                plural_word(areas.len(), "area", "areas"),
-                list(&areas)
-            ));
-            summary.push(format!(
-                "critical {} {}",
-                plural_word(areas.len(), "area", "areas"),
-                areas.join(", ")
-            ));
-        }
-        if !critical_files.is_empty() {
-            parts.push(format!(
-                "{} {}",
-                plural_word(critical_files.len(), "path", "paths"),
-                list(&critical_files)
-            ));
-            summary.push(plural(
-                critical_files.len(),
-                "critical path",
-                "critical paths",
-            ));
-        }
-        reasons.push(Reason::new(
-            RiskLevel::Critical,
-            RULE_CRITICAL_AREA,
-            format!(
-                "touches core, authentication or data-model code: {}",
-                parts.join("; ")
-            ),
-            summary.join(", "),
+    if areas.is_empty() && critical_files.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut summary = Vec::new();
+    if !areas.is_empty() {
+        parts.push(format!(
+            "{} {}",
+            plural_word(areas.len(), "area", "areas"),
+            list(&areas)
+        ));
+        summary.push(format!(
+            "critical {} {}",
+            plural_word(areas.len(), "area", "areas"),
+            areas.join(", ")
         ));
     }
+    if !critical_files.is_empty() {
+        parts.push(format!(
+            "{} {}",
+            plural_word(critical_files.len(), "path", "paths"),
+            list(&critical_files)
+        ));
+        summary.push(plural(
+            critical_files.len(),
+            "critical path",
+            "critical paths",
+        ));
+    }
+    Some(Reason::new(
+        RiskLevel::Critical,
+        RULE_CRITICAL_AREA,
+        format!(
+            "touches core, authentication or data-model code: {}",
+            parts.join("; ")
+        ),
+        summary.join(", "),
+    ))
+}
 
-    // High: breaking changes, migrations, security patches.
-    let breaking = &change.breaking_changes;
-    if !breaking.is_empty() {
-        let items: Vec<String> = breaking
-            .iter()
-            .map(|b| format!("{} ({})", b.description, b.source))
-            .collect();
-        reasons.push(Reason::new(
-            RiskLevel::High,
-            RULE_BREAKING_CHANGE,
-            format!(
-                "{}: {}; monitor for {} hours",
-                plural(breaking.len(), "breaking change", "breaking changes"),
-                list_with(&items, "; "),
-                config.breaking_monitoring_hours
-            ),
+/// High: announced breaking changes.
+fn breaking_change(facts: &Facts) -> Option<Reason> {
+    let breaking = &facts.change.breaking_changes;
+    if breaking.is_empty() {
+        return None;
+    }
+    let items: Vec<String> = breaking
+        .iter()
+        .map(|b| format!("{} ({})", b.description, b.source))
+        .collect();
+    Some(Reason::new(
+        RiskLevel::High,
+        RULE_BREAKING_CHANGE,
+        format!(
+            "{}: {}; monitor for {} hours",
             plural(breaking.len(), "breaking change", "breaking changes"),
-        ));
+            list_with(&items, "; "),
+            facts.config.breaking_monitoring_hours
+        ),
+        plural(breaking.len(), "breaking change", "breaking changes"),
+    ))
+}
+
+/// High: database migrations.
+fn migration(facts: &Facts) -> Option<Reason> {
+    let migrations = &facts.change.migrations;
+    if migrations.is_empty() {
+        return None;
     }
-    let migrations = &change.migrations;
-    if !migrations.is_empty() {
-        let paths: Vec<&str> = migrations.iter().map(|m| m.path.as_str()).collect();
-        reasons.push(Reason::new(
-            RiskLevel::High,
-            RULE_MIGRATION,
-            format!(
-                "{}: {}",
-                plural(
-                    migrations.len(),
-                    "database migration",
-                    "database migrations"
-                ),
-                list(&paths)
+    let paths: Vec<&str> = migrations.iter().map(|m| m.path.as_str()).collect();
+    Some(Reason::new(
+        RiskLevel::High,
+        RULE_MIGRATION,
+        format!(
+            "{}: {}",
+            plural(
+                migrations.len(),
+                "database migration",
+                "database migrations"
             ),
-            plural(migrations.len(), "migration", "migrations"),
-        ));
-    }
-    let security: Vec<String> = change
+            list(&paths)
+        ),
+        plural(migrations.len(), "migration", "migrations"),
+    ))
+}
+
+/// High: security patches, by commit subject or by label.
+fn security_patch(facts: &Facts) -> Option<Reason> {
+    let config = facts.config;
+    let security: Vec<String> = facts
+        .change
         .commits
         .iter()
         .filter(|c| is_security(&c.subject, config))
         .map(|c| commit(&c.sha, &c.subject))
         .collect();
     let labelled = !config.security_label.is_empty()
-        && snapshot
+        && facts
+            .snapshot
             .labels
             .get(&config.security_label)
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    if !security.is_empty() || labelled {
-        let mut parts = Vec::new();
-        if !security.is_empty() {
-            parts.push(list_with(&security, ", "));
-        }
-        if labelled {
-            parts.push(format!("label {}=true", config.security_label));
-        }
-        let summary = if security.is_empty() {
-            "security patch".to_owned()
-        } else {
-            plural(security.len(), "security patch", "security patches")
-        };
-        reasons.push(Reason::new(
-            RiskLevel::High,
-            RULE_SECURITY_PATCH,
-            format!("security patch: {}", parts.join("; ")),
-            summary,
-        ));
+    if security.is_empty() && !labelled {
+        return None;
     }
+    let mut parts = Vec::new();
+    if !security.is_empty() {
+        parts.push(list_with(&security, ", "));
+    }
+    if labelled {
+        parts.push(format!("label {}=true", config.security_label));
+    }
+    let summary = if security.is_empty() {
+        "security patch".to_owned()
+    } else {
+        plural(security.len(), "security patch", "security patches")
+    };
+    Some(Reason::new(
+        RiskLevel::High,
+        RULE_SECURITY_PATCH,
+        format!("security patch: {}", parts.join("; ")),
+        summary,
+    ))
+}
 
-    // Medium: features, dependencies, configuration, new variables.
-    let features: Vec<String> = change
+/// Medium: commits of the conventional-commit type `feat`.
+fn new_feature(facts: &Facts) -> Option<Reason> {
+    let features: Vec<String> = facts
+        .change
         .commits
         .iter()
         .filter(|c| commit_type(&c.subject).is_some_and(|t| t.eq_ignore_ascii_case("feat")))
         .map(|c| commit(&c.sha, &c.subject))
         .collect();
-    if !features.is_empty() {
-        reasons.push(Reason::new(
-            RiskLevel::Medium,
-            RULE_NEW_FEATURE,
-            format!(
-                "{}: {}",
-                plural(features.len(), "new feature", "new features"),
-                list_with(&features, ", ")
-            ),
+    if features.is_empty() {
+        return None;
+    }
+    Some(Reason::new(
+        RiskLevel::Medium,
+        RULE_NEW_FEATURE,
+        format!(
+            "{}: {}",
             plural(features.len(), "new feature", "new features"),
-        ));
+            list_with(&features, ", ")
+        ),
+        plural(features.len(), "new feature", "new features"),
+    ))
+}
+
+/// Medium: dependency updates.
+fn dependency_change(facts: &Facts) -> Option<Reason> {
+    let deps = &facts.change.dependency_changes;
+    if deps.is_empty() {
+        return None;
     }
-    let deps = &change.dependency_changes;
-    if !deps.is_empty() {
-        let items: Vec<String> = deps
-            .iter()
-            .map(|d| {
-                let versions = match (&d.from_version, &d.to_version) {
-                    (Some(from), Some(to)) => format!(" {from} → {to}"),
-                    (None, Some(v)) | (Some(v), None) => format!(" {v}"),
-                    (None, None) => String::new(),
-                };
-                format!("{} {}{versions} ({})", d.name, d.change, d.ecosystem)
-            })
-            .collect();
-        reasons.push(Reason::new(
-            RiskLevel::Medium,
-            RULE_DEPENDENCY_CHANGE,
-            format!(
-                "{}: {}",
-                plural(deps.len(), "dependency change", "dependency changes"),
-                list_with(&items, ", ")
-            ),
+    let items: Vec<String> = deps
+        .iter()
+        .map(|d| {
+            let versions = match (&d.from_version, &d.to_version) {
+                (Some(from), Some(to)) => format!(" {from} → {to}"),
+                (None, Some(v)) | (Some(v), None) => format!(" {v}"),
+                (None, None) => String::new(),
+            };
+            format!("{} {}{versions} ({})", d.name, d.change, d.ecosystem)
+        })
+        .collect();
+    Some(Reason::new(
+        RiskLevel::Medium,
+        RULE_DEPENDENCY_CHANGE,
+        format!(
+            "{}: {}",
             plural(deps.len(), "dependency change", "dependency changes"),
-        ));
-    }
-    let config_files: Vec<&str> = code_files
+            list_with(&items, ", ")
+        ),
+        plural(deps.len(), "dependency change", "dependency changes"),
+    ))
+}
+
+/// Medium: configuration files (lockfiles are dependency changes instead).
+fn config_change(facts: &Facts) -> Option<Reason> {
+    let patterns = facts.patterns;
+    let config_files: Vec<&str> = facts
+        .code_files
         .iter()
         .copied()
         .filter(|p| matches(&patterns.config, p) && !matches(&patterns.lockfiles, p))
         .collect();
-    if !config_files.is_empty() {
-        reasons.push(Reason::new(
-            RiskLevel::Medium,
-            RULE_CONFIG_CHANGE,
-            format!(
-                "{} changed: {}",
-                plural(
-                    config_files.len(),
-                    "configuration file",
-                    "configuration files"
-                ),
-                list(&config_files)
-            ),
-            plural(config_files.len(), "config file", "config files"),
-        ));
+    if config_files.is_empty() {
+        return None;
     }
-    let new_vars: Vec<&str> = snapshot
+    Some(Reason::new(
+        RiskLevel::Medium,
+        RULE_CONFIG_CHANGE,
+        format!(
+            "{} changed: {}",
+            plural(
+                config_files.len(),
+                "configuration file",
+                "configuration files"
+            ),
+            list(&config_files)
+        ),
+        plural(config_files.len(), "config file", "config files"),
+    ))
+}
+
+/// Medium: environment variables the change declares.
+fn new_variable(facts: &Facts) -> Option<Reason> {
+    let new_vars: Vec<&str> = facts
+        .snapshot
         .environment
         .iter()
         .flat_map(|e| e.declared.iter())
         .filter(|v| v.added)
         .map(|v| v.name.as_str())
         .collect();
-    if !new_vars.is_empty() {
-        reasons.push(Reason::new(
-            RiskLevel::Medium,
-            RULE_NEW_VARIABLE,
-            format!(
-                "{}: {}",
-                plural(
-                    new_vars.len(),
-                    "new environment variable",
-                    "new environment variables"
-                ),
-                list(&new_vars)
-            ),
-            plural(new_vars.len(), "new variable", "new variables"),
-        ));
+    if new_vars.is_empty() {
+        return None;
     }
+    Some(Reason::new(
+        RiskLevel::Medium,
+        RULE_NEW_VARIABLE,
+        format!(
+            "{}: {}",
+            plural(
+                new_vars.len(),
+                "new environment variable",
+                "new environment variables"
+            ),
+            list(&new_vars)
+        ),
+        plural(new_vars.len(), "new variable", "new variables"),
+    ))
+}
 
-    // Low: documentation only.
-    if reasons.is_empty() && !change.files.is_empty() && code_files.is_empty() {
-        reasons.push(Reason::new(
-            RiskLevel::Low,
-            RULE_DOCS_ONLY,
-            format!(
-                "documentation only: {}",
-                plural(change.files.len(), "file", "files")
-            ),
-            "documentation only".to_owned(),
-        ));
+/// Low: every changed file is documentation (asked only when no rule of
+/// the table fires).
+fn docs_only(facts: &Facts) -> Option<Reason> {
+    let files = &facts.change.files;
+    if files.is_empty() || !facts.code_files.is_empty() {
+        return None;
     }
-    reasons
+    Some(Reason::new(
+        RiskLevel::Low,
+        RULE_DOCS_ONLY,
+        format!(
+            "documentation only: {}",
+            plural(files.len(), "file", "files")
+        ),
+        "documentation only".to_owned(),
+    ))
 }
 
 /// Whether a commit subject marks a security patch.

@@ -86,8 +86,8 @@ pub mod __private;
 
 pub use config::{ConfigError, NoConfig, parse_config};
 pub use info::Info;
-pub use rules::{Rule, Rules};
 pub use metrics::{Ratio, ratio};
+pub use rules::{Rule, Rules};
 pub use shipgate_model as model;
 pub use shipgate_model::*;
 pub use time_of_day::{LocalTime, local_time};

@@ -214,7 +214,11 @@ mod tests {
     fn a_list_of_distinct_rules_passes() {
         assert_eq!(check(&[]), Ok(()));
         assert_eq!(
-            check(&[rule("demo.a", "a"), rule("demo.ab", "ab"), rule("demo.b", "b")]),
+            check(&[
+                rule("demo.a", "a"),
+                rule("demo.ab", "ab"),
+                rule("demo.b", "b")
+            ]),
             Ok(())
         );
     }
@@ -224,7 +228,11 @@ mod tests {
         let twice = Err("a rule id is declared twice");
         assert_eq!(check(&[rule("demo.a", "a"), rule("demo.a", "b")]), twice);
         assert_eq!(
-            check(&[rule("demo.a", "a"), rule("demo.b", "b"), rule("demo.a", "c")]),
+            check(&[
+                rule("demo.a", "a"),
+                rule("demo.b", "b"),
+                rule("demo.a", "c")
+            ]),
             twice
         );
         assert_eq!(check(&[rule("", "a")]), Err("a rule id is empty"));

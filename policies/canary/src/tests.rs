@@ -1375,7 +1375,7 @@ fn limit_and_series_config_errors_name_the_key() {
 #[test]
 fn new_rules_are_listed() {
     for rule in [RULE_FAILURE_LIMIT, RULE_INCONCLUSIVE_LIMIT] {
-        assert!(RULES.contains(&rule), "{rule}");
+        assert!(RULES.contains(rule), "{rule}");
     }
     assert!(TRIGGER_RULES.iter().all(|r| RULES.contains(r)));
     for not_a_trigger in [

@@ -102,28 +102,21 @@ mod tests {
     #[serde(deny_unknown_fields)]
     struct Config {}
 
-    struct Empty;
-    struct Unit;
+    /// A policy whose configuration is `C`.
+    struct With<C>(std::marker::PhantomData<C>);
 
-    impl Policy for Empty {
-        type Config = Config;
+    impl<C: serde::de::DeserializeOwned> Policy for With<C> {
+        type Config = C;
         fn info() -> Info {
-            Info::new("empty", "an empty config struct")
+            Info::new("with", "a config type")
         }
-        fn evaluate(_: Stage, _: &Snapshot, _: &Config) -> Result<Decision, String> {
+        fn evaluate(_: Stage, _: &Snapshot, _: &C) -> Result<Decision, String> {
             Ok(Decision::go())
         }
     }
 
-    impl Policy for Unit {
-        type Config = NoConfig;
-        fn info() -> Info {
-            Info::new("unit", "no config")
-        }
-        fn evaluate(_: Stage, _: &Snapshot, _: &NoConfig) -> Result<Decision, String> {
-            Ok(Decision::go())
-        }
-    }
+    type Empty = With<Config>;
+    type Unit = With<NoConfig>;
 
     #[test]
     fn no_config_accepts_an_empty_table() {

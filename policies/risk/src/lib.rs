@@ -326,6 +326,25 @@ impl Reason {
             summary,
         }
     }
+
+    /// A reason about `n` things: `2 new features: a, b` in the finding (in
+    /// the `long` words, one and many), `2 new features` in the summary (in
+    /// the `short` ones).
+    fn counted(
+        level: RiskLevel,
+        rule: &str,
+        n: usize,
+        long: [&str; 2],
+        listing: String,
+        short: [&str; 2],
+    ) -> Self {
+        Reason::new(
+            level,
+            rule,
+            format!("{}: {listing}", plural(n, long[0], long[1])),
+            plural(n, short[0], short[1]),
+        )
+    }
 }
 
 /// The rule itself, as a plain function (benchmarked natively against the
@@ -583,25 +602,22 @@ fn breaking_change(facts: &Facts) -> Option<Reason> {
 
 /// High: database migrations.
 fn migration(facts: &Facts) -> Option<Reason> {
-    let migrations = &facts.change.migrations;
-    if migrations.is_empty() {
-        return None;
-    }
-    let paths: Vec<&str> = migrations.iter().map(|m| m.path.as_str()).collect();
-    Some(Reason::new(
-        RiskLevel::High,
-        RULE_MIGRATION,
-        format!(
-            "{}: {}",
-            plural(
-                migrations.len(),
-                "database migration",
-                "database migrations"
-            ),
-            list(&paths)
-        ),
-        plural(migrations.len(), "migration", "migrations"),
-    ))
+    let paths: Vec<&str> = facts
+        .change
+        .migrations
+        .iter()
+        .map(|m| m.path.as_str())
+        .collect();
+    (!paths.is_empty()).then(|| {
+        Reason::counted(
+            RiskLevel::High,
+            RULE_MIGRATION,
+            paths.len(),
+            ["database migration", "database migrations"],
+            list(&paths),
+            ["migration", "migrations"],
+        )
+    })
 }
 
 /// High: security patches, by commit subject or by label.
@@ -652,28 +668,23 @@ fn new_feature(facts: &Facts) -> Option<Reason> {
         .filter(|c| commit_type(&c.subject).is_some_and(|t| t.eq_ignore_ascii_case("feat")))
         .map(|c| commit(&c.sha, &c.subject))
         .collect();
-    if features.is_empty() {
-        return None;
-    }
-    Some(Reason::new(
-        RiskLevel::Medium,
-        RULE_NEW_FEATURE,
-        format!(
-            "{}: {}",
-            plural(features.len(), "new feature", "new features"),
-            list_with(&features, ", ")
-        ),
-        plural(features.len(), "new feature", "new features"),
-    ))
+    (!features.is_empty()).then(|| {
+        Reason::counted(
+            RiskLevel::Medium,
+            RULE_NEW_FEATURE,
+            features.len(),
+            ["new feature", "new features"],
+            list_with(&features, ", "),
+            ["new feature", "new features"],
+        )
+    })
 }
 
 /// Medium: dependency updates.
 fn dependency_change(facts: &Facts) -> Option<Reason> {
-    let deps = &facts.change.dependency_changes;
-    if deps.is_empty() {
-        return None;
-    }
-    let items: Vec<String> = deps
+    let items: Vec<String> = facts
+        .change
+        .dependency_changes
         .iter()
         .map(|d| {
             let versions = match (&d.from_version, &d.to_version) {
@@ -684,16 +695,16 @@ fn dependency_change(facts: &Facts) -> Option<Reason> {
             format!("{} {}{versions} ({})", d.name, d.change, d.ecosystem)
         })
         .collect();
-    Some(Reason::new(
-        RiskLevel::Medium,
-        RULE_DEPENDENCY_CHANGE,
-        format!(
-            "{}: {}",
-            plural(deps.len(), "dependency change", "dependency changes"),
-            list_with(&items, ", ")
-        ),
-        plural(deps.len(), "dependency change", "dependency changes"),
-    ))
+    (!items.is_empty()).then(|| {
+        Reason::counted(
+            RiskLevel::Medium,
+            RULE_DEPENDENCY_CHANGE,
+            items.len(),
+            ["dependency change", "dependency changes"],
+            list_with(&items, ", "),
+            ["dependency change", "dependency changes"],
+        )
+    })
 }
 
 /// Medium: configuration files (lockfiles are dependency changes instead).
@@ -734,23 +745,16 @@ fn new_variable(facts: &Facts) -> Option<Reason> {
         .filter(|v| v.added)
         .map(|v| v.name.as_str())
         .collect();
-    if new_vars.is_empty() {
-        return None;
-    }
-    Some(Reason::new(
-        RiskLevel::Medium,
-        RULE_NEW_VARIABLE,
-        format!(
-            "{}: {}",
-            plural(
-                new_vars.len(),
-                "new environment variable",
-                "new environment variables"
-            ),
-            list(&new_vars)
-        ),
-        plural(new_vars.len(), "new variable", "new variables"),
-    ))
+    (!new_vars.is_empty()).then(|| {
+        Reason::counted(
+            RiskLevel::Medium,
+            RULE_NEW_VARIABLE,
+            new_vars.len(),
+            ["new environment variable", "new environment variables"],
+            list(&new_vars),
+            ["new variable", "new variables"],
+        )
+    })
 }
 
 /// Low: every changed file is documentation (asked only when no rule of

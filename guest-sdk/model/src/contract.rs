@@ -7,13 +7,13 @@
 //! field and variant names are the same on all sides, so the conversions are
 //! written once, from two tables:
 //!
-//! - [`foreach_record!`]: every record with a model twin, and its fields;
-//! - [`foreach_enum!`]: every enum and variant with a model twin, and its
+//! - [`foreach_record!`](crate::foreach_record!): every record with a model twin, and its fields;
+//! - [`foreach_enum!`](crate::foreach_enum!): every enum and variant with a model twin, and its
 //!   cases (a case with a payload names it, `Value(value)`).
 //!
 //! Each calls a macro of the caller's with the whole list (the pattern of
-//! wasmtime's `foreach_*` macros). [`impl_conversions!`] expands both with
-//! [`conv_records!`] and [`conv_enums!`] into [`Conv`] impls in both
+//! wasmtime's `foreach_*` macros). [`impl_conversions!`](crate::impl_conversions!) expands both with
+//! [`conv_records!`](crate::conv_records!) and [`conv_enums!`](crate::conv_enums!) into [`Conv`] impls in both
 //! directions, and that one line is all each side writes:
 //!
 //! ```ignore
@@ -35,7 +35,7 @@ use crate::{Labels, Timestamp};
 /// either direction), as the generated bindings need it.
 ///
 /// Implemented here for what the contract shares (lists, options, numbers,
-/// strings, timestamps, labels); [`impl_conversions!`] implements it for the
+/// strings, timestamps, labels); [`impl_conversions!`](crate::impl_conversions!) implements it for the
 /// records and enums of the tables.
 pub trait Conv<T> {
     /// The value as `T`.
@@ -208,8 +208,8 @@ macro_rules! foreach_enum {
 }
 
 /// Implements [`Conv`] both ways between each record of the list and its
-/// twin in the module `$api`: the [`foreach_record!`] callback of
-/// [`impl_conversions!`].
+/// twin in the module `$api`: the [`foreach_record!`](crate::foreach_record!) callback of
+/// [`impl_conversions!`](crate::impl_conversions!).
 ///
 /// Each direction destructures its source without `..` and builds its
 /// target with every field, so the list must name every field of both:
@@ -252,7 +252,7 @@ macro_rules! conv_records {
 
 /// Implements [`Conv`] both ways between each enum of the list and its twin
 /// in the module `$api`, case by case (a payload is converted too): the
-/// [`foreach_enum!`] callback of [`impl_conversions!`].
+/// [`foreach_enum!`](crate::foreach_enum!) callback of [`impl_conversions!`](crate::impl_conversions!).
 ///
 /// ```
 /// mod api {

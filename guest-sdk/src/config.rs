@@ -2,7 +2,40 @@
 
 use std::fmt;
 
+use serde::Deserialize;
+
 use crate::Policy;
+
+/// The configuration of a policy that has no settings: `type Config =
+/// NoConfig;`.
+///
+/// It accepts an empty `config` table (the host passes `{}` when the table is
+/// absent) and refuses every key, with the errors an empty
+/// `#[serde(deny_unknown_fields)] struct Config {}` gives, so a stray
+/// setting is an error at load time instead of silently ignored.
+///
+/// ```
+/// use shipgate_sdk::prelude::*;
+///
+/// struct Always;
+/// impl Policy for Always {
+///     type Config = NoConfig;
+///     fn info() -> Info {
+///         Info::new("always", "always goes")
+///     }
+///     fn evaluate(_: Stage, _: &Snapshot, _: &NoConfig) -> Result<Decision, String> {
+///         Ok(Decision::go())
+///     }
+/// }
+///
+/// assert!(shipgate_sdk::parse_config::<Always>("{}").is_ok());
+/// let e = shipgate_sdk::parse_config::<Always>(r#"{"max": 3}"#).unwrap_err();
+/// assert_eq!(e.to_string(), "key `max`: unknown field `max`, there are no fields");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+// Errors name it `struct Config`, as they name a policy's own empty struct.
+#[serde(deny_unknown_fields, expecting = "struct Config")]
+pub struct NoConfig {}
 
 /// A configuration the policy refuses, naming the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,5 +89,61 @@ fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Decision, Info, Snapshot, Stage};
+
+    /// What a policy without settings wrote before [`NoConfig`].
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Config {}
+
+    /// A policy whose configuration is `C`.
+    struct With<C>(std::marker::PhantomData<C>);
+
+    impl<C: serde::de::DeserializeOwned> Policy for With<C> {
+        type Config = C;
+        fn info() -> Info {
+            Info::new("with", "a config type")
+        }
+        fn evaluate(_: Stage, _: &Snapshot, _: &C) -> Result<Decision, String> {
+            Ok(Decision::go())
+        }
+    }
+
+    type Empty = With<Config>;
+    type Unit = With<NoConfig>;
+
+    #[test]
+    fn no_config_accepts_an_empty_table() {
+        assert_eq!(parse_config::<Unit>("{}"), Ok(NoConfig {}));
+        assert_eq!(parse_config::<Unit>(" { } "), Ok(NoConfig {}));
+    }
+
+    #[test]
+    fn no_config_refuses_what_an_empty_struct_refuses_with_the_same_error() {
+        for json in [
+            r#"{"max": 3}"#,
+            r#"{"a": 1, "b": 2}"#,
+            r#"{"": null}"#,
+            "null",
+            "3",
+            r#""text""#,
+            "[1]",
+            "{",
+            "",
+        ] {
+            let ours = parse_config::<Unit>(json).map(|_| ());
+            let theirs = parse_config::<Empty>(json).map(|_| ());
+            assert!(ours.is_err(), "`{json}` is accepted");
+            assert_eq!(ours, theirs, "`{json}`");
+        }
+        let e = parse_config::<Unit>(r#"{"max": 3}"#).unwrap_err();
+        assert_eq!(e.key, "max");
+        assert_eq!(e.message, "unknown field `max`, there are no fields");
     }
 }

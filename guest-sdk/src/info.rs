@@ -1,34 +1,27 @@
 //! What a policy says about itself.
 
-use crate::{Section, Stage};
+use crate::{Rules, Section, Stage};
 
 /// Who a policy is and which questions it answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Info {
     /// A short name (`canary`, `error-ratio`).
     pub name: String,
-    /// The policy's version; defaults to the crate's via [`Info::version`].
-    pub version: String,
+    /// The policy's version. `None` (the default) reports the policy
+    /// crate's version, which [`export_policy!`](crate::export_policy)
+    /// fills in; [`Info::version`] overrides it.
+    pub version: Option<String>,
     /// One sentence.
     pub description: String,
     /// The stages it answers.
     pub stages: Vec<Stage>,
     /// The snapshot sections it reads.
     pub reads: Vec<Section>,
-    /// The rules it can report, in the order a reader would look for them.
+    /// The rules it can report, as [`rules!`](crate::rules!) declares them.
     /// `shipgate test` lists the ones no case made fire, and
     /// [`crate::testing::evaluate`] refuses a finding whose rule is not
     /// declared here (unless the list is empty).
-    pub rules: Vec<Rule>,
-}
-
-/// A rule a policy can report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
-    /// The id its findings carry (`canary.error-rate`).
-    pub id: String,
-    /// What makes it fire, in one sentence.
-    pub description: String,
+    pub rules: Rules,
 }
 
 impl Info {
@@ -36,17 +29,17 @@ impl Info {
     pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
         Info {
             name: name.into(),
-            version: "0.0.0".into(),
+            version: None,
             description: description.into(),
             stages: vec![Stage::Gate],
             reads: Vec::new(),
-            rules: Vec::new(),
+            rules: Rules::NONE,
         }
     }
 
-    /// Sets the version (pass `env!("CARGO_PKG_VERSION")`).
+    /// Overrides the version, which is otherwise the policy crate's.
     pub fn version(mut self, version: impl Into<String>) -> Self {
-        self.version = version.into();
+        self.version = Some(version.into());
         self
     }
 
@@ -62,32 +55,28 @@ impl Info {
         self
     }
 
-    /// Declares one rule the policy can report.
-    pub fn rule(mut self, id: impl Into<String>, description: impl Into<String>) -> Self {
-        self.rules.push(Rule {
-            id: id.into(),
-            description: description.into(),
-        });
-        self
-    }
-
-    /// Declares the rules the policy can report, as `(id, description)`.
-    pub fn rules(mut self, rules: &[(&str, &str)]) -> Self {
-        for (id, description) in rules {
-            self = self.rule(*id, *description);
-        }
+    /// Declares the rules the policy can report: the `RULES` that
+    /// [`rules!`](crate::rules!) defines.
+    pub fn rules(mut self, rules: Rules) -> Self {
+        self.rules = rules;
         self
     }
 
     /// Whether `id` is declared; always true when no rule is declared.
     pub fn declares(&self, id: &str) -> bool {
-        self.rules.is_empty() || self.rules.iter().any(|r| r.id == id)
+        self.rules.is_empty() || self.rules.contains(id)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Rule;
+
+    crate::rules! {
+        pub A = "demo.a" => "a",
+        pub B_C = "demo.b-c" => "b-c",
+    }
 
     #[test]
     fn a_new_info_declares_no_rule_and_so_declares_every_id() {
@@ -98,31 +87,24 @@ mod tests {
     }
 
     #[test]
-    fn rule_and_rules_append_in_order() {
-        let info = Info::new("demo", "a demo")
-            .rule("demo.first", "fires first")
-            .rules(&[
-                ("demo.second", "fires second"),
-                ("demo.third", "fires third"),
-            ])
-            .rule("demo.fourth", "fires fourth");
-        let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
+    fn rules_declares_the_list_in_order() {
+        let info = Info::new("demo", "a demo").rules(RULES);
+        assert_eq!(info.rules.ids().collect::<Vec<_>>(), [A, B_C]);
         assert_eq!(
-            ids,
-            ["demo.first", "demo.second", "demo.third", "demo.fourth"]
-        );
-        assert_eq!(
-            info.rules[1],
+            info.rules.as_slice()[1],
             Rule {
-                id: "demo.second".into(),
-                description: "fires second".into(),
+                id: "demo.b-c",
+                description: "b-c",
             }
         );
+        // A second call replaces the list; it never appends.
+        let info = info.rules(Rules::NONE);
+        assert!(info.rules.is_empty());
     }
 
     #[test]
     fn declares_matches_whole_ids_exactly() {
-        let info = Info::new("demo", "a demo").rules(&[("demo.a", "a"), ("demo.b-c", "b-c")]);
+        let info = Info::new("demo", "a demo").rules(RULES);
         assert!(info.declares("demo.a"));
         assert!(info.declares("demo.b-c"));
         for undeclared in [
@@ -133,9 +115,9 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_rules_call_declares_nothing() {
-        let info = Info::new("demo", "a demo").rules(&[]);
-        assert!(info.rules.is_empty());
-        assert!(info.declares("demo.anything"));
+    fn the_version_is_unset_until_overridden() {
+        let info = Info::new("demo", "a demo");
+        assert_eq!(info.version, None);
+        assert_eq!(info.version("1.2.3").version.as_deref(), Some("1.2.3"));
     }
 }

@@ -5,9 +5,10 @@
 //! no clock, no network, no files. The host gathers every fact first and
 //! passes it in the [`Snapshot`].
 //!
-//! An author writes a type that implements [`Policy`] and one
-//! [`export_policy!`] line. The configuration is a serde type, parsed and
-//! checked in `validate-config` for free. The same code compiles natively,
+//! An author declares the policy's rules once with [`rules!`], writes a type
+//! that implements [`Policy`] and one [`export_policy!`] line. The
+//! configuration is a serde type (or [`NoConfig`]), parsed and checked in
+//! `validate-config` for free. The same code compiles natively,
 //! so the rule is unit-tested with plain `cargo test` through [`testing`].
 //!
 //! ```
@@ -22,6 +23,12 @@
 //! }
 //! fn two() -> f64 { 2.0 }
 //!
+//! // Each rule once: its constant, its id, what makes it fire.
+//! shipgate_sdk::rules! {
+//!     pub RULE_RATIO = "error-ratio.ratio" => "canary errors are above max_ratio times the baseline's (rollback)",
+//!     pub RULE_MISSING = "error-ratio.missing" => "error_rate has no usable value (hold)",
+//! }
+//!
 //! struct ErrorRatio;
 //!
 //! impl Policy for ErrorRatio {
@@ -31,24 +38,27 @@
 //!         Info::new("error-ratio", "roll back when canary errors are too far above baseline")
 //!             .stages(&[Stage::Canary])
 //!             .reads(&[Section::Metrics])
+//!             .rules(RULES)
 //!     }
 //!
 //!     fn evaluate(_stage: Stage, snapshot: &Snapshot, config: &Config) -> Result<Decision, String> {
 //!         let Some(metric) = snapshot.metric("error_rate") else {
-//!             return Ok(Decision::from_findings(vec![Finding::hold("error-ratio.missing", "no error_rate metric")]));
+//!             return Ok(Decision::from_findings(vec![Finding::hold(RULE_MISSING, "no error_rate metric")]));
 //!         };
 //!         Ok(match ratio(&metric.canary, &metric.baseline) {
 //!             Ratio::Value(r) if r > config.max_ratio => Decision::go().with_finding(
-//!                 Finding::rollback("error-ratio", "canary errors too high")
+//!                 Finding::rollback(RULE_RATIO, "canary errors too high")
 //!                     .evidence(format!("{r:.2}x"), format!("<= {}x", config.max_ratio)),
 //!             ),
 //!             Ratio::Value(_) => Decision::go(),
-//!             other => Decision::go().with_finding(Finding::hold("error-ratio.missing", other.to_string())),
+//!             other => Decision::go().with_finding(Finding::hold(RULE_MISSING, other.to_string())),
 //!         })
 //!     }
 //! }
 //!
-//! // In the policy crate: `shipgate_sdk::export_policy!(ErrorRatio);`
+//! // In the policy crate: `shipgate_sdk::export_policy!(ErrorRatio);` (it
+//! // fills in the crate's version).
+//! shipgate_sdk::testing::check_rules::<ErrorRatio>().unwrap();
 //!
 //! let snapshot = shipgate_sdk::testing::snapshot_from_json(r#"{
 //!   "deployment": { "service": "api", "environment": "production", "version": "2",
@@ -66,6 +76,7 @@ extern crate self as shipgate_sdk;
 mod config;
 mod info;
 mod metrics;
+mod rules;
 pub mod stats;
 pub mod testing;
 mod time_of_day;
@@ -73,9 +84,10 @@ mod time_of_day;
 #[doc(hidden)]
 pub mod __private;
 
-pub use config::{ConfigError, parse_config};
-pub use info::{Info, Rule};
+pub use config::{ConfigError, NoConfig, parse_config};
+pub use info::Info;
 pub use metrics::{Ratio, ratio};
+pub use rules::{Rule, Rules};
 pub use shipgate_model as model;
 pub use shipgate_model::*;
 pub use time_of_day::{LocalTime, local_time};
@@ -92,6 +104,7 @@ pub trait Policy {
     /// The policy's configuration: the `config` table of its entry in
     /// `shipgate.toml`, as JSON. Use `#[serde(default)]` for optional keys and
     /// `#[serde(deny_unknown_fields)]` so that a typo is an error at load time.
+    /// A policy without settings uses [`NoConfig`].
     type Config: serde::de::DeserializeOwned;
 
     /// Who the policy is and which questions it answers.
@@ -118,8 +131,8 @@ pub trait Policy {
 /// The names most policies use.
 pub mod prelude {
     pub use crate::{
-        ConfigError, Decision, Finding, Info, LocalTime, Policy, Ratio, Requirement, RiskLevel,
-        Section, Snapshot, Stage, Verdict, Weekday, local_time, ratio,
+        ConfigError, Decision, Finding, Info, LocalTime, NoConfig, Policy, Ratio, Requirement,
+        RiskLevel, Section, Snapshot, Stage, Verdict, Weekday, local_time, ratio,
     };
 }
 
@@ -128,6 +141,9 @@ pub mod prelude {
 /// On WebAssembly it generates the exported functions; on other targets it
 /// expands to nothing, so the crate also builds (and is tested) natively, and
 /// several policies can be linked into one native binary.
+///
+/// The policy's version is the calling crate's `CARGO_PKG_VERSION` (the macro
+/// expands `env!` in the policy crate), unless [`Info::version`] sets one.
 #[macro_export]
 macro_rules! export_policy {
     ($policy:ty) => {
@@ -136,7 +152,7 @@ macro_rules! export_policy {
             struct __ShipgateExport;
             impl $crate::__private::Guest for __ShipgateExport {
                 fn info() -> $crate::__private::api::PolicyInfo {
-                    $crate::__private::info::<$policy>()
+                    $crate::__private::info::<$policy>(::core::env!("CARGO_PKG_VERSION"))
                 }
                 fn validate_config(
                     config: ::std::string::String,

@@ -16,7 +16,7 @@ pub fn snapshot_from_json(json: &str) -> Result<Snapshot, String> {
 /// One check more than the component: when the policy's [`crate::Info`]
 /// declares rules, a finding whose rule is not declared is an error, so that
 /// the declared list (which `shipgate test` reports coverage against) stays
-/// true.
+/// true. [`check_rules`] checks the list itself.
 pub fn evaluate<P: Policy>(
     stage: Stage,
     snapshot: &Snapshot,
@@ -27,11 +27,91 @@ pub fn evaluate<P: Policy>(
     let info = P::info();
     if let Some(f) = decision.findings.iter().find(|f| !info.declares(&f.rule)) {
         return Err(format!(
-            "policy `{}` reported rule `{}`, which its info() does not declare (add it with `.rule(\"{}\", \"...\")`)",
-            info.name, f.rule, f.rule
+            "policy `{}` reported rule `{}`, which its info() does not declare (add `{} = \"{}\" => \"...\"` to its `shipgate_sdk::rules!`)",
+            info.name,
+            f.rule,
+            const_name(&info.name, &f.rule),
+            f.rule
         ));
     }
     Ok(decision)
+}
+
+/// A constant's name for a rule id: `RULE_DATA_MISSING` for
+/// `policy.data-missing`.
+fn const_name(policy: &str, rule: &str) -> String {
+    let short = rule
+        .strip_prefix(policy)
+        .and_then(|r| r.strip_prefix('.'))
+        .unwrap_or(rule);
+    let name: String = short
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("RULE_{name}")
+}
+
+/// Checks the rules a policy declares, for a unit test of every policy
+/// crate: `check_rules::<MyPolicy>().unwrap()`.
+///
+/// [`rules!`](crate::rules!) already makes every id unique and every
+/// description non-empty, and `info()` takes its whole list at once; this
+/// checks what only the policy's [`crate::Info`] can tell:
+///
+/// - `info()` declares rules at all (it passes `RULES` to
+///   [`Info::rules`](crate::Info::rules));
+/// - every id is the policy's name, a dot and a name of its own
+///   (`canary.error-rate`), so that a report says whose finding it is;
+/// - no id contains white space or brackets (the host writes a finding
+///   about a metric as `rule[metric]`);
+/// - no description has white space around it.
+///
+/// Every problem is listed in the error, one a line.
+pub fn check_rules<P: Policy>() -> Result<(), String> {
+    let info = P::info();
+    if info.rules.is_empty() {
+        return Err(format!(
+            "policy `{}` declares no rules: declare them with `shipgate_sdk::rules!` and pass \
+             `RULES` to `Info::rules` in info()",
+            info.name
+        ));
+    }
+    let prefix = format!("{}.", info.name);
+    let mut problems = Vec::new();
+    for rule in &info.rules {
+        let id = rule.id;
+        if !id.starts_with(&prefix) || id.len() == prefix.len() {
+            problems.push(format!(
+                "rule `{id}` does not start with the policy's name: `{prefix}<rule>`"
+            ));
+        }
+        if let Some(c) = id
+            .chars()
+            .find(|c| c.is_whitespace() || matches!(c, '[' | ']'))
+        {
+            problems.push(format!("rule `{id}` contains `{c}`"));
+        }
+        if rule.description.trim() != rule.description {
+            problems.push(format!(
+                "rule `{id}`: its description has white space around it"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "policy `{}` declares rules wrongly:\n{}",
+            info.name,
+            problems.join("\n")
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -57,14 +137,18 @@ mod tests {
         )
     }
 
+    crate::rules! {
+        RULE_A = "demo.a" => "a fires",
+        RULE_B = "demo.b" => "b fires",
+    }
+
     /// Declares `demo.a` and `demo.b`.
     struct Declaring;
 
     impl Policy for Declaring {
         type Config = Emit;
         fn info() -> Info {
-            Info::new("declaring", "declares two rules")
-                .rules(&[("demo.a", "a fires"), ("demo.b", "b fires")])
+            Info::new("demo", "declares two rules").rules(RULES)
         }
         fn evaluate(_: Stage, _: &Snapshot, config: &Emit) -> Result<Decision, String> {
             Ok(emit(config))
@@ -122,9 +206,12 @@ mod tests {
             r#"{"rules": ["demo.a", "demo.typo", "demo.other"]}"#,
         )
         .unwrap_err();
-        assert!(e.contains("policy `declaring`"), "{e}");
+        assert!(e.contains("policy `demo`"), "{e}");
         assert!(e.contains("rule `demo.typo`"), "{e}");
-        assert!(e.contains(r#".rule("demo.typo", "...")"#), "{e}");
+        assert!(
+            e.contains(r#"add `RULE_TYPO = "demo.typo" => "..."` to its `shipgate_sdk::rules!`"#),
+            "{e}"
+        );
         // A prefix of a declared id is not declared.
         let e =
             evaluate::<Declaring>(Stage::Gate, &snapshot(), r#"{"rules": ["demo"]}"#).unwrap_err();
@@ -152,5 +239,56 @@ mod tests {
         assert!(e.starts_with("invalid config: "), "{e}");
         let e = evaluate::<Silent>(Stage::Gate, &snapshot(), r#"{"rules": ["fail"]}"#).unwrap_err();
         assert_eq!(e, "cannot decide");
+    }
+
+    mod wrong {
+        crate::rules! {
+            pub SHORT = "demo" => "no rule name",
+            pub DOT = "demo." => "an empty rule name",
+            pub OTHER = "other.a" => "another policy's",
+            pub SPACE = "demo.a b" => "white space",
+            pub METRIC = "demo.a[latency]" => "a metric",
+            pub PADDED = "demo.padded" => " padded ",
+            pub FINE = "demo.fine" => "fine",
+        }
+    }
+
+    /// Declares every mistake there is.
+    struct Wrong;
+
+    impl Policy for Wrong {
+        type Config = Emit;
+        fn info() -> Info {
+            Info::new("demo", "declares rules wrongly").rules(wrong::RULES)
+        }
+        fn evaluate(_: Stage, _: &Snapshot, config: &Emit) -> Result<Decision, String> {
+            Ok(emit(config))
+        }
+    }
+
+    #[test]
+    fn rules_named_for_the_policy_pass_the_check() {
+        check_rules::<Declaring>().unwrap();
+    }
+
+    #[test]
+    fn the_check_lists_every_wrongly_declared_rule() {
+        let e = check_rules::<Wrong>().unwrap_err();
+        assert_eq!(
+            e,
+            "policy `demo` declares rules wrongly:\n\
+             rule `demo` does not start with the policy's name: `demo.<rule>`\n\
+             rule `demo.` does not start with the policy's name: `demo.<rule>`\n\
+             rule `other.a` does not start with the policy's name: `demo.<rule>`\n\
+             rule `demo.a b` contains ` `\n\
+             rule `demo.a[latency]` contains `[`\n\
+             rule `demo.padded`: its description has white space around it"
+        );
+    }
+
+    #[test]
+    fn a_policy_without_rules_fails_the_check() {
+        let e = check_rules::<Silent>().unwrap_err();
+        assert!(e.starts_with("policy `silent` declares no rules"), "{e}");
     }
 }

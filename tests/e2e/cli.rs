@@ -196,6 +196,16 @@ fn inspect_shows_info_digest_imports_and_exports() {
 }
 
 #[test]
+fn a_policy_without_a_version_of_its_own_reports_its_crates() {
+    // The hostile guest's `info()` sets no version: `export_policy!` fills in
+    // the crate's (the workspace's, as this test's).
+    let (code, out, err) = run(shipgate().args(["policy", "inspect"]).arg(guests::HOSTILE));
+    assert_eq!(code, 0, "{err}");
+    let name = format!("name:        hostile {}\n", env!("CARGO_PKG_VERSION"));
+    assert!(out.contains(&name), "{out}");
+}
+
+#[test]
 fn snapshot_schema_describes_the_file_format() {
     let (code, out, _) = run(shipgate().args(["snapshot", "schema"]));
     assert_eq!(code, 0);

@@ -105,7 +105,7 @@ fn a_new_policy_crate_passes_its_tests_builds_and_passes_its_case() {
     eprintln!("cargo test in the new crate: {:.1?}", started.elapsed());
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("test result: ok. 4 passed; 0 failed"),
+        out.contains("test result: ok. 5 passed; 0 failed"),
         "{out}{err}"
     );
     for test in [
@@ -113,6 +113,7 @@ fn a_new_policy_crate_passes_its_tests_builds_and_passes_its_case() {
         "a_healthy_canary_goes",
         "missing_data_holds_never_goes",
         "a_bad_config_is_rejected",
+        "every_rule_is_declared_once_and_named_for_the_policy",
     ] {
         assert!(out.contains(&format!("test tests::{test} ... ok")), "{out}");
     }

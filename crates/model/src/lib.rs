@@ -27,6 +27,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod contract;
 mod decision;
 mod kinds;
 mod snapshot;

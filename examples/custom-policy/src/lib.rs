@@ -2,8 +2,9 @@
 //! than `max_ratio` times the baseline's.
 //!
 //! This is what a team writes for a rule of its own with `shipgate-sdk`: a
-//! config type, one `impl Policy`, one `export_policy!` line, and unit tests
-//! that run natively with `cargo test -p error-ratio-policy`.
+//! config type, its rules declared once with `rules!`, one `impl Policy`, one
+//! `export_policy!` line, and unit tests that run natively with
+//! `cargo test -p error-ratio-policy`.
 
 use serde::Deserialize;
 use shipgate_sdk::prelude::*;
@@ -35,10 +36,13 @@ impl Default for Config {
 #[derive(Debug)]
 pub struct ErrorRatio;
 
-/// The rule id of the comparison.
-pub const RULE: &str = "error-ratio.canary-vs-baseline";
-/// The rule id for missing data.
-pub const RULE_MISSING: &str = "error-ratio.data-missing";
+shipgate_sdk::rules! {
+    pub RULE = "error-ratio.canary-vs-baseline"
+        => "the canary's error rate is at least min_error_rate and more than max_ratio times \
+            the baseline's, or the baseline's is 0 (rollback; go otherwise)",
+    pub RULE_MISSING = "error-ratio.data-missing"
+        => "the metric is not in the snapshot, or a side has no usable value (hold)",
+}
 
 impl Policy for ErrorRatio {
     type Config = Config;
@@ -48,20 +52,9 @@ impl Policy for ErrorRatio {
             "error-ratio",
             "roll back when the canary's error rate is more than max_ratio times the baseline's",
         )
-        .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Canary])
         .reads(&[Section::Metrics])
-        .rules(&[
-            (
-                RULE,
-                "the canary's error rate is at least min_error_rate and more than max_ratio times \
-                 the baseline's, or the baseline's is 0 (rollback; go otherwise)",
-            ),
-            (
-                RULE_MISSING,
-                "the metric is not in the snapshot, or a side has no usable value (hold)",
-            ),
-        ])
+        .rules(RULES)
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
@@ -199,17 +192,8 @@ mod tests {
     }
 
     #[test]
-    fn info_declares_every_rule_once_with_the_policy_prefix() {
-        let info = ErrorRatio::info();
-        let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, [RULE, RULE_MISSING]);
-        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
-        assert_eq!(unique.len(), ids.len(), "duplicate rule ids in {ids:?}");
-        let prefix = format!("{}.", info.name);
-        for rule in &info.rules {
-            assert!(rule.id.starts_with(&prefix), "{} lacks {prefix}", rule.id);
-            assert!(!rule.description.trim().is_empty(), "{}", rule.id);
-        }
+    fn info_declares_its_rules() {
+        shipgate_sdk::testing::check_rules::<ErrorRatio>().unwrap();
     }
 
     #[test]

@@ -89,74 +89,58 @@ use shipgate_sdk::prelude::*;
 
 use crate::series::Comparison;
 
-/// The canary's error rate is above the absolute ceiling `max_error_rate`
-/// (`rollback`).
-pub const RULE_ERROR_RATE: &str = "canary.error-rate";
-/// The canary's error rate is more than `max_error_rate_increase` rate points
-/// above the baseline's (`rollback`).
-pub const RULE_ERROR_RATE_INCREASE: &str = "canary.error-rate-increase";
-/// Each latency metric against `max_latency_ratio` times the baseline's:
-/// `rollback` above it, one finding per metric either way.
-pub const RULE_LATENCY: &str = "canary.latency";
-/// The canary's CPU usage is above `max_cpu` (`rollback`).
-pub const RULE_CPU: &str = "canary.cpu";
-/// The canary's memory usage is above `max_memory` (`rollback`).
-pub const RULE_MEMORY: &str = "canary.memory";
-/// New critical error signatures in the logs (`rollback`).
-pub const RULE_NEW_CRITICAL_ERRORS: &str = "canary.new-critical-errors";
-/// An alert of a listed severity is firing (`rollback`).
-pub const RULE_ALERTS: &str = "canary.alerts";
-/// With `success_no_alerts`, an alert of another severity is firing: not yet
-/// a success (`hold`).
-pub const RULE_OTHER_ALERTS: &str = "canary.other-alerts";
-/// With `success_no_new_errors`, new error signatures that are not critical
-/// are in the logs: not yet a success (`hold`).
-pub const RULE_NEW_ERRORS: &str = "canary.new-errors";
-/// Per-metric counting with `count`: `hold` while the analysis runs,
-/// `go` once every metric has `count` measurements within its limits.
-pub const RULE_COUNT: &str = "canary.count";
-/// Every success criterion is met on complete data (`go`: promote).
-pub const RULE_SUCCESS: &str = "canary.success";
-/// No trigger fired, but a success criterion is not met (`hold`).
-pub const RULE_INCONCLUSIVE: &str = "canary.inconclusive";
-/// A metric the policy needs has no usable value, or the metrics source could
-/// not be read (`hold`).
-pub const RULE_DATA_MISSING: &str = "canary.data-missing";
-/// Data has been missing for `max_intervals_without_data` consecutive
-/// intervals, this one included (`rollback`).
-pub const RULE_NO_DATA_LIMIT: &str = "canary.no-data-limit";
-/// A trigger breached in this interval: `rollback` when the failed
-/// intervals of the rollout, this one included, reach
-/// `max_failed_intervals`, `hold` below it (Argo Rollouts' `failureLimit`,
-/// Flagger's `threshold`).
-pub const RULE_FAILURE_LIMIT: &str = "canary.failure-limit";
-/// This interval is inconclusive and the inconclusive intervals of the
-/// rollout, this one included, reach `max_inconclusive_intervals`
-/// (`rollback`; a `go` note with the count below it). Argo Rollouts'
-/// `inconclusiveLimit`.
-pub const RULE_INCONCLUSIVE_LIMIT: &str = "canary.inconclusive-limit";
-
-/// Every rule id of the policy, in the order `info()` declares them: the
-/// triggers and the alert and error-signature criteria, the failure limit,
-/// the success criteria, the count, then missing data.
-pub const RULES: &[&str] = &[
-    RULE_ERROR_RATE,
-    RULE_ERROR_RATE_INCREASE,
-    RULE_LATENCY,
-    RULE_CPU,
-    RULE_MEMORY,
-    RULE_NEW_CRITICAL_ERRORS,
-    RULE_ALERTS,
-    RULE_OTHER_ALERTS,
-    RULE_NEW_ERRORS,
-    RULE_FAILURE_LIMIT,
-    RULE_SUCCESS,
-    RULE_INCONCLUSIVE,
-    RULE_INCONCLUSIVE_LIMIT,
-    RULE_COUNT,
-    RULE_DATA_MISSING,
-    RULE_NO_DATA_LIMIT,
-];
+// In the order a reader looks for them: the triggers and the alert and
+// error-signature criteria, the failure limit, the success criteria, the
+// count, then missing data.
+shipgate_sdk::rules! {
+    pub RULE_ERROR_RATE = "canary.error-rate"
+        => "the canary's error rate is above max_error_rate (rollback; go within it)",
+    pub RULE_ERROR_RATE_INCREASE = "canary.error-rate-increase"
+        => "the canary's error rate is more than max_error_rate_increase rate points above \
+            the baseline's (rollback; go within it)",
+    pub RULE_LATENCY = "canary.latency"
+        => "a latency metric's canary value is above max_latency_ratio times the baseline's \
+            (rollback; one finding per metric, go within it)",
+    pub RULE_CPU = "canary.cpu"
+        => "the canary's CPU usage is above max_cpu (rollback; go within it)",
+    pub RULE_MEMORY = "canary.memory"
+        => "the canary's memory usage is above max_memory (rollback; go within it)",
+    pub RULE_NEW_CRITICAL_ERRORS = "canary.new-critical-errors"
+        => "the logs have new critical error signatures (rollback; go when none)",
+    pub RULE_ALERTS = "canary.alerts"
+        => "an alert with a severity in alert_severities is firing (rollback; go when none)",
+    pub RULE_OTHER_ALERTS = "canary.other-alerts"
+        => "with success_no_alerts, an alert that does not roll back is firing (hold: not \
+            yet a success)",
+    pub RULE_NEW_ERRORS = "canary.new-errors"
+        => "with success_no_new_errors, new error signatures that are not critical are in \
+            the logs (hold: not yet a success)",
+    /// Argo Rollouts' `failureLimit`, Flagger's `threshold`.
+    pub RULE_FAILURE_LIMIT = "canary.failure-limit"
+        => "a trigger breached: rollback when the failed intervals reach \
+            max_failed_intervals (per metric: when a metric's failures exceed \
+            failure_limit), hold below it",
+    pub RULE_SUCCESS = "canary.success"
+        => "every success criterion is met on complete data (go: promote)",
+    pub RULE_INCONCLUSIVE = "canary.inconclusive"
+        => "no trigger breached but a success criterion is not met (hold, one per \
+            criterion)",
+    /// Argo Rollouts' `inconclusiveLimit`.
+    pub RULE_INCONCLUSIVE_LIMIT = "canary.inconclusive-limit"
+        => "the interval is inconclusive: rollback when the inconclusive intervals reach \
+            max_inconclusive_intervals, a go note below it (per metric: hold for a person \
+            when a metric's inconclusive measurements exceed inconclusive_limit)",
+    pub RULE_COUNT = "canary.count"
+        => "per-metric counting with count: hold while the analysis runs, go once every \
+            metric has count measurements within its limits",
+    pub RULE_DATA_MISSING = "canary.data-missing"
+        => "a needed metric has no usable value, a latency baseline is not above 0, or the \
+            prometheus source has a gap (hold)",
+    pub RULE_NO_DATA_LIMIT = "canary.no-data-limit"
+        => "data is missing: rollback when the consecutive intervals without data reach \
+            max_intervals_without_data (per metric: when a metric's consecutive \
+            measurements without data exceed consecutive_error_limit), a go note below it",
+}
 
 /// The success criteria: an interval whose `rules` hold one of these (and
 /// no trigger, no missing data) is inconclusive.
@@ -358,7 +342,6 @@ impl Policy for Canary {
             "rollback triggers and success criteria during a rollout: error rate, latency, \
              resources, alerts, new critical errors, missing data",
         )
-        .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Canary])
         .reads(&[
             Section::Metrics,
@@ -366,85 +349,7 @@ impl Policy for Canary {
             Section::ErrorSignatures,
             Section::Rollout,
         ])
-        .rules(&[
-            (
-                RULE_ERROR_RATE,
-                "the canary's error rate is above max_error_rate (rollback; go within it)",
-            ),
-            (
-                RULE_ERROR_RATE_INCREASE,
-                "the canary's error rate is more than max_error_rate_increase rate points above \
-                 the baseline's (rollback; go within it)",
-            ),
-            (
-                RULE_LATENCY,
-                "a latency metric's canary value is above max_latency_ratio times the baseline's \
-                 (rollback; one finding per metric, go within it)",
-            ),
-            (
-                RULE_CPU,
-                "the canary's CPU usage is above max_cpu (rollback; go within it)",
-            ),
-            (
-                RULE_MEMORY,
-                "the canary's memory usage is above max_memory (rollback; go within it)",
-            ),
-            (
-                RULE_NEW_CRITICAL_ERRORS,
-                "the logs have new critical error signatures (rollback; go when none)",
-            ),
-            (
-                RULE_ALERTS,
-                "an alert with a severity in alert_severities is firing (rollback; go when none)",
-            ),
-            (
-                RULE_OTHER_ALERTS,
-                "with success_no_alerts, an alert that does not roll back is firing (hold: not \
-                 yet a success)",
-            ),
-            (
-                RULE_NEW_ERRORS,
-                "with success_no_new_errors, new error signatures that are not critical are in \
-                 the logs (hold: not yet a success)",
-            ),
-            (
-                RULE_FAILURE_LIMIT,
-                "a trigger breached: rollback when the failed intervals reach \
-                 max_failed_intervals (per metric: when a metric's failures exceed \
-                 failure_limit), hold below it",
-            ),
-            (
-                RULE_SUCCESS,
-                "every success criterion is met on complete data (go: promote)",
-            ),
-            (
-                RULE_INCONCLUSIVE,
-                "no trigger breached but a success criterion is not met (hold, one per \
-                 criterion)",
-            ),
-            (
-                RULE_INCONCLUSIVE_LIMIT,
-                "the interval is inconclusive: rollback when the inconclusive intervals reach \
-                 max_inconclusive_intervals, a go note below it (per metric: hold for a person \
-                 when a metric's inconclusive measurements exceed inconclusive_limit)",
-            ),
-            (
-                RULE_COUNT,
-                "per-metric counting with count: hold while the analysis runs, go once every \
-                 metric has count measurements within its limits",
-            ),
-            (
-                RULE_DATA_MISSING,
-                "a needed metric has no usable value, a latency baseline is not above 0, or the \
-                 prometheus source has a gap (hold)",
-            ),
-            (
-                RULE_NO_DATA_LIMIT,
-                "data is missing: rollback when the consecutive intervals without data reach \
-                 max_intervals_without_data (per metric: when a metric's consecutive \
-                 measurements without data exceed consecutive_error_limit), a go note below it",
-            ),
-        ])
+        .rules(RULES)
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {

@@ -27,28 +27,23 @@ use serde::Deserialize;
 use shipgate_sdk::prelude::*;
 use shipgate_sdk::{EnvVar, Environment};
 
-/// A required variable without a default is absent from the target (`no-go`).
-pub const RULE_MISSING_REQUIRED: &str = "env.missing-required";
-/// A variable the change adds is not documented (`hold` by default).
-pub const RULE_UNDOCUMENTED: &str = "env.undocumented";
-/// Optional variables without a default are absent (`go` note, opt-in).
-pub const RULE_MISSING_OPTIONAL: &str = "env.missing-optional";
-/// The environment variables were not collected (`hold`).
-pub const RULE_NOT_COLLECTED: &str = "env.not-collected";
-/// The policy does not apply to this environment (`go`).
-pub const RULE_NOT_APPLICABLE: &str = "env.not-applicable";
-/// Every required variable is present (`go` summary).
-pub const RULE_OK: &str = "env.ok";
-
-/// Every rule id of this policy, in the order `info()` declares them.
-pub const RULES: &[&str] = &[
-    RULE_MISSING_REQUIRED,
-    RULE_UNDOCUMENTED,
-    RULE_MISSING_OPTIONAL,
-    RULE_NOT_COLLECTED,
-    RULE_NOT_APPLICABLE,
-    RULE_OK,
-];
+shipgate_sdk::rules! {
+    pub RULE_MISSING_REQUIRED = "env.missing-required"
+        => "a variable the code requires and has no default for is absent from the target \
+            environment (no-go, one per variable)",
+    pub RULE_UNDOCUMENTED = "env.undocumented"
+        => "a variable the change adds is not documented (hold per variable; one go note \
+            with undocumented = \"advisory\")",
+    pub RULE_MISSING_OPTIONAL = "env.missing-optional"
+        => "optional variables without a default are absent from the target (go note, with \
+            missing_optional = true)",
+    pub RULE_NOT_COLLECTED = "env.not-collected"
+        => "the environment variables were not collected, or the environment source has a \
+            gap (hold)",
+    pub RULE_NOT_APPLICABLE = "env.not-applicable"
+        => "the deployment's environment is not in the configured environments (go)",
+    pub RULE_OK = "env.ok" => "every required variable is present (go summary)",
+}
 
 /// The snapshot source whose gap means the variables could not be read.
 pub const SOURCE: &str = "environment";
@@ -93,36 +88,9 @@ impl Policy for EnvPolicy {
             "env",
             "environment variables: required ones present in the target, new ones documented",
         )
-        .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Gate])
         .reads(&[Section::Environment, Section::Deployment])
-        .rules(&[
-            (
-                RULE_MISSING_REQUIRED,
-                "a variable the code requires and has no default for is absent from the target \
-                 environment (no-go, one per variable)",
-            ),
-            (
-                RULE_UNDOCUMENTED,
-                "a variable the change adds is not documented (hold per variable; one go note \
-                 with undocumented = \"advisory\")",
-            ),
-            (
-                RULE_MISSING_OPTIONAL,
-                "optional variables without a default are absent from the target (go note, with \
-                 missing_optional = true)",
-            ),
-            (
-                RULE_NOT_COLLECTED,
-                "the environment variables were not collected, or the environment source has a \
-                 gap (hold)",
-            ),
-            (
-                RULE_NOT_APPLICABLE,
-                "the deployment's environment is not in the configured environments (go)",
-            ),
-            (RULE_OK, "every required variable is present (go summary)"),
-        ])
+        .rules(RULES)
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
@@ -596,15 +564,7 @@ mod tests {
     }
 
     #[test]
-    fn info_declares_every_rule_once_with_the_policy_prefix() {
-        let info = EnvPolicy::info();
-        let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, RULES);
-        let unique: BTreeSet<&str> = ids.iter().copied().collect();
-        assert_eq!(unique.len(), ids.len(), "duplicate rule ids in {ids:?}");
-        for rule in &info.rules {
-            assert!(rule.id.starts_with("env."), "{}", rule.id);
-            assert!(!rule.description.trim().is_empty(), "{}", rule.id);
-        }
+    fn info_declares_its_rules() {
+        shipgate_sdk::testing::check_rules::<EnvPolicy>().unwrap();
     }
 }

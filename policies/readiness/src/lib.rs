@@ -40,55 +40,44 @@ use shipgate_sdk::prelude::*;
 use shipgate_sdk::{Approval, Check, CheckConclusion, Ci, DeployKind, MergeState, ReviewState};
 use shipgate_sdk::{Severity, TestSuite};
 
-/// CI results were not collected (`hold`).
-pub const RULE_NOT_COLLECTED: &str = "readiness.not-collected";
-/// A required check failed (`no-go`).
-pub const RULE_CHECK_FAILED: &str = "readiness.check-failed";
-/// A required check is not reported (`no-go`).
-pub const RULE_CHECK_MISSING: &str = "readiness.check-missing";
-/// A required check is pending or stale (`hold`).
-pub const RULE_CHECK_PENDING: &str = "readiness.check-pending";
-/// A test suite has failures or errors (`no-go`).
-pub const RULE_TESTS_FAILED: &str = "readiness.tests-failed";
-/// No tests ran (`hold`, with `require_tests`).
-pub const RULE_NO_TESTS: &str = "readiness.no-tests";
-/// Coverage against `min_coverage_percent`.
-pub const RULE_COVERAGE: &str = "readiness.coverage";
-/// An artifact was not built (`no-go`).
-pub const RULE_ARTIFACT_NOT_BUILT: &str = "readiness.artifact-not-built";
-/// The change conflicts with its base (`no-go`).
-pub const RULE_MERGE_CONFLICT: &str = "readiness.merge-conflict";
-/// The branch is behind its base (per `behind_base`).
-pub const RULE_BEHIND_BASE: &str = "readiness.behind-base";
-/// Branch protection blocks the merge (`no-go`).
-pub const RULE_MERGE_BLOCKED: &str = "readiness.merge-blocked";
-/// The merge state is unknown (per `unknown_merge_state`).
-pub const RULE_MERGE_UNKNOWN: &str = "readiness.merge-unknown";
-/// A person requested changes (`no-go`).
-pub const RULE_CHANGES_REQUESTED: &str = "readiness.changes-requested";
-/// Human approvals against `min_approvals`.
-pub const RULE_APPROVALS: &str = "readiness.approvals";
-/// What passed (`go` summary).
-pub const RULE_OK: &str = "readiness.ok";
-
-/// Every rule id of this policy, in the order `info()` declares them.
-pub const RULES: &[&str] = &[
-    RULE_NOT_COLLECTED,
-    RULE_CHECK_FAILED,
-    RULE_CHECK_MISSING,
-    RULE_CHECK_PENDING,
-    RULE_TESTS_FAILED,
-    RULE_NO_TESTS,
-    RULE_COVERAGE,
-    RULE_ARTIFACT_NOT_BUILT,
-    RULE_MERGE_CONFLICT,
-    RULE_BEHIND_BASE,
-    RULE_MERGE_BLOCKED,
-    RULE_MERGE_UNKNOWN,
-    RULE_CHANGES_REQUESTED,
-    RULE_APPROVALS,
-    RULE_OK,
-];
+shipgate_sdk::rules! {
+    pub RULE_NOT_COLLECTED = "readiness.not-collected"
+        => "CI results were not collected, or the ci, github, junit or coverage source has \
+            a gap (hold, one per gap)",
+    pub RULE_CHECK_FAILED = "readiness.check-failed"
+        => "a required check concluded failure, cancelled, timed-out or action-required \
+            (no-go)",
+    pub RULE_CHECK_MISSING = "readiness.check-missing"
+        => "a check named in required_checks is not reported (no-go)",
+    pub RULE_CHECK_PENDING = "readiness.check-pending"
+        => "a required check is pending or stale (hold)",
+    pub RULE_TESTS_FAILED = "readiness.tests-failed"
+        => "a test suite has failures or errors (no-go, one per suite)",
+    pub RULE_NO_TESTS = "readiness.no-tests"
+        => "no suite ran a test, with require_tests = true (hold)",
+    pub RULE_COVERAGE = "readiness.coverage"
+        => "coverage against min_coverage_percent: no-go below it (or not strictly above \
+            it with { above = N }), hold when not reported, go otherwise",
+    pub RULE_ARTIFACT_NOT_BUILT = "readiness.artifact-not-built"
+        => "an artifact was not built, with require_artifacts_built = true (no-go, one per \
+            artifact)",
+    pub RULE_MERGE_CONFLICT = "readiness.merge-conflict"
+        => "the change conflicts with its base (no-go)",
+    pub RULE_BEHIND_BASE = "readiness.behind-base"
+        => "the branch is behind its base (hold, or no-go per behind_base)",
+    pub RULE_MERGE_BLOCKED = "readiness.merge-blocked"
+        => "branch protection blocks the merge (no-go)",
+    pub RULE_MERGE_UNKNOWN = "readiness.merge-unknown"
+        => "the merge state is unknown or absent (hold, unless unknown_merge_state ignores \
+            it)",
+    pub RULE_CHANGES_REQUESTED = "readiness.changes-requested"
+        => "a person's latest review requests changes (no-go, one per person)",
+    pub RULE_APPROVALS = "readiness.approvals"
+        => "distinct approving reviewers against min_approvals for the environment (or its \
+            \"*\" entry): no-go \
+            below it, go at or above or when waived for a P0/P1 hotfix",
+    pub RULE_OK = "readiness.ok" => "the checks that passed (go summary)",
+}
 
 /// The `min_approvals` key for every environment not listed.
 pub const ANY_ENVIRONMENT: &str = "*";
@@ -256,75 +245,9 @@ impl Policy for Readiness {
             "readiness",
             "the pre-deploy checklist: checks, tests, coverage, artifacts, merge state, approvals",
         )
-        .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Gate])
         .reads(&[Section::Ci, Section::Deployment])
-        .rules(&[
-            (
-                RULE_NOT_COLLECTED,
-                "CI results were not collected, or the ci, github, junit or coverage source has \
-                 a gap (hold, one per gap)",
-            ),
-            (
-                RULE_CHECK_FAILED,
-                "a required check concluded failure, cancelled, timed-out or action-required \
-                 (no-go)",
-            ),
-            (
-                RULE_CHECK_MISSING,
-                "a check named in required_checks is not reported (no-go)",
-            ),
-            (
-                RULE_CHECK_PENDING,
-                "a required check is pending or stale (hold)",
-            ),
-            (
-                RULE_TESTS_FAILED,
-                "a test suite has failures or errors (no-go, one per suite)",
-            ),
-            (
-                RULE_NO_TESTS,
-                "no suite ran a test, with require_tests = true (hold)",
-            ),
-            (
-                RULE_COVERAGE,
-                "coverage against min_coverage_percent: no-go below it (or not strictly above \
-                 it with { above = N }), hold when not reported, go otherwise",
-            ),
-            (
-                RULE_ARTIFACT_NOT_BUILT,
-                "an artifact was not built, with require_artifacts_built = true (no-go, one per \
-                 artifact)",
-            ),
-            (
-                RULE_MERGE_CONFLICT,
-                "the change conflicts with its base (no-go)",
-            ),
-            (
-                RULE_BEHIND_BASE,
-                "the branch is behind its base (hold, or no-go per behind_base)",
-            ),
-            (
-                RULE_MERGE_BLOCKED,
-                "branch protection blocks the merge (no-go)",
-            ),
-            (
-                RULE_MERGE_UNKNOWN,
-                "the merge state is unknown or absent (hold, unless unknown_merge_state ignores \
-                 it)",
-            ),
-            (
-                RULE_CHANGES_REQUESTED,
-                "a person's latest review requests changes (no-go, one per person)",
-            ),
-            (
-                RULE_APPROVALS,
-                "distinct approving reviewers against min_approvals for the environment (or its \
-                 \"*\" entry): no-go \
-                 below it, go at or above or when waived for a P0/P1 hotfix",
-            ),
-            (RULE_OK, "the checks that passed (go summary)"),
-        ])
+        .rules(RULES)
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
@@ -1721,15 +1644,7 @@ mod tests {
     }
 
     #[test]
-    fn info_declares_every_rule_once_with_the_policy_prefix() {
-        let info = Readiness::info();
-        let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, RULES);
-        let unique: BTreeSet<&str> = ids.iter().copied().collect();
-        assert_eq!(unique.len(), ids.len(), "duplicate rule ids in {ids:?}");
-        for rule in &info.rules {
-            assert!(rule.id.starts_with("readiness."), "{}", rule.id);
-            assert!(!rule.description.trim().is_empty(), "{}", rule.id);
-        }
+    fn info_declares_its_rules() {
+        shipgate_sdk::testing::check_rules::<Readiness>().unwrap();
     }
 }

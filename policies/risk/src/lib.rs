@@ -29,51 +29,38 @@ use serde::Deserialize;
 use shipgate_sdk::prelude::*;
 use shipgate_sdk::{Change, RolloutStep};
 
-/// Touches a critical area or path (`critical`).
-pub const RULE_CRITICAL_AREA: &str = "risk.critical-area";
-/// Announces a breaking change (`high`).
-pub const RULE_BREAKING_CHANGE: &str = "risk.breaking-change";
-/// Carries database migrations (`high`).
-pub const RULE_MIGRATION: &str = "risk.migration";
-/// Is a security patch (`high`).
-pub const RULE_SECURITY_PATCH: &str = "risk.security-patch";
-/// Adds a feature (`medium`).
-pub const RULE_NEW_FEATURE: &str = "risk.new-feature";
-/// Changes dependencies (`medium`).
-pub const RULE_DEPENDENCY_CHANGE: &str = "risk.dependency-change";
-/// Changes configuration files (`medium`).
-pub const RULE_CONFIG_CHANGE: &str = "risk.config-change";
-/// Declares new environment variables (`medium`).
-pub const RULE_NEW_VARIABLE: &str = "risk.new-variable";
-/// Changes documentation only (`low`).
-pub const RULE_DOCS_ONLY: &str = "risk.docs-only";
-/// The risk level and why (`go`).
-pub const RULE_LEVEL: &str = "risk.level";
-/// The level is at or above `hold_at` (`hold`).
-pub const RULE_NEEDS_APPROVAL: &str = "risk.needs-approval";
-/// The change was not collected (`hold`).
-pub const RULE_NOT_COLLECTED: &str = "risk.not-collected";
-/// A glob in the configuration does not compile (`hold`); `validate-config`
-/// rejects such a configuration first, so only a direct call of [`decide`]
-/// can see it.
-pub const RULE_INVALID_CONFIG: &str = "risk.invalid-config";
-
-/// Every rule id of this policy.
-pub const RULES: &[&str] = &[
-    RULE_CRITICAL_AREA,
-    RULE_BREAKING_CHANGE,
-    RULE_MIGRATION,
-    RULE_SECURITY_PATCH,
-    RULE_NEW_FEATURE,
-    RULE_DEPENDENCY_CHANGE,
-    RULE_CONFIG_CHANGE,
-    RULE_NEW_VARIABLE,
-    RULE_DOCS_ONLY,
-    RULE_LEVEL,
-    RULE_NEEDS_APPROVAL,
-    RULE_NOT_COLLECTED,
-    RULE_INVALID_CONFIG,
-];
+shipgate_sdk::rules! {
+    pub RULE_CRITICAL_AREA = "risk.critical-area"
+        => "the change touches a critical area, or a file matching critical_paths (level \
+            critical)",
+    pub RULE_BREAKING_CHANGE = "risk.breaking-change"
+        => "the change announces a breaking change (level high; requires extended \
+            monitoring)",
+    pub RULE_MIGRATION = "risk.migration" => "the change carries database migrations (level high)",
+    pub RULE_SECURITY_PATCH = "risk.security-patch"
+        => "a commit subject marks a security patch, or the change has the security label \
+            (level high)",
+    pub RULE_NEW_FEATURE = "risk.new-feature"
+        => "a commit has the conventional-commit type feat (level medium)",
+    pub RULE_DEPENDENCY_CHANGE = "risk.dependency-change"
+        => "the change updates dependencies (level medium)",
+    pub RULE_CONFIG_CHANGE = "risk.config-change"
+        => "files matching config_paths but not lockfile_paths changed (level medium)",
+    pub RULE_NEW_VARIABLE = "risk.new-variable"
+        => "the change declares new environment variables (level medium)",
+    pub RULE_DOCS_ONLY = "risk.docs-only" => "every changed file matches docs_paths (level low)",
+    pub RULE_LEVEL = "risk.level"
+        => "the risk level, the strictest of the reasons, and the mitigations it requires \
+            (go summary)",
+    pub RULE_NEEDS_APPROVAL = "risk.needs-approval"
+        => "the risk level is at or above hold_at (hold)",
+    pub RULE_NOT_COLLECTED = "risk.not-collected"
+        => "the change was not collected, or the git source has a gap (hold, no level)",
+    /// `validate-config` rejects such a configuration first, so only a direct
+    /// call of [`decide`] can see it.
+    pub RULE_INVALID_CONFIG = "risk.invalid-config"
+        => "a configured glob does not compile; validate-config rejects it first (hold)",
+}
 
 /// The reason of the manual approval a critical change requires.
 pub const CRITICAL_APPROVAL: &str = "critical-risk change";
@@ -197,7 +184,6 @@ impl Policy for Risk {
             "risk",
             "risk level of the change (low, medium, high, critical) and the mitigations it requires",
         )
-        .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Gate, Stage::Risk])
         .reads(&[
             Section::Change,
@@ -205,64 +191,7 @@ impl Policy for Risk {
             Section::Deployment,
             Section::Labels,
         ])
-        .rules(&[
-            (
-                RULE_CRITICAL_AREA,
-                "the change touches a critical area, or a file matching critical_paths (level \
-                 critical)",
-            ),
-            (
-                RULE_BREAKING_CHANGE,
-                "the change announces a breaking change (level high; requires extended \
-                 monitoring)",
-            ),
-            (
-                RULE_MIGRATION,
-                "the change carries database migrations (level high)",
-            ),
-            (
-                RULE_SECURITY_PATCH,
-                "a commit subject marks a security patch, or the change has the security label \
-                 (level high)",
-            ),
-            (
-                RULE_NEW_FEATURE,
-                "a commit has the conventional-commit type feat (level medium)",
-            ),
-            (
-                RULE_DEPENDENCY_CHANGE,
-                "the change updates dependencies (level medium)",
-            ),
-            (
-                RULE_CONFIG_CHANGE,
-                "files matching config_paths but not lockfile_paths changed (level medium)",
-            ),
-            (
-                RULE_NEW_VARIABLE,
-                "the change declares new environment variables (level medium)",
-            ),
-            (
-                RULE_DOCS_ONLY,
-                "every changed file matches docs_paths (level low)",
-            ),
-            (
-                RULE_LEVEL,
-                "the risk level, the strictest of the reasons, and the mitigations it requires \
-                 (go summary)",
-            ),
-            (
-                RULE_NEEDS_APPROVAL,
-                "the risk level is at or above hold_at (hold)",
-            ),
-            (
-                RULE_NOT_COLLECTED,
-                "the change was not collected, or the git source has a gap (hold, no level)",
-            ),
-            (
-                RULE_INVALID_CONFIG,
-                "a configured glob does not compile; validate-config rejects it first (hold)",
-            ),
-        ])
+        .rules(RULES)
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
@@ -397,6 +326,25 @@ impl Reason {
             summary,
         }
     }
+
+    /// A reason about `n` things: `2 new features: a, b` in the finding (in
+    /// the `long` words, one and many), `2 new features` in the summary (in
+    /// the `short` ones).
+    fn counted(
+        level: RiskLevel,
+        rule: &str,
+        n: usize,
+        long: [&str; 2],
+        listing: String,
+        short: [&str; 2],
+    ) -> Self {
+        Reason::new(
+            level,
+            rule,
+            format!("{}: {listing}", plural(n, long[0], long[1])),
+            plural(n, short[0], short[1]),
+        )
+    }
 }
 
 /// The rule itself, as a plain function (benchmarked natively against the
@@ -427,7 +375,7 @@ pub fn decide(_stage: Stage, snapshot: &Snapshot, config: &Config) -> Decision {
         )]);
     };
 
-    let reasons = reasons(snapshot, change, config, &patterns);
+    let reasons = reasons(&Facts::new(snapshot, change, config, &patterns));
     let level = reasons
         .iter()
         .map(|r| r.level)
@@ -508,247 +456,323 @@ pub fn rollout_steps(config: &Config) -> Vec<RolloutStep> {
         .collect()
 }
 
-/// Every reason the change gives, strictest first.
-fn reasons(
-    snapshot: &Snapshot,
-    change: &Change,
-    config: &Config,
-    patterns: &Patterns,
-) -> Vec<Reason> {
-    let mut reasons = Vec::new();
-    let is_docs = |path: &str| matches(&patterns.docs, path);
-    let code_files: Vec<&str> = change
-        .files
-        .iter()
-        .map(|f| f.path.as_str())
-        .filter(|p| !is_docs(p))
-        .collect();
+/// What the rules of the risk table read: the snapshot, its change, the
+/// configuration and its globs, and the changed files that are not
+/// documentation.
+struct Facts<'a> {
+    snapshot: &'a Snapshot,
+    change: &'a Change,
+    config: &'a Config,
+    patterns: &'a Patterns,
+    code_files: Vec<&'a str>,
+}
 
-    // Critical: core, authentication, data model.
-    let areas: Vec<&str> = change
+impl<'a> Facts<'a> {
+    fn new(
+        snapshot: &'a Snapshot,
+        change: &'a Change,
+        config: &'a Config,
+        patterns: &'a Patterns,
+    ) -> Self {
+        let code_files = change
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .filter(|p| !matches(&patterns.docs, p))
+            .collect();
+        Facts {
+            snapshot,
+            change,
+            config,
+            patterns,
+            code_files,
+        }
+    }
+}
+
+/// One rule of the risk table: the reason it gives, if it fires.
+type RiskRule = fn(&Facts) -> Option<Reason>;
+
+/// The rules of the risk table, strictest first (the order of the findings
+/// and of the summary): critical, then high, then medium.
+const RISK_RULES: &[RiskRule] = &[
+    critical_area,
+    breaking_change,
+    migration,
+    security_patch,
+    new_feature,
+    dependency_change,
+    config_change,
+    new_variable,
+];
+
+/// Every reason the change gives, strictest first; documentation only
+/// (low) when no rule of the table fires.
+fn reasons(facts: &Facts) -> Vec<Reason> {
+    let reasons: Vec<Reason> = RISK_RULES.iter().filter_map(|rule| rule(facts)).collect();
+    if reasons.is_empty() {
+        return docs_only(facts).into_iter().collect();
+    }
+    reasons
+}
+
+/// Critical: core, authentication, data model, by area or by path.
+fn critical_area(facts: &Facts) -> Option<Reason> {
+    let areas: Vec<&str> = facts
+        .change
         .areas
         .iter()
         .filter(|a| {
-            config
+            facts
+                .config
                 .critical_areas
                 .iter()
                 .any(|c| c.eq_ignore_ascii_case(a))
         })
         .map(String::as_str)
         .collect();
-    let critical_files: Vec<&str> = code_files
+    let critical_files: Vec<&str> = facts
+        .code_files
         .iter()
         .copied()
-        .filter(|p| matches(&patterns.critical, p))
+        .filter(|p| matches(&facts.patterns.critical, p))
         .collect();
-    if !areas.is_empty() || !critical_files.is_empty() {
-        let mut parts = Vec::new();
-        let mut summary = Vec::new();
-        if !areas.is_empty() {
-            parts.push(format!(
-                "{} {}",
-                plural_word(areas.len(), "area", "areas"),
-                list(&areas)
-            ));
-            summary.push(format!(
-                "critical {} {}",
-                plural_word(areas.len(), "area", "areas"),
-                areas.join(", ")
-            ));
-        }
-        if !critical_files.is_empty() {
-            parts.push(format!(
-                "{} {}",
-                plural_word(critical_files.len(), "path", "paths"),
-                list(&critical_files)
-            ));
-            summary.push(plural(
-                critical_files.len(),
-                "critical path",
-                "critical paths",
-            ));
-        }
-        reasons.push(Reason::new(
-            RiskLevel::Critical,
-            RULE_CRITICAL_AREA,
-            format!(
-                "touches core, authentication or data-model code: {}",
-                parts.join("; ")
-            ),
-            summary.join(", "),
+    if areas.is_empty() && critical_files.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut summary = Vec::new();
+    if !areas.is_empty() {
+        parts.push(format!(
+            "{} {}",
+            plural_word(areas.len(), "area", "areas"),
+            list(&areas)
+        ));
+        summary.push(format!(
+            "critical {} {}",
+            plural_word(areas.len(), "area", "areas"),
+            areas.join(", ")
         ));
     }
+    if !critical_files.is_empty() {
+        parts.push(format!(
+            "{} {}",
+            plural_word(critical_files.len(), "path", "paths"),
+            list(&critical_files)
+        ));
+        summary.push(plural(
+            critical_files.len(),
+            "critical path",
+            "critical paths",
+        ));
+    }
+    Some(Reason::new(
+        RiskLevel::Critical,
+        RULE_CRITICAL_AREA,
+        format!(
+            "touches core, authentication or data-model code: {}",
+            parts.join("; ")
+        ),
+        summary.join(", "),
+    ))
+}
 
-    // High: breaking changes, migrations, security patches.
-    let breaking = &change.breaking_changes;
-    if !breaking.is_empty() {
-        let items: Vec<String> = breaking
-            .iter()
-            .map(|b| format!("{} ({})", b.description, b.source))
-            .collect();
-        reasons.push(Reason::new(
-            RiskLevel::High,
-            RULE_BREAKING_CHANGE,
-            format!(
-                "{}: {}; monitor for {} hours",
-                plural(breaking.len(), "breaking change", "breaking changes"),
-                list_with(&items, "; "),
-                config.breaking_monitoring_hours
-            ),
-            plural(breaking.len(), "breaking change", "breaking changes"),
-        ));
+/// High: announced breaking changes.
+fn breaking_change(facts: &Facts) -> Option<Reason> {
+    let breaking = &facts.change.breaking_changes;
+    if breaking.is_empty() {
+        return None;
     }
-    let migrations = &change.migrations;
-    if !migrations.is_empty() {
-        let paths: Vec<&str> = migrations.iter().map(|m| m.path.as_str()).collect();
-        reasons.push(Reason::new(
+    let items: Vec<String> = breaking
+        .iter()
+        .map(|b| format!("{} ({})", b.description, b.source))
+        .collect();
+    Some(Reason::new(
+        RiskLevel::High,
+        RULE_BREAKING_CHANGE,
+        format!(
+            "{}: {}; monitor for {} hours",
+            plural(breaking.len(), "breaking change", "breaking changes"),
+            list_with(&items, "; "),
+            facts.config.breaking_monitoring_hours
+        ),
+        plural(breaking.len(), "breaking change", "breaking changes"),
+    ))
+}
+
+/// High: database migrations.
+fn migration(facts: &Facts) -> Option<Reason> {
+    let paths: Vec<&str> = facts
+        .change
+        .migrations
+        .iter()
+        .map(|m| m.path.as_str())
+        .collect();
+    (!paths.is_empty()).then(|| {
+        Reason::counted(
             RiskLevel::High,
             RULE_MIGRATION,
-            format!(
-                "{}: {}",
-                plural(
-                    migrations.len(),
-                    "database migration",
-                    "database migrations"
-                ),
-                list(&paths)
-            ),
-            plural(migrations.len(), "migration", "migrations"),
-        ));
-    }
-    let security: Vec<String> = change
+            paths.len(),
+            ["database migration", "database migrations"],
+            list(&paths),
+            ["migration", "migrations"],
+        )
+    })
+}
+
+/// High: security patches, by commit subject or by label.
+fn security_patch(facts: &Facts) -> Option<Reason> {
+    let config = facts.config;
+    let security: Vec<String> = facts
+        .change
         .commits
         .iter()
         .filter(|c| is_security(&c.subject, config))
         .map(|c| commit(&c.sha, &c.subject))
         .collect();
     let labelled = !config.security_label.is_empty()
-        && snapshot
+        && facts
+            .snapshot
             .labels
             .get(&config.security_label)
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    if !security.is_empty() || labelled {
-        let mut parts = Vec::new();
-        if !security.is_empty() {
-            parts.push(list_with(&security, ", "));
-        }
-        if labelled {
-            parts.push(format!("label {}=true", config.security_label));
-        }
-        let summary = if security.is_empty() {
-            "security patch".to_owned()
-        } else {
-            plural(security.len(), "security patch", "security patches")
-        };
-        reasons.push(Reason::new(
-            RiskLevel::High,
-            RULE_SECURITY_PATCH,
-            format!("security patch: {}", parts.join("; ")),
-            summary,
-        ));
+    if security.is_empty() && !labelled {
+        return None;
     }
+    let mut parts = Vec::new();
+    if !security.is_empty() {
+        parts.push(list_with(&security, ", "));
+    }
+    if labelled {
+        parts.push(format!("label {}=true", config.security_label));
+    }
+    let summary = if security.is_empty() {
+        "security patch".to_owned()
+    } else {
+        plural(security.len(), "security patch", "security patches")
+    };
+    Some(Reason::new(
+        RiskLevel::High,
+        RULE_SECURITY_PATCH,
+        format!("security patch: {}", parts.join("; ")),
+        summary,
+    ))
+}
 
-    // Medium: features, dependencies, configuration, new variables.
-    let features: Vec<String> = change
+/// Medium: commits of the conventional-commit type `feat`.
+fn new_feature(facts: &Facts) -> Option<Reason> {
+    let features: Vec<String> = facts
+        .change
         .commits
         .iter()
         .filter(|c| commit_type(&c.subject).is_some_and(|t| t.eq_ignore_ascii_case("feat")))
         .map(|c| commit(&c.sha, &c.subject))
         .collect();
-    if !features.is_empty() {
-        reasons.push(Reason::new(
+    (!features.is_empty()).then(|| {
+        Reason::counted(
             RiskLevel::Medium,
             RULE_NEW_FEATURE,
-            format!(
-                "{}: {}",
-                plural(features.len(), "new feature", "new features"),
-                list_with(&features, ", ")
-            ),
-            plural(features.len(), "new feature", "new features"),
-        ));
-    }
-    let deps = &change.dependency_changes;
-    if !deps.is_empty() {
-        let items: Vec<String> = deps
-            .iter()
-            .map(|d| {
-                let versions = match (&d.from_version, &d.to_version) {
-                    (Some(from), Some(to)) => format!(" {from} → {to}"),
-                    (None, Some(v)) | (Some(v), None) => format!(" {v}"),
-                    (None, None) => String::new(),
-                };
-                format!("{} {}{versions} ({})", d.name, d.change, d.ecosystem)
-            })
-            .collect();
-        reasons.push(Reason::new(
+            features.len(),
+            ["new feature", "new features"],
+            list_with(&features, ", "),
+            ["new feature", "new features"],
+        )
+    })
+}
+
+/// Medium: dependency updates.
+fn dependency_change(facts: &Facts) -> Option<Reason> {
+    let items: Vec<String> = facts
+        .change
+        .dependency_changes
+        .iter()
+        .map(|d| {
+            let versions = match (&d.from_version, &d.to_version) {
+                (Some(from), Some(to)) => format!(" {from} → {to}"),
+                (None, Some(v)) | (Some(v), None) => format!(" {v}"),
+                (None, None) => String::new(),
+            };
+            format!("{} {}{versions} ({})", d.name, d.change, d.ecosystem)
+        })
+        .collect();
+    (!items.is_empty()).then(|| {
+        Reason::counted(
             RiskLevel::Medium,
             RULE_DEPENDENCY_CHANGE,
-            format!(
-                "{}: {}",
-                plural(deps.len(), "dependency change", "dependency changes"),
-                list_with(&items, ", ")
-            ),
-            plural(deps.len(), "dependency change", "dependency changes"),
-        ));
-    }
-    let config_files: Vec<&str> = code_files
+            items.len(),
+            ["dependency change", "dependency changes"],
+            list_with(&items, ", "),
+            ["dependency change", "dependency changes"],
+        )
+    })
+}
+
+/// Medium: configuration files (lockfiles are dependency changes instead).
+fn config_change(facts: &Facts) -> Option<Reason> {
+    let patterns = facts.patterns;
+    let config_files: Vec<&str> = facts
+        .code_files
         .iter()
         .copied()
         .filter(|p| matches(&patterns.config, p) && !matches(&patterns.lockfiles, p))
         .collect();
-    if !config_files.is_empty() {
-        reasons.push(Reason::new(
-            RiskLevel::Medium,
-            RULE_CONFIG_CHANGE,
-            format!(
-                "{} changed: {}",
-                plural(
-                    config_files.len(),
-                    "configuration file",
-                    "configuration files"
-                ),
-                list(&config_files)
-            ),
-            plural(config_files.len(), "config file", "config files"),
-        ));
+    if config_files.is_empty() {
+        return None;
     }
-    let new_vars: Vec<&str> = snapshot
+    Some(Reason::new(
+        RiskLevel::Medium,
+        RULE_CONFIG_CHANGE,
+        format!(
+            "{} changed: {}",
+            plural(
+                config_files.len(),
+                "configuration file",
+                "configuration files"
+            ),
+            list(&config_files)
+        ),
+        plural(config_files.len(), "config file", "config files"),
+    ))
+}
+
+/// Medium: environment variables the change declares.
+fn new_variable(facts: &Facts) -> Option<Reason> {
+    let new_vars: Vec<&str> = facts
+        .snapshot
         .environment
         .iter()
         .flat_map(|e| e.declared.iter())
         .filter(|v| v.added)
         .map(|v| v.name.as_str())
         .collect();
-    if !new_vars.is_empty() {
-        reasons.push(Reason::new(
+    (!new_vars.is_empty()).then(|| {
+        Reason::counted(
             RiskLevel::Medium,
             RULE_NEW_VARIABLE,
-            format!(
-                "{}: {}",
-                plural(
-                    new_vars.len(),
-                    "new environment variable",
-                    "new environment variables"
-                ),
-                list(&new_vars)
-            ),
-            plural(new_vars.len(), "new variable", "new variables"),
-        ));
-    }
+            new_vars.len(),
+            ["new environment variable", "new environment variables"],
+            list(&new_vars),
+            ["new variable", "new variables"],
+        )
+    })
+}
 
-    // Low: documentation only.
-    if reasons.is_empty() && !change.files.is_empty() && code_files.is_empty() {
-        reasons.push(Reason::new(
-            RiskLevel::Low,
-            RULE_DOCS_ONLY,
-            format!(
-                "documentation only: {}",
-                plural(change.files.len(), "file", "files")
-            ),
-            "documentation only".to_owned(),
-        ));
+/// Low: every changed file is documentation (asked only when no rule of
+/// the table fires).
+fn docs_only(facts: &Facts) -> Option<Reason> {
+    let files = &facts.change.files;
+    if files.is_empty() || !facts.code_files.is_empty() {
+        return None;
     }
-    reasons
+    Some(Reason::new(
+        RiskLevel::Low,
+        RULE_DOCS_ONLY,
+        format!(
+            "documentation only: {}",
+            plural(files.len(), "file", "files")
+        ),
+        "documentation only".to_owned(),
+    ))
 }
 
 /// Whether a commit subject marks a security patch.
@@ -1342,19 +1366,10 @@ mod tests {
         assert_eq!(info.name, "risk");
         assert_eq!(info.stages, [Stage::Gate, Stage::Risk]);
         assert_eq!(RULES.len(), 13);
-        assert!(RULES.iter().all(|r| r.starts_with("risk.")));
     }
 
     #[test]
-    fn info_declares_every_rule_once_with_the_policy_prefix() {
-        let info = Risk::info();
-        let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, RULES);
-        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
-        assert_eq!(unique.len(), ids.len(), "duplicate rule ids in {ids:?}");
-        for rule in &info.rules {
-            assert!(rule.id.starts_with("risk."), "{}", rule.id);
-            assert!(!rule.description.trim().is_empty(), "{}", rule.id);
-        }
+    fn info_declares_its_rules() {
+        shipgate_sdk::testing::check_rules::<Risk>().unwrap();
     }
 }

@@ -54,7 +54,6 @@ impl Policy for RulesPolicy {
             "rules",
             "declarative rules: CEL expressions over the snapshot, each with a verdict",
         )
-        .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Gate, Stage::Canary, Stage::Risk])
         .reads(&[
             Section::Deployment,

@@ -22,43 +22,27 @@ use serde::Deserialize;
 use shipgate_sdk::prelude::*;
 use shipgate_sdk::{DeployKind, Deployment, Severity, Timestamp};
 
-/// A blocked weekday (`no-go`).
-pub const RULE_BLOCKED_DAY: &str = "window.blocked-day";
-/// Inside a change freeze (`no-go`).
-pub const RULE_FREEZE: &str = "window.freeze";
-/// Outside business hours (`hold`).
-pub const RULE_OUTSIDE_HOURS: &str = "window.outside-hours";
-/// Inside a high-traffic period (`hold`).
-pub const RULE_HIGH_TRAFFIC: &str = "window.high-traffic";
-/// An emergency hotfix bypasses the timing rules (`go`).
-pub const RULE_EMERGENCY_BYPASS: &str = "window.emergency-bypass";
-/// A rollback bypasses the timing rules (`go`).
-pub const RULE_ROLLBACK_BYPASS: &str = "window.rollback-bypass";
-/// A P2 hotfix outside every scheduled window (`hold`).
-pub const RULE_P2_OUTSIDE_SCHEDULED_WINDOW: &str = "window.p2-outside-scheduled-window";
-/// A P3 hotfix ships with the next regular release (`hold`).
-pub const RULE_P3_NEXT_RELEASE: &str = "window.p3-next-release";
-/// A hotfix without a severity (`hold`).
-pub const RULE_SEVERITY_MISSING: &str = "window.severity-missing";
-/// The local time is unknown: the offset is out of range (`hold`).
-pub const RULE_TIME_UNKNOWN: &str = "window.time-unknown";
-/// Every timing rule passed (`go`).
-pub const RULE_OK: &str = "window.ok";
-
-/// Every rule id of this policy.
-pub const RULES: &[&str] = &[
-    RULE_BLOCKED_DAY,
-    RULE_FREEZE,
-    RULE_OUTSIDE_HOURS,
-    RULE_HIGH_TRAFFIC,
-    RULE_EMERGENCY_BYPASS,
-    RULE_ROLLBACK_BYPASS,
-    RULE_P2_OUTSIDE_SCHEDULED_WINDOW,
-    RULE_P3_NEXT_RELEASE,
-    RULE_SEVERITY_MISSING,
-    RULE_TIME_UNKNOWN,
-    RULE_OK,
-];
+shipgate_sdk::rules! {
+    pub RULE_BLOCKED_DAY = "window.blocked-day" => "the local weekday is in blocked_days (no-go)",
+    pub RULE_FREEZE = "window.freeze"
+        => "the deploy is requested inside a change freeze (no-go, one per active freeze)",
+    pub RULE_OUTSIDE_HOURS = "window.outside-hours"
+        => "the local time is outside business_hours (hold)",
+    pub RULE_HIGH_TRAFFIC = "window.high-traffic"
+        => "the local time is inside a high_traffic period (hold)",
+    pub RULE_EMERGENCY_BYPASS = "window.emergency-bypass"
+        => "a hotfix with a severity in emergency_severities bypasses every timing rule (go)",
+    pub RULE_ROLLBACK_BYPASS = "window.rollback-bypass"
+        => "a rollback bypasses every timing rule, with rollbacks_bypass = true (go)",
+    pub RULE_P2_OUTSIDE_SCHEDULED_WINDOW = "window.p2-outside-scheduled-window"
+        => "a P2 hotfix's local time is outside every scheduled window (hold)",
+    pub RULE_P3_NEXT_RELEASE = "window.p3-next-release"
+        => "a P3 hotfix waits for the next regular release (hold)",
+    pub RULE_SEVERITY_MISSING = "window.severity-missing" => "a hotfix has no severity (hold)",
+    pub RULE_TIME_UNKNOWN = "window.time-unknown"
+        => "utc_offset_minutes is outside ±1559, so the local time is unknown (hold)",
+    pub RULE_OK = "window.ok" => "every timing rule passed (go summary)",
+}
 
 /// The `config` table of the `window` policy in `shipgate.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -147,46 +131,9 @@ impl Policy for Window {
             "window",
             "deploy timing: blocked days, freezes, business hours, high traffic and hotfix severity",
         )
-        .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Gate])
         .reads(&[Section::Deployment])
-        .rules(&[
-            (RULE_BLOCKED_DAY, "the local weekday is in blocked_days (no-go)"),
-            (
-                RULE_FREEZE,
-                "the deploy is requested inside a change freeze (no-go, one per active freeze)",
-            ),
-            (
-                RULE_OUTSIDE_HOURS,
-                "the local time is outside business_hours (hold)",
-            ),
-            (
-                RULE_HIGH_TRAFFIC,
-                "the local time is inside a high_traffic period (hold)",
-            ),
-            (
-                RULE_EMERGENCY_BYPASS,
-                "a hotfix with a severity in emergency_severities bypasses every timing rule (go)",
-            ),
-            (
-                RULE_ROLLBACK_BYPASS,
-                "a rollback bypasses every timing rule, with rollbacks_bypass = true (go)",
-            ),
-            (
-                RULE_P2_OUTSIDE_SCHEDULED_WINDOW,
-                "a P2 hotfix's local time is outside every scheduled window (hold)",
-            ),
-            (
-                RULE_P3_NEXT_RELEASE,
-                "a P3 hotfix waits for the next regular release (hold)",
-            ),
-            (RULE_SEVERITY_MISSING, "a hotfix has no severity (hold)"),
-            (
-                RULE_TIME_UNKNOWN,
-                "utc_offset_minutes is outside ±1559, so the local time is unknown (hold)",
-            ),
-            (RULE_OK, "every timing rule passed (go summary)"),
-        ])
+        .rules(RULES)
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
@@ -1067,21 +1014,12 @@ mod tests {
         assert_eq!(info.name, "window");
         assert_eq!(info.stages, [Stage::Gate]);
         assert_eq!(info.reads, [Section::Deployment]);
-        assert!(RULES.iter().all(|r| r.starts_with("window.")));
         assert_eq!(offset_text(-330), "UTC-05:30");
         assert_eq!(offset_text(0), "UTC+00:00");
     }
 
     #[test]
-    fn info_declares_every_rule_once_with_the_policy_prefix() {
-        let info = Window::info();
-        let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, RULES);
-        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
-        assert_eq!(unique.len(), ids.len(), "duplicate rule ids in {ids:?}");
-        for rule in &info.rules {
-            assert!(rule.id.starts_with("window."), "{}", rule.id);
-            assert!(!rule.description.trim().is_empty(), "{}", rule.id);
-        }
+    fn info_declares_its_rules() {
+        shipgate_sdk::testing::check_rules::<Window>().unwrap();
     }
 }

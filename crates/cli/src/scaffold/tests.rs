@@ -123,8 +123,8 @@ fn no_placeholder_is_left_in_any_rendered_file() {
     let lib = &files[3].1;
     assert!(lib.contains("pub struct TeamGatePolicy;"), "{lib}");
     assert!(lib.contains("export_policy!(TeamGatePolicy);"), "{lib}");
-    assert!(lib.contains(r#"pub const RULE_ERROR_RATE: &str = "team-gate.error-rate";"#));
-    assert!(lib.contains(r#"pub const RULE_NO_DATA: &str = "team-gate.no-data";"#));
+    assert!(lib.contains(r#"pub RULE_ERROR_RATE = "team-gate.error-rate""#));
+    assert!(lib.contains(r#"pub RULE_NO_DATA = "team-gate.no-data""#));
     let readme = &files[2].1;
     assert!(readme.starts_with("# team-gate\n"), "{readme}");
     assert!(readme.contains(r#"source = "target/shipgate/team-gate.wasm""#));

@@ -12,12 +12,14 @@
 //!
 //! The parts, in the order a policy is read:
 //!
+//! - `rules!`: every rule the policy can report, each declared once.
 //! - [`Config`]: the policy's settings, the `[policies.config]` table of its
 //!   entry in `shipgate.toml`.
 //! - [`{{Type}}`] and its [`Policy`] impl: what the policy is
 //!   ([`Policy::info`]), which settings it accepts ([`Policy::check_config`])
 //!   and the rule itself ([`Policy::evaluate`]).
-//! - `export_policy!`: makes the type the component's entry point.
+//! - `export_policy!`: makes the type the component's entry point (and
+//!   reports this crate's version as the policy's).
 //! - `cases/`: saved snapshots with their reviewed decisions, run by
 //!   `shipgate test`.
 //!
@@ -28,15 +30,20 @@
 use serde::Deserialize;
 use shipgate_sdk::prelude::*;
 
-/// The rule that compares the canary's error rate with the ceiling.
-///
-/// Every finding carries a rule id. Ids start with the policy's name, so a
-/// report says whose finding it is, and each is declared in
-/// [`Policy::info`].
-pub const RULE_ERROR_RATE: &str = "{{name}}.error-rate";
-
-/// The rule that fires when the error rate is not measured.
-pub const RULE_NO_DATA: &str = "{{name}}.no-data";
+// Every finding carries a rule id. Each rule is declared here once: the
+// constant for its id, the id (it starts with the policy's name, so a report
+// says whose finding it is) and what makes it fire. The macro also defines
+// `RULES`, the whole list, which `info()` passes on: `shipgate test` lists
+// the declared rules that no case made fire, and the native tests refuse a
+// finding whose rule is not declared here.
+shipgate_sdk::rules! {
+    /// The rule that compares the canary's error rate with the ceiling.
+    pub RULE_ERROR_RATE = "{{name}}.error-rate"
+        => "the canary's error_rate is above max_error_rate (rollback; go within it)",
+    /// The rule that fires when the error rate is not measured.
+    pub RULE_NO_DATA = "{{name}}.no-data"
+        => "error_rate is not in the snapshot, or the canary's has no usable value (hold)",
+}
 
 /// The metric the rule reads, by the name the host gives it in the snapshot
 /// (the fraction of requests that failed: 0.02 is 2%).
@@ -74,25 +81,16 @@ impl Policy for {{Type}} {
     type Config = Config;
 
     /// Who the policy is: its name, the stages it answers, the snapshot
-    /// sections it reads, and every rule it can report. `shipgate test` lists
-    /// the declared rules that no case made fire, and the native tests refuse
-    /// a finding whose rule is not declared here.
+    /// sections it reads, and every rule it can report (`RULES`, from
+    /// `rules!`). Its version is this crate's.
     fn info() -> Info {
         Info::new(
             "{{name}}",
             "roll back when the canary's error rate is above max_error_rate",
         )
-        .version(env!("CARGO_PKG_VERSION"))
         .stages(&[Stage::Canary])
         .reads(&[Section::Metrics])
-        .rule(
-            RULE_ERROR_RATE,
-            "the canary's error_rate is above max_error_rate (rollback; go within it)",
-        )
-        .rule(
-            RULE_NO_DATA,
-            "error_rate is not in the snapshot, or the canary's has no usable value (hold)",
-        )
+        .rules(RULES)
     }
 
     /// Checks what the config's type cannot say. Runs when shipgate loads its
@@ -243,6 +241,11 @@ mod tests {
         let decision = decide(&snapshot, "{}").unwrap();
         assert_eq!(decision.verdict, Verdict::Hold);
         assert_eq!(decision.findings[0].rule, RULE_NO_DATA);
+    }
+
+    #[test]
+    fn every_rule_is_declared_once_and_named_for_the_policy() {
+        shipgate_sdk::testing::check_rules::<{{Type}}>().unwrap();
     }
 
     #[test]

@@ -86,9 +86,7 @@ fn markdown_output_is_a_pr_comment() {
 
 #[test]
 fn errors_exit_1_and_name_the_file() {
-    let s = setup(
-        "[[policies]]\nname = \"x\"\nsource = \"builtin:env\"\nmdoe = \"advisory\"\n",
-    );
+    let s = setup("[[policies]]\nname = \"x\"\nsource = \"builtin:env\"\nmdoe = \"advisory\"\n");
     let snap = example_snapshot("canary-healthy");
     // A bad config names file, line, column and key.
     let (code, out, err) = run(shipgate()
@@ -159,13 +157,7 @@ fn inspect_shows_info_digest_imports_and_exports() {
         "{out}"
     );
 
-    let (code, out, err) = run(shipgate().args([
-        "policy",
-        "inspect",
-        "--format",
-        "json",
-        example,
-    ]));
+    let (code, out, err) = run(shipgate().args(["policy", "inspect", "--format", "json", example]));
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let rules = v["info"]["rules"].as_array().unwrap();

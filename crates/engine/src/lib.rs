@@ -42,7 +42,6 @@ pub mod decision_log;
 pub mod exit;
 pub mod outcome;
 pub mod policy_set;
-pub mod preflight;
 pub mod replay;
 pub mod report;
 pub mod runtime;

@@ -13,6 +13,9 @@
 //!            shipgate-model (crates/model)  <-  guest-sdk, policies
 //! ```
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

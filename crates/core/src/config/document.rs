@@ -12,11 +12,8 @@ use toml::de::{DeTable, DeValue};
 
 use super::checked::HELP;
 use super::names::{expected_list, join_key, suggest};
-use super::reader::Reader;
+use super::reader::{Reader, Value};
 use super::{ConfigError, Location, lower_first};
-
-/// A spanned value of the document.
-pub(super) type Value<'i> = Spanned<DeValue<'i>>;
 
 /// One parsed file: what errors need to name a place in it.
 pub(super) struct Document<'i> {

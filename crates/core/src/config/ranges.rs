@@ -27,8 +27,9 @@ use std::time::Duration;
 
 use toml::de::DeValue;
 
-use super::document::{Document, Value, find_key};
+use super::document::{Document, find_key};
 use super::names::join_key;
+use super::reader::Value;
 use super::{ConfigError, SourcesConfig, WatchConfig};
 
 /// `limits.fuel`: at most this much fuel (minutes of work).

@@ -6,9 +6,11 @@
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use toml::Spanned;
 use toml::de::DeValue;
 
-use super::document::Value;
+/// A spanned value of the document.
+pub(super) type Value<'i> = Spanned<DeValue<'i>>;
 
 /// An error while reading: its message (with its help, see `checked.rs`).
 #[derive(Debug)]

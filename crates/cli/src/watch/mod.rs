@@ -47,13 +47,13 @@ use std::time::{Duration, Instant};
 use shipgate_model::{IntervalResult, Rollout, RolloutStrategy, Snapshot, Stage, Verdict};
 use tokio::sync::watch as channel;
 
-use event::{Event, Interval, Outcome, PhaseStart, Start, Summary};
+use event::{Event, Interval, PhaseStart, Start, Summary, WatchEnd};
 use hook::{HookCommand, HookContext, HookKind, HookRun, HookRunner};
 use shipgate_collect::{Context, DeploymentConfig, SourcesConfig};
 use shipgate_core::config::watch::{Plan, PlanSource};
 use shipgate_engine::decision_log::{self, Record};
 use shipgate_engine::policy_set::PolicySet;
-use shipgate_engine::report::Report;
+use shipgate_engine::report::{Report, Subject};
 
 /// Exit code of a watch stopped by Ctrl-C (128 + SIGINT).
 pub const EXIT_INTERRUPTED: i32 = 130;
@@ -99,29 +99,6 @@ impl std::fmt::Debug for Watch<'_> {
             .field("rollback_hook", &self.rollback_hook)
             .field("log", &self.log)
             .finish_non_exhaustive()
-    }
-}
-
-/// The deployment a watch rolls out, as resolved by the first collection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subject {
-    /// The service.
-    pub service: String,
-    /// The target environment.
-    pub environment: String,
-    /// The version.
-    pub version: String,
-}
-
-impl Subject {
-    /// The subject of a collected snapshot.
-    pub fn of(snapshot: &Snapshot) -> Subject {
-        let d = &snapshot.deployment;
-        Subject {
-            service: d.service.clone(),
-            environment: d.environment.clone(),
-            version: d.version.clone(),
-        }
     }
 }
 
@@ -469,7 +446,7 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
     let phases = watch.plan.0.phases().len();
     let (columns, table) = event::table(&p.intervals);
     let mut summary = Summary {
-        outcome: Outcome::Completed,
+        outcome: WatchEnd::Completed,
         exit_code: 0,
         reason: String::new(),
         phase: p.phase,
@@ -495,9 +472,9 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
         Ending::Rollback { reason, hook } => {
             let ok = hook.status.succeeded();
             summary.outcome = if ok {
-                Outcome::RolledBack
+                WatchEnd::RolledBack
             } else {
-                Outcome::RollbackFailed
+                WatchEnd::RollbackFailed
             };
             summary.exit_code = if ok { 3 } else { crate::commands::EXIT_ERROR };
             if !ok {
@@ -515,7 +492,7 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
             summary.rollback_hook = Some(hook);
         }
         Ending::Interrupted(signal) => {
-            summary.outcome = Outcome::Interrupted;
+            summary.outcome = WatchEnd::Interrupted;
             summary.exit_code = signal.exit_code();
             summary.reason = format!(
                 "stopped by {} in phase {} of {phases}; traffic stays at {}%",
@@ -526,7 +503,7 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
             summary.advice = rollback_line.map(|line| format!("to roll back: {line}"));
         }
         Ending::LogFailed(e) => {
-            summary.outcome = Outcome::Failed;
+            summary.outcome = WatchEnd::Failed;
             summary.exit_code = crate::commands::EXIT_ERROR;
             summary.reason = format!(
                 "the decision log could not be written ({e}); stopped in phase {} with {}% of traffic",

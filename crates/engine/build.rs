@@ -15,8 +15,6 @@ const BUILTINS: &[(&str, &str)] = &[
     ("window", "shipgate-policy-window"),
     ("canary", "shipgate-policy-canary"),
     ("rules", "shipgate-policy-rules"),
-    // The example team policy of `examples/custom-policy`.
-    ("error-ratio", "error-ratio-policy"),
 ];
 
 fn main() {

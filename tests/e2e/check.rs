@@ -185,7 +185,7 @@ fn check_logs_a_record_that_replays_to_the_same_decision() {
     assert_eq!(records.len(), 1);
     let record = &records[0];
     assert_eq!(record.command, "check");
-    assert_eq!(record.exit_code, code);
+    assert_eq!(i32::from(record.exit_code.code()), code);
     assert_eq!(
         record.snapshot_sha256,
         decision_log::snapshot_sha256(&record.snapshot)
@@ -210,7 +210,7 @@ fn check_logs_a_record_that_replays_to_the_same_decision() {
     let records = decision_log::read(&repo.log()).unwrap();
     assert_eq!(records.len(), 2);
     assert_eq!(records[1].stage, shipgate_model::Stage::Canary);
-    assert_eq!(records[1].exit_code, code2);
+    assert_eq!(i32::from(records[1].exit_code.code()), code2);
     let (first_again, _, _) =
         run(&mut repo.shipgate(&["eval", "--from-log", "decisions.jsonl", "--entry", "1"]));
     assert_eq!(first_again, code);

@@ -65,8 +65,15 @@ fn record(log: &Path, config: &Path, names: &[&str]) -> f64 {
         let report: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(
             code,
-            shipgate_engine::report::exit_code(
-                report["verdict"].as_str().unwrap().parse().unwrap()
+            i32::from(
+                shipgate_engine::exit::ExitCode::from(
+                    report["verdict"]
+                        .as_str()
+                        .unwrap()
+                        .parse::<shipgate_model::Verdict>()
+                        .unwrap()
+                )
+                .code()
             ),
             "{name}"
         );
@@ -302,7 +309,7 @@ fn eval_log_appends_a_record_that_eval_from_log_replays() {
     assert_eq!(r.command, "eval");
     assert_eq!(r.stage, Stage::Canary);
     assert_eq!(r.verdict.as_str(), "hold");
-    assert_eq!(r.exit_code, 4);
+    assert_eq!(r.exit_code.code(), 4);
     assert_eq!(
         r.config.sha256,
         Config::load(&profile_a()).unwrap().sha256()

@@ -1,11 +1,11 @@
 //! The `shipgate` binary: parse the command line, dispatch, and turn the
-//! result into an exit code (0 go, 1 error, 2 no-go, 3 rollback, 4 hold).
-
-use std::process::ExitCode;
+//! result into an exit code ([`ExitCode`]: 0 go, 1 error, 2 no-go,
+//! 3 rollback, 4 hold).
 
 use clap::Parser as _;
 use shipgate::commands::{self as cli, Cli, Command};
 use shipgate_core::redact::{self, ScrubWriter};
+use shipgate_engine::exit::ExitCode;
 
 fn main() -> ExitCode {
     // Before anything is read or written: the secrets of the environment.
@@ -17,9 +17,9 @@ fn main() -> ExitCode {
             // `--help` and `--version` are not errors; a bad flag exits 1.
             let _ = e.print();
             return if e.use_stderr() {
-                ExitCode::from(cli::EXIT_ERROR as u8)
+                ExitCode::Error
             } else {
-                ExitCode::SUCCESS
+                ExitCode::Success
             };
         }
     };
@@ -38,14 +38,14 @@ fn main() -> ExitCode {
     };
     drop(out);
     match result.map_err(anyhow::Error::from) {
-        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Ok(code) => code,
         Err(e) => {
             let message = format!("{e:#}");
             eprintln!(
                 "error: {}",
                 shipgate_core::escape::escape_lines(&redact::scrub(&message))
             );
-            ExitCode::from(cli::EXIT_ERROR as u8)
+            ExitCode::Error
         }
     }
 }

@@ -31,7 +31,7 @@
 //! let snapshot: Snapshot = serde_json::from_str(&std::fs::read_to_string("snapshot.json")?)?;
 //! let report = policies.evaluate(Stage::Canary, &snapshot);
 //! println!("{}", shipgate_engine::report::json::render(&report));
-//! std::process::exit(report.exit_code());
+//! # Ok(())
 //! # }
 //! ```
 #![deny(missing_docs)]
@@ -39,9 +39,9 @@
 mod bindings;
 pub mod builtin;
 pub mod decision_log;
+pub mod exit;
 pub mod outcome;
 pub mod policy_set;
-pub mod preflight;
 pub mod replay;
 pub mod report;
 pub mod runtime;

@@ -388,7 +388,7 @@ mod tests {
             command: "check".into(),
             stage: Stage::Gate,
             verdict,
-            exit_code: crate::report::exit_code(verdict),
+            exit_code: crate::exit::ExitCode::from(verdict),
             config: ConfigRef {
                 path: "shipgate.toml".into(),
                 sha256: "c0".into(),

@@ -1,11 +1,6 @@
 //! The string enums of the snapshot.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
-use crate::verdict::{ParseEnumError, string_enum};
+use crate::verdict::string_enum;
 
 string_enum! {
     /// Why a deployment happens.

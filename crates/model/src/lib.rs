@@ -40,7 +40,7 @@ pub use kinds::*;
 pub use snapshot::*;
 pub use timestamp::{Timestamp, TimestampError};
 pub use validate::{InvalidField, coverage_problem};
-pub use verdict::{ParseEnumError, RiskLevel, Section, Stage, Verdict};
+pub use verdict::{ParseEnumError, RiskLevel, Section, Stage, Verdict, WireEnum};
 
 /// The version of the WIT contract these types mirror.
 pub const CONTRACT_VERSION: &str = "0.1.0";

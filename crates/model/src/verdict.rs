@@ -3,8 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
 /// The error of parsing one of this module's enums from a string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseEnumError {
@@ -30,19 +28,52 @@ impl fmt::Display for ParseEnumError {
 
 impl std::error::Error for ParseEnumError {}
 
-/// Declares a kebab-case string enum with `Display`, `FromStr`, `ALL` and
-/// `as_str`, all from one list of variants.
-macro_rules! string_enum {
+/// An enum whose values have one name each in files, on the command line
+/// and in JSON: what [`wire_enum!`](crate::wire_enum) implements, so that
+/// code can be generic over such enums (e.g. a configuration error listing
+/// the names a key accepts).
+pub trait WireEnum: Copy + fmt::Display + FromStr<Err = ParseEnumError> + 'static {
+    /// What a value is called in errors (`stage`, `format`, ...).
+    const WHAT: &'static str;
+    /// Every value, in order.
+    const ALL: &'static [Self];
+    /// Every value's name, in order.
+    const NAMES: &'static [&'static str];
+
+    /// The value's name.
+    fn name(self) -> &'static str;
+}
+
+/// Declares a string enum from one list of variants and their names: the
+/// enum (with `Serialize`/`Deserialize` by those names), `ALL`, `NAMES`,
+/// `as_str`, `Display`, `FromStr` (with [`ParseEnumError`]) and
+/// [`WireEnum`]. The crate using it needs `serde` (with `derive`).
+///
+/// ```
+/// shipgate_model::wire_enum! {
+///     /// A colour.
+///     pub Colour("colour") {
+///         /// Red.
+///         Red = "red",
+///         /// Light blue.
+///         LightBlue = "light-blue",
+///     }
+/// }
+/// assert_eq!("light-blue".parse::<Colour>(), Ok(Colour::LightBlue));
+/// assert_eq!(Colour::NAMES, ["red", "light-blue"]);
+/// assert_eq!(Colour::Red.to_string(), "red");
+/// ```
+#[macro_export]
+macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
-        $name:ident ($what:literal) {
+        $vis:vis $name:ident ($what:literal) {
             $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)?
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-        pub enum $name {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        $vis enum $name {
             $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
         }
 
@@ -58,20 +89,46 @@ macro_rules! string_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
-            type Err = ParseEnumError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
+        impl ::core::str::FromStr for $name {
+            type Err = $crate::ParseEnumError;
+            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(ParseEnumError { what: $what, got: s.to_owned(), expected: Self::NAMES }),
+                    _ => Err($crate::ParseEnumError {
+                        what: $what,
+                        got: ::std::borrow::ToOwned::to_owned(s),
+                        expected: Self::NAMES,
+                    }),
                 }
             }
+        }
+
+        impl $crate::WireEnum for $name {
+            const WHAT: &'static str = $what;
+            const ALL: &'static [Self] = $name::ALL;
+            const NAMES: &'static [&'static str] = $name::NAMES;
+
+            fn name(self) -> &'static str {
+                self.as_str()
+            }
+        }
+    };
+}
+
+/// [`wire_enum!`](crate::wire_enum) for this crate's public enums, with a
+/// JSON Schema under the `schema` feature.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident $($rest:tt)*) => {
+        $crate::wire_enum! {
+            $(#[$meta])*
+            #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+            pub $name $($rest)*
         }
     };
 }

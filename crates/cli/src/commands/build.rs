@@ -1,5 +1,6 @@
 //! `shipgate build`: build a policy crate into a component.
 
+use shipgate_engine::exit::ExitCode;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -31,7 +32,7 @@ pub struct BuildArgs {
 }
 
 /// Runs `shipgate build`: 0 when the component was written, 1 otherwise.
-pub fn run(args: &BuildArgs, out: &mut dyn Write) -> Result<i32, CliError> {
+pub fn run(args: &BuildArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let options = BuildOptions {
         out: args.out.clone(),
         locked: args.locked,
@@ -44,7 +45,7 @@ pub fn run(args: &BuildArgs, out: &mut dyn Write) -> Result<i32, CliError> {
         Format::Text | Format::Markdown => text(&built),
     };
     out.write_all(text.as_bytes())?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 /// What a person reads: the component, its digest, and the config entry

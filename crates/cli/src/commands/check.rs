@@ -1,6 +1,7 @@
 //! `shipgate check`: collect a snapshot, evaluate the policies, print the
 //! report, append the decision to the log, and exit with the decision's code.
 
+use shipgate_engine::exit::ExitCode;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -46,7 +47,7 @@ pub struct CheckArgs {
 }
 
 /// Runs `shipgate check`; returns the decision's exit code.
-pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<i32, CliError> {
+pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let collected = collect(&args.collect)?;
     let (config, snapshot) = (collected.config, collected.snapshot);
     let cache = if args.no_cache {

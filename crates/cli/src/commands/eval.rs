@@ -1,5 +1,6 @@
 //! `shipgate eval`: evaluate the configured policies on a saved snapshot.
 
+use shipgate_engine::exit::ExitCode;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -81,7 +82,7 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot, CliError> {
 }
 
 /// Runs `shipgate eval`; returns the decision's exit code.
-pub fn run(args: &EvalArgs, out: &mut dyn Write) -> Result<i32, CliError> {
+pub fn run(args: &EvalArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let config = load_config(args.config.as_deref())?;
     let (snapshot, logged_stage) = match (&args.snapshot, &args.from_log) {
         (Some(path), _) => (read_snapshot(path)?, None),

@@ -28,9 +28,6 @@ pub fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
         .map(|name| name.parse::<Format>().unwrap_or_default())
 }
 
-/// Exit code for an error (bad flag, bad config, unreadable input).
-pub const EXIT_ERROR: i32 = 1;
-
 /// Deployment gating with sandboxed WebAssembly policies.
 ///
 /// Exit codes: 0 go, 1 error, 2 no-go, 3 rollback, 4 hold; `watch`: 0

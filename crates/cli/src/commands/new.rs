@@ -1,6 +1,7 @@
 //! `shipgate new policy NAME`: create a policy crate to start from (see
 //! [`crate::scaffold`]).
 
+use shipgate_engine::exit::ExitCode;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -42,7 +43,7 @@ pub struct NewPolicyArgs {
 }
 
 /// Runs `shipgate new`; returns 0 once the crate is written.
-pub fn run(args: &NewArgs, out: &mut dyn Write) -> Result<i32, CliError> {
+pub fn run(args: &NewArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     match &args.command {
         NewCommand::Policy(args) => policy(args, out),
     }
@@ -50,7 +51,7 @@ pub fn run(args: &NewArgs, out: &mut dyn Write) -> Result<i32, CliError> {
 
 /// `shipgate new policy`: creates the crate and prints what it wrote and
 /// what to run next.
-fn policy(args: &NewPolicyArgs, out: &mut dyn Write) -> Result<i32, CliError> {
+fn policy(args: &NewPolicyArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let other = |e: scaffold::ScaffoldError| CliError::Other(e.to_string());
     // The name first: it is also the default directory.
     scaffold::validate_name(&args.name).map_err(other)?;
@@ -60,7 +61,7 @@ fn policy(args: &NewPolicyArgs, out: &mut dyn Write) -> Result<i32, CliError> {
         .unwrap_or_else(|| PathBuf::from(&args.name));
     let created = scaffold::create(&args.name, &dir, args.sdk.as_deref()).map_err(other)?;
     out.write_all(summary(&created).as_bytes())?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 /// What `shipgate new policy` prints: the files, the SDK, the next steps.
@@ -188,7 +189,7 @@ mod tests {
             }),
         };
         let mut out = Vec::new();
-        assert_eq!(run(&args, &mut out).unwrap(), 0);
+        assert_eq!(run(&args, &mut out).unwrap(), ExitCode::Success);
         let out = String::from_utf8(out).unwrap();
         assert!(
             out.starts_with(&format!(

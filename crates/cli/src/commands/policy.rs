@@ -1,6 +1,7 @@
 //! `shipgate policy inspect`: what a component is, imports and exports, and
 //! the rules the policy declares it can report.
 
+use shipgate_engine::exit::ExitCode;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -136,7 +137,7 @@ fn text(i: &Inspection) -> String {
 
 /// Runs a `shipgate policy` subcommand. `inspect` exits 0 when the component
 /// loads as a policy, 1 when it does not.
-pub fn run(command: &PolicyCommand, out: &mut dyn Write) -> Result<i32, CliError> {
+pub fn run(command: &PolicyCommand, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     match command {
         PolicyCommand::Inspect(args) => {
             let i = inspect(&args.file)?;
@@ -146,9 +147,9 @@ pub fn run(command: &PolicyCommand, out: &mut dyn Write) -> Result<i32, CliError
             };
             out.write_all(body.as_bytes())?;
             Ok(if i.load_error.is_some() {
-                super::EXIT_ERROR
+                ExitCode::Error
             } else {
-                0
+                ExitCode::Success
             })
         }
     }

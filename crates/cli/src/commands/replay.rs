@@ -1,6 +1,7 @@
 //! `shipgate replay`: shadow-evaluate a policy change against the decisions
 //! of a decision log (see [`shipgate_engine::replay`]).
 
+use shipgate_engine::exit::ExitCode;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -10,9 +11,6 @@ use super::{CliError, load_config};
 use shipgate_engine::policy_set::PolicySet;
 use shipgate_engine::replay::{Log, replay};
 use shipgate_engine::runtime::CacheMode;
-
-/// Exit code of `--fail-on-change` when a verdict changed.
-pub const EXIT_VERDICT_CHANGED: i32 = 2;
 
 /// Arguments of `shipgate replay`: replay every decision of a decision log
 /// under the policies of a configuration and show the ones that would come
@@ -61,7 +59,7 @@ pub enum ReplayFormat {
 
 /// Runs `shipgate replay`: 0 when the replay ran, 2 with `--fail-on-change`
 /// when a verdict changed; errors are exit 1.
-pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<i32, CliError> {
+pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let config = load_config(args.config.as_deref())?;
     let log = Log::read(&args.log).map_err(|e| CliError::Other(e.to_string()))?;
     let cache = if args.no_cache {
@@ -80,9 +78,9 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(if args.fail_on_change && result.verdict_changed() > 0 {
-        EXIT_VERDICT_CHANGED
+        ExitCode::VerdictChanged
     } else {
-        0
+        ExitCode::Success
     })
 }
 

@@ -1,6 +1,7 @@
 //! `shipgate snapshot`: collect a snapshot from the configured sources and
 //! write it; `shipgate snapshot schema`: the snapshot file format.
 
+use shipgate_engine::exit::ExitCode;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -50,10 +51,10 @@ pub fn to_file_text(snapshot: &Snapshot) -> Result<String, CliError> {
 
 /// Runs `shipgate snapshot`. Exit code 0; the gaps are in the snapshot (and
 /// logged as warnings on standard error).
-pub fn run(args: &SnapshotArgs, out: &mut dyn Write) -> Result<i32, CliError> {
+pub fn run(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     if let Some(SnapshotCommand::Schema) = args.command {
         out.write_all(schema().as_bytes())?;
-        return Ok(0);
+        return Ok(ExitCode::Success);
     }
     let collected = collect(&args.collect)?;
     let text = to_file_text(&collected.snapshot)?;
@@ -61,7 +62,7 @@ pub fn run(args: &SnapshotArgs, out: &mut dyn Write) -> Result<i32, CliError> {
         Some(path) => write_file(path, text.as_bytes())?,
         None => out.write_all(text.as_bytes())?,
     }
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 /// Writes a file whole: to a temporary file beside it, synced, then renamed

@@ -1,5 +1,6 @@
 //! `shipgate test`: run policy test cases against their reviewed decisions.
 
+use shipgate_engine::exit::ExitCode;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -48,7 +49,7 @@ pub struct TestArgs {
 
 /// Runs `shipgate test`: 0 when every case has its reviewed decision (or,
 /// with `--accept`, when every case ran), 1 otherwise.
-pub fn run(args: &TestArgs, out: &mut dyn Write) -> Result<i32, CliError> {
+pub fn run(args: &TestArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let start = Instant::now();
     let cache = if args.no_cache {
         CacheMode::Disabled
@@ -109,9 +110,9 @@ pub fn run(args: &TestArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     };
     out.write_all(text.as_bytes())?;
     Ok(if result.ok(args.accept) {
-        0
+        ExitCode::Success
     } else {
-        super::EXIT_ERROR
+        ExitCode::Error
     })
 }
 

@@ -1,5 +1,6 @@
 //! `shipgate watch`: drive a phased canary rollout (see [`crate::watch`]).
 
+use shipgate_engine::exit::ExitCode;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -70,7 +71,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Runs `shipgate watch`; returns the exit code of the summary.
-pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<i32, CliError> {
+pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     if args.collect.now.is_some() {
         return Err(CliError::Other(
             "`--now` does not apply to `watch`, which runs in real time; replay a logged \

@@ -436,7 +436,7 @@ mod tests {
                 assert!(v.get(key).is_some(), "missing top-level `{key}`");
             }
             assert_eq!(v["verdict"], r.verdict.as_str());
-            assert_eq!(v["exit_code"], r.exit_code());
+            assert_eq!(v["exit_code"], r.exit_code().code());
             for key in ["service", "environment", "version", "commit"] {
                 assert!(v["subject"][key].is_string(), "missing subject.{key}");
             }

@@ -3,6 +3,7 @@
 //! Lines; the text views draw them.
 
 use serde::Serialize;
+use shipgate_engine::exit::ExitCode;
 use shipgate_model::{Snapshot, Verdict};
 
 use super::failures::PolicyFailure;
@@ -256,7 +257,7 @@ pub struct Summary {
     /// How it ended.
     pub outcome: WatchEnd,
     /// The process exit code.
-    pub exit_code: i32,
+    pub exit_code: ExitCode,
     /// Why, in a sentence.
     pub reason: String,
     /// The phase it ended in, from 1 (0 if none started).

@@ -52,13 +52,9 @@ use hook::{HookCommand, HookContext, HookKind, HookRun, HookRunner};
 use shipgate_collect::{Context, DeploymentConfig, SourcesConfig};
 use shipgate_core::config::watch::{Plan, PlanSource};
 use shipgate_engine::decision_log::{self, Record};
+use shipgate_engine::exit::ExitCode;
 use shipgate_engine::policy_set::PolicySet;
 use shipgate_engine::report::{Report, Subject};
-
-/// Exit code of a watch stopped by Ctrl-C (128 + SIGINT).
-pub const EXIT_INTERRUPTED: i32 = 130;
-/// Exit code of a watch stopped by SIGTERM (128 + SIGTERM).
-pub const EXIT_TERMINATED: i32 = 143;
 
 /// Everything a watch needs, resolved.
 pub struct Watch<'a> {
@@ -128,10 +124,10 @@ impl Signal {
         }
     }
 
-    fn exit_code(self) -> i32 {
+    fn exit_code(self) -> ExitCode {
         match self {
-            Signal::Interrupt => EXIT_INTERRUPTED,
-            Signal::Terminate => EXIT_TERMINATED,
+            Signal::Interrupt => ExitCode::Interrupted,
+            Signal::Terminate => ExitCode::Terminated,
         }
     }
 }
@@ -447,7 +443,7 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
     let (columns, table) = event::table(&p.intervals);
     let mut summary = Summary {
         outcome: WatchEnd::Completed,
-        exit_code: 0,
+        exit_code: ExitCode::Success,
         reason: String::new(),
         phase: p.phase,
         phases,
@@ -476,7 +472,11 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
             } else {
                 WatchEnd::RollbackFailed
             };
-            summary.exit_code = if ok { 3 } else { crate::commands::EXIT_ERROR };
+            summary.exit_code = if ok {
+                ExitCode::Rollback
+            } else {
+                ExitCode::Error
+            };
             if !ok {
                 summary.advice = Some(match &rollback_line {
                     Some(line) => format!(
@@ -504,7 +504,7 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
         }
         Ending::LogFailed(e) => {
             summary.outcome = WatchEnd::Failed;
-            summary.exit_code = crate::commands::EXIT_ERROR;
+            summary.exit_code = ExitCode::Error;
             summary.reason = format!(
                 "the decision log could not be written ({e}); stopped in phase {} with {}% of traffic",
                 p.phase, p.percent

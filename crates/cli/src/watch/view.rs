@@ -472,7 +472,7 @@ mod tests {
         let cell = |canary, verdict| Cell { canary, verdict };
         let summary = Summary {
             outcome: WatchEnd::RolledBack,
-            exit_code: 3,
+            exit_code: shipgate_engine::exit::ExitCode::Rollback,
             reason: "canary.error-rate: the canary's error rate is 5% (> 2%)".into(),
             phase: 2,
             phases: 3,

@@ -35,28 +35,29 @@
 //!   help: did you mean `enforce`?
 //! ```
 //!
-//! The file is parsed with toml's spanned document types
-//! ([`toml::de::DeTable`]) and checked by hand, so that every error can point
-//! at the exact key or value it is about.
+//! Every table is a Rust type read by serde (`tables.rs`, with the checked
+//! values of `checked.rs`); the file is parsed into toml's spanned document
+//! ([`toml::de::DeTable`]) first, so that every error points at the exact
+//! key or value it is about (`document.rs`).
 
-use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::fmt::Write as _;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-use shipgate_model::{ParseEnumError, Stage};
-use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use serde::Deserialize;
+use shipgate_model::{Stage, wire_enum};
 
+mod checked;
+mod document;
 mod duration;
+mod names;
 mod ranges;
+mod reader;
 pub mod sources;
 mod tables;
 pub mod watch;
+
+use document::Document;
 
 pub use duration::Duration;
 pub use sources::{DeploymentConfig, SourcesConfig};
@@ -98,17 +99,23 @@ pub struct Config {
 
 /// The `[limits]` table: resources one policy evaluation may use. Each is
 /// checked at load against its range (`MAX_*` in this module).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Fuel (roughly, WebAssembly instructions) per evaluation; default 500 000 000.
+    #[serde(deserialize_with = "checked::fuel")]
     pub fuel: u64,
     /// Wall-clock backstop per evaluation, in milliseconds; default 1000.
+    #[serde(deserialize_with = "checked::deadline_ms")]
     pub deadline_ms: u64,
     /// Linear memory cap per policy instance, in MiB (at most 4096); default 64.
+    #[serde(deserialize_with = "checked::memory_mib")]
     pub memory_mib: u32,
     /// The largest decision a policy may return, in bytes; default 1 048 576.
+    #[serde(deserialize_with = "checked::max_output_bytes")]
     pub max_output_bytes: u64,
     /// The most findings one decision may hold; default 1000.
+    #[serde(deserialize_with = "checked::max_findings")]
     pub max_findings: u32,
 }
 
@@ -125,150 +132,49 @@ impl Default for Limits {
 }
 
 /// The `[output]` table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Output {
     /// The report format; default `text`.
+    #[serde(deserialize_with = "checked::choice")]
     pub format: Format,
 }
 
-/// A report format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    /// Plain text for a terminal.
-    #[default]
-    Text,
-    /// JSON, for machines.
-    Json,
-    /// Markdown, e.g. for a pull-request comment.
-    Markdown,
-}
-
-impl Format {
-    /// Every format, in order.
-    pub const ALL: &'static [Format] = &[Format::Text, Format::Json, Format::Markdown];
-    const NAMES: &'static [&'static str] = &["text", "json", "markdown"];
-
-    /// The format's name in files and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Text => "text",
-            Format::Json => "json",
-            Format::Markdown => "markdown",
-        }
+wire_enum! {
+    /// A report format.
+    #[derive(Default)]
+    pub Format("format") {
+        /// Plain text for a terminal.
+        #[default]
+        Text = "text",
+        /// JSON, for machines.
+        Json = "json",
+        /// Markdown, e.g. for a pull-request comment.
+        Markdown = "markdown",
     }
 }
 
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+wire_enum! {
+    /// Whether a policy's verdict counts.
+    #[derive(Default)]
+    pub Mode("mode") {
+        /// Its verdict counts towards the overall decision.
+        #[default]
+        Enforce = "enforce",
+        /// Its findings are reported, but its verdict does not count.
+        Advisory = "advisory",
     }
 }
 
-impl FromStr for Format {
-    type Err = ParseEnumError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "text" => Ok(Format::Text),
-            "json" => Ok(Format::Json),
-            "markdown" => Ok(Format::Markdown),
-            _ => Err(ParseEnumError {
-                what: "format",
-                got: s.to_owned(),
-                expected: Self::NAMES,
-            }),
-        }
-    }
-}
-
-/// Whether a policy's verdict counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// Its verdict counts towards the overall decision.
-    #[default]
-    Enforce,
-    /// Its findings are reported, but its verdict does not count.
-    Advisory,
-}
-
-impl Mode {
-    const NAMES: &'static [&'static str] = &["enforce", "advisory"];
-
-    /// The mode's name in files and reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Enforce => "enforce",
-            Mode::Advisory => "advisory",
-        }
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Mode {
-    type Err = ParseEnumError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "enforce" => Ok(Mode::Enforce),
-            "advisory" => Ok(Mode::Advisory),
-            _ => Err(ParseEnumError {
-                what: "mode",
-                got: s.to_owned(),
-                expected: Self::NAMES,
-            }),
-        }
-    }
-}
-
-/// What a policy that produces no decision (trap, fuel, deadline, ...) counts as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OnError {
-    /// A failure blocks: it counts as `no-go`.
-    #[default]
-    FailClosed,
-    /// A failure does not block: it counts as `go`.
-    FailOpen,
-}
-
-impl OnError {
-    const NAMES: &'static [&'static str] = &["fail-closed", "fail-open"];
-
-    /// The value's name in files and reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnError::FailClosed => "fail-closed",
-            OnError::FailOpen => "fail-open",
-        }
-    }
-}
-
-impl fmt::Display for OnError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OnError {
-    type Err = ParseEnumError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "fail-closed" => Ok(OnError::FailClosed),
-            "fail-open" => Ok(OnError::FailOpen),
-            _ => Err(ParseEnumError {
-                what: "on_error",
-                got: s.to_owned(),
-                expected: Self::NAMES,
-            }),
-        }
+wire_enum! {
+    /// What a policy that produces no decision (trap, fuel, deadline, ...) counts as.
+    #[derive(Default)]
+    pub OnError("on_error") {
+        /// A failure blocks: it counts as `no-go`.
+        #[default]
+        FailClosed = "fail-closed",
+        /// A failure does not block: it counts as `go`.
+        FailOpen = "fail-open",
     }
 }
 
@@ -361,16 +267,6 @@ impl ConfigError {
         }
         out
     }
-
-    fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-
-    fn with_help_opt(mut self, help: Option<String>) -> Self {
-        self.help = help;
-        self
-    }
 }
 
 impl Config {
@@ -421,12 +317,7 @@ impl Config {
     /// ```
     pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         let base = file.parent().unwrap_or(Path::new(""));
-        let checker = Checker {
-            file: file.display().to_string(),
-            text,
-            base,
-        };
-        let mut config = checker.check()?;
+        let mut config = Document::parse(&file.display().to_string(), text)?.config(base)?;
         config.path = Some(file.to_path_buf());
         Ok(config)
     }
@@ -435,12 +326,7 @@ impl Config {
     /// `name` is what errors call it. Relative policy paths stay relative
     /// (to the working directory).
     pub fn from_default_toml(text: &str, name: &str) -> Result<Config, ConfigError> {
-        let checker = Checker {
-            file: name.to_owned(),
-            text,
-            base: Path::new(""),
-        };
-        checker.check()
+        Document::parse(name, text)?.config(Path::new(""))
     }
 
     /// The sha256 of the configuration text, hex: which configuration a
@@ -528,27 +414,14 @@ impl Config {
     /// best effort: the deepest value on `key_path` that the file has, else
     /// no line.
     pub fn key_error(&self, key_path: &str, message: &str) -> ConfigError {
-        let location = DeTable::parse(&self.text).ok().and_then(|root| {
-            let mut segments = path_segments(key_path).into_iter();
-            let Some(Segment::Key(first)) = segments.next() else {
-                return None;
-            };
-            let (_, mut current) = find_key(root.get_ref(), first)?;
-            for segment in segments {
-                let next = match (segment, current.get_ref()) {
-                    (Segment::Key(key), DeValue::Table(table)) => {
-                        find_key(table, key).map(|(_, v)| v)
-                    }
-                    (Segment::Index(index), DeValue::Array(array)) => array.get(index),
-                    _ => None,
-                };
-                match next {
-                    Some(next) => current = next,
-                    None => break,
-                }
-            }
-            Some(location_of(&self.text, current.span().start))
-        });
+        let location = Document::parse(&self.file, &self.text)
+            .ok()
+            .and_then(|document| {
+                let first = key_path.split(['.', '[']).next().unwrap_or_default();
+                document.get(first)?;
+                let value = Document::walk(&document.root, key_path);
+                Some(document.location_of(value.span().start))
+            });
         let (line, column) = location.map_or((0, 0), |l| (l.line, l.column));
         ConfigError {
             file: self.file.clone(),
@@ -563,109 +436,10 @@ impl Config {
     /// The start of the deepest value on `key_path` inside policy
     /// `policy_index`'s table that the file has.
     fn locate(&self, policy_index: usize, key_path: &str) -> Option<Location> {
-        let root = DeTable::parse(&self.text).ok()?;
-        let (_, policies) = find_key(root.get_ref(), "policies")?;
-        let policy = match policies.get_ref() {
-            DeValue::Array(array) => array.get(policy_index)?,
-            _ => return None,
-        };
-        let mut current = policy;
-        for segment in path_segments(key_path) {
-            let next = match (segment, current.get_ref()) {
-                (Segment::Key(key), DeValue::Table(table)) => find_key(table, key).map(|(_, v)| v),
-                (Segment::Index(index), DeValue::Array(array)) => array.get(index),
-                _ => None,
-            };
-            match next {
-                Some(next) => current = next,
-                None => break,
-            }
-        }
-        Some(location_of(&self.text, current.span().start))
-    }
-}
-
-/// One step of a key path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Segment<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-/// Splits `a.b[2].c` into keys and indexes, best effort.
-fn path_segments(path: &str) -> Vec<Segment<'_>> {
-    let mut segments = Vec::new();
-    for part in path.split('.').filter(|part| !part.is_empty()) {
-        let (key, mut rest) = match part.find('[') {
-            Some(at) => part.split_at(at),
-            None => (part, ""),
-        };
-        if !key.is_empty() {
-            segments.push(Segment::Key(key.trim_matches('"')));
-        }
-        while let Some(inner) = rest.strip_prefix('[') {
-            let Some(close) = inner.find(']') else { break };
-            let (number, after) = inner.split_at(close);
-            match number.trim().parse() {
-                Ok(index) => segments.push(Segment::Index(index)),
-                Err(_) => break,
-            }
-            rest = after.get(1..).unwrap_or_default();
-        }
-    }
-    segments
-}
-
-/// The entry for `key` in a spanned table.
-fn find_key<'a, 'i>(
-    table: &'a DeTable<'i>,
-    key: &str,
-) -> Option<(&'a Spanned<Cow<'i, str>>, &'a Spanned<DeValue<'i>>)> {
-    table.iter().find(|(k, _)| k.get_ref().as_ref() == key)
-}
-
-/// A table's entries in the order they appear in the file.
-fn entries<'a, 'i>(
-    table: &'a DeTable<'i>,
-) -> Vec<(&'a Spanned<Cow<'i, str>>, &'a Spanned<DeValue<'i>>)> {
-    let mut entries: Vec<_> = table.iter().collect();
-    entries.sort_by_key(|(key, _)| key.span().start);
-    entries
-}
-
-/// The 1-based line and column (in characters) of a byte offset.
-fn location_of(text: &str, offset: usize) -> Location {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = text.get(..offset).unwrap_or_default();
-    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
-    Location {
-        line: before.matches('\n').count() + 1,
-        column: before.get(line_start..).unwrap_or_default().chars().count() + 1,
-    }
-}
-
-/// `key` as it appears in a key path: bare when it can be, else quoted.
-fn key_segment(key: &str) -> String {
-    let bare = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if bare {
-        key.to_owned()
-    } else {
-        format!("{key:?}")
-    }
-}
-
-/// `parent.key`, with `key` quoted if it needs to be.
-fn join_key(parent: &str, key: &str) -> String {
-    if parent.is_empty() {
-        key_segment(key)
-    } else {
-        format!("{parent}.{}", key_segment(key))
+        let document = Document::parse(&self.file, &self.text).ok()?;
+        let policy = document.get(&format!("policies[{policy_index}]"))?;
+        let value = Document::walk(policy, key_path);
+        Some(document.location_of(value.span().start))
     }
 }
 
@@ -676,577 +450,6 @@ fn lower_first(message: &str) -> String {
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
-    }
-}
-
-/// Whether `name` is a valid policy or built-in name: `[a-z0-9_-]+`.
-fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-}
-
-/// The edit distance between two strings (adjacent transpositions count one).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // d[i][j]: the distance between a[..i] and b[..j].
-    let mut d: Vec<Vec<usize>> = (0..=a.len())
-        .map(|i| (0..=b.len()).map(|j| if i == 0 { j } else { i }).collect())
-        .collect();
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
-/// The known name closest to `got`, if it is close enough to be a typo.
-fn suggest<'a>(got: &str, known: &[&'a str]) -> Option<&'a str> {
-    let normal = |s: &str| s.to_lowercase().replace('_', "-");
-    let got_normal = normal(got);
-    let limit = if got.chars().count() <= 3 { 1 } else { 2 };
-    known
-        .iter()
-        .map(|name| (edit_distance(&got_normal, &normal(name)), *name))
-        .filter(|(distance, _)| *distance <= limit)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, name)| name)
-}
-
-/// `` `a` or `b` `` / `` one of `a`, `b`, `c` ``.
-fn expected_list(names: &[&str]) -> String {
-    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
-    match quoted.as_slice() {
-        [one] => one.clone(),
-        [a, b] => format!("{a} or {b}"),
-        _ => format!("one of {}", quoted.join(", ")),
-    }
-}
-
-/// A value, described for an error message, with user input in backticks.
-fn describe(value: &DeValue<'_>) -> String {
-    match value {
-        DeValue::String(s) => format!("string `{s}`"),
-        DeValue::Integer(i) => format!("integer `{i}`"),
-        DeValue::Float(f) => format!("float `{f}`"),
-        DeValue::Boolean(b) => format!("boolean `{b}`"),
-        DeValue::Datetime(d) => format!("datetime `{d}`"),
-        DeValue::Array(_) => "an array".to_owned(),
-        DeValue::Table(_) => "a table".to_owned(),
-    }
-}
-
-/// Checks one document; holds what errors need.
-struct Checker<'a> {
-    file: String,
-    text: &'a str,
-    /// The directory relative paths are resolved against; empty to keep
-    /// them as written.
-    base: &'a Path,
-}
-
-/// A spanned key of a table.
-type Key<'a, 'i> = &'a Spanned<Cow<'i, str>>;
-/// A spanned value.
-type Value<'a, 'i> = &'a Spanned<DeValue<'i>>;
-
-const TOP_KEYS: &[&str] = &[
-    "limits",
-    "output",
-    "policies",
-    "deployment",
-    "sources",
-    "log",
-    "watch",
-];
-const LIMITS_KEYS: &[&str] = &[
-    "fuel",
-    "deadline_ms",
-    "memory_mib",
-    "max_output_bytes",
-    "max_findings",
-];
-const OUTPUT_KEYS: &[&str] = &["format"];
-const POLICY_KEYS: &[&str] = &[
-    "name", "source", "stages", "mode", "on_error", "sha256", "config",
-];
-
-impl Checker<'_> {
-    fn error(&self, offset: usize, key: Option<String>, message: impl Into<String>) -> ConfigError {
-        let location = location_of(self.text, offset);
-        ConfigError {
-            file: self.file.clone(),
-            line: location.line,
-            column: location.column,
-            key,
-            message: message.into(),
-            help: None,
-        }
-    }
-
-    /// An error about the value at `value`, for key path `key`.
-    fn at(
-        &self,
-        value: &Spanned<impl Sized>,
-        key: &str,
-        message: impl Into<String>,
-    ) -> ConfigError {
-        self.error(value.span().start, Some(key.to_owned()), message)
-    }
-
-    fn syntax_error(&self, err: &toml::de::Error) -> ConfigError {
-        let span: Range<usize> = err.span().unwrap_or(0..0);
-        let mut message = lower_first(err.message());
-        // toml does not say which key is duplicated; its span does.
-        if message == "duplicate key"
-            && let Some(key) = self.text.get(span.clone()).filter(|key| !key.is_empty())
-        {
-            message = format!("duplicate key `{key}`");
-        }
-        self.error(span.start, None, message)
-    }
-
-    fn unknown_key(&self, key: Key<'_, '_>, path: &str, known: &[&str]) -> ConfigError {
-        let help = match suggest(key.get_ref(), known) {
-            Some(near) => format!("did you mean `{near}`?"),
-            None => format!("expected {}", expected_list(known)),
-        };
-        self.error(
-            key.span().start,
-            Some(join_key(path, key.get_ref())),
-            format!("unknown key `{}`", key.get_ref()),
-        )
-        .with_help(help)
-    }
-
-    fn wrong_type(&self, value: Value<'_, '_>, key: &str, expected: &str) -> ConfigError {
-        let err = self.at(
-            value,
-            key,
-            format!("expected {expected}, found {}", describe(value.get_ref())),
-        );
-        if expected.contains("integer") && matches!(value.get_ref(), DeValue::String(_)) {
-            err.with_help("write the number without quotes")
-        } else {
-            err
-        }
-    }
-
-    fn table<'a, 'i>(
-        &self,
-        value: Value<'a, 'i>,
-        key: &str,
-    ) -> Result<&'a DeTable<'i>, ConfigError> {
-        match value.get_ref() {
-            DeValue::Table(table) => Ok(table),
-            _ => Err(self.wrong_type(value, key, "a table")),
-        }
-    }
-
-    fn string<'a>(&self, value: Value<'a, '_>, key: &str) -> Result<&'a str, ConfigError> {
-        match value.get_ref() {
-            DeValue::String(s) => Ok(s),
-            _ => Err(self.wrong_type(value, key, "a string")),
-        }
-    }
-
-    /// An integer from `min` to `max`.
-    fn integer(
-        &self,
-        value: Value<'_, '_>,
-        key: &str,
-        min: u64,
-        max: u64,
-    ) -> Result<u64, ConfigError> {
-        let DeValue::Integer(integer) = value.get_ref() else {
-            return Err(self.wrong_type(value, key, "an integer"));
-        };
-        let parsed = i128::from_str_radix(integer.as_str(), integer.radix()).ok();
-        match parsed.and_then(|n| u64::try_from(n).ok()) {
-            Some(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(self.at(
-                value,
-                key,
-                format!("integer `{integer}` is out of range, expected `{min}` to `{max}`"),
-            )),
-        }
-    }
-
-    /// One of an enum's names.
-    fn variant<T: FromStr>(
-        &self,
-        value: Value<'_, '_>,
-        key: &str,
-        names: &[&str],
-    ) -> Result<T, ConfigError> {
-        let got = self.string(value, key)?;
-        got.parse().map_err(|_| {
-            self.at(
-                value,
-                key,
-                format!("unknown variant `{got}`, expected {}", expected_list(names)),
-            )
-            .with_help_opt(suggest(got, names).map(|near| format!("did you mean `{near}`?")))
-        })
-    }
-
-    fn check(&self) -> Result<Config, ConfigError> {
-        let root = DeTable::parse(self.text).map_err(|err| self.syntax_error(&err))?;
-        let mut limits = Limits::default();
-        let mut output = Output::default();
-        let mut policies = Vec::new();
-        let mut deployment = DeploymentConfig::default();
-        let mut sources = SourcesConfig::default();
-        let mut log = LogConfig::default();
-        let mut watch = WatchConfig::default();
-        for (key, value) in entries(root.get_ref()) {
-            match key.get_ref().as_ref() {
-                "limits" => limits = self.limits(value)?,
-                "output" => output = self.output(value)?,
-                "policies" => policies = self.policies(value)?,
-                "deployment" => deployment = self.serde_table(value, "deployment")?,
-                "sources" => {
-                    sources = self.serde_table(value, "sources")?;
-                    self.source_ranges(value, &sources)?;
-                }
-                "log" => log = self.serde_table(value, "log")?,
-                "watch" => {
-                    watch = self.serde_table(value, "watch")?;
-                    self.watch_ranges(value, &watch)?;
-                }
-                _ => return Err(self.unknown_key(key, "", TOP_KEYS)),
-            }
-        }
-        Ok(Config {
-            path: None,
-            limits,
-            output,
-            policies,
-            deployment,
-            sources,
-            log,
-            watch,
-            file: self.file.clone(),
-            text: self.text.to_owned(),
-        })
-    }
-
-    fn limits(&self, value: Value<'_, '_>) -> Result<Limits, ConfigError> {
-        let mut limits = Limits::default();
-        for (key, value) in entries(self.table(value, "limits")?) {
-            let path = join_key("limits", key.get_ref());
-            match key.get_ref().as_ref() {
-                "fuel" => limits.fuel = self.integer(value, &path, 1, MAX_FUEL)?,
-                "deadline_ms" => {
-                    limits.deadline_ms = self.integer(value, &path, 1, MAX_DEADLINE_MS)?;
-                }
-                "memory_mib" => {
-                    let mib = self
-                        .integer(value, &path, 1, MAX_MEMORY_MIB)
-                        .map_err(|err| {
-                            err.with_help(format!(
-                                "a 32-bit WebAssembly memory holds at most {MAX_MEMORY_MIB} MiB"
-                            ))
-                        })?;
-                    limits.memory_mib = u32::try_from(mib).unwrap_or(u32::MAX);
-                }
-                "max_output_bytes" => {
-                    limits.max_output_bytes = self.integer(value, &path, 1, MAX_OUTPUT_BYTES)?;
-                }
-                "max_findings" => {
-                    let max = self.integer(value, &path, 1, MAX_FINDINGS)?;
-                    limits.max_findings = u32::try_from(max).unwrap_or(u32::MAX);
-                }
-                _ => return Err(self.unknown_key(key, "limits", LIMITS_KEYS)),
-            }
-        }
-        Ok(limits)
-    }
-
-    fn output(&self, value: Value<'_, '_>) -> Result<Output, ConfigError> {
-        let mut output = Output::default();
-        for (key, value) in entries(self.table(value, "output")?) {
-            match key.get_ref().as_ref() {
-                "format" => {
-                    output.format = self.variant(value, "output.format", Format::NAMES)?;
-                }
-                _ => return Err(self.unknown_key(key, "output", OUTPUT_KEYS)),
-            }
-        }
-        Ok(output)
-    }
-
-    fn policies(&self, value: Value<'_, '_>) -> Result<Vec<PolicyConfig>, ConfigError> {
-        let DeValue::Array(array) = value.get_ref() else {
-            return Err(self
-                .wrong_type(value, "policies", "an array of tables")
-                .with_help("write each policy as a `[[policies]]` table"));
-        };
-        let mut policies: Vec<PolicyConfig> = Vec::with_capacity(array.len());
-        let mut names: HashMap<String, usize> = HashMap::new();
-        for (index, value) in array.iter().enumerate() {
-            let path = format!("policies[{index}]");
-            let policy = self.policy(value, &path)?;
-            if let Some(&first) = names.get(&policy.name) {
-                let (key, name_value) = self.policy_name_entry(value);
-                let offset = name_value.map_or(key, |v| v.span().start);
-                let line = policies.get(first).map_or(0, |p| p.location.line);
-                return Err(self
-                    .error(
-                        offset,
-                        Some(format!("{path}.name")),
-                        format!(
-                            "duplicate policy name `{}`, already used by `policies[{first}]` on line {line}",
-                            policy.name
-                        ),
-                    )
-                    .with_help("policy names must be unique"));
-            }
-            names.insert(policy.name.clone(), index);
-            policies.push(policy);
-        }
-        Ok(policies)
-    }
-
-    /// The table start and the `name` value of a policy table.
-    fn policy_name_entry<'a, 'i>(&self, value: Value<'a, 'i>) -> (usize, Option<Value<'a, 'i>>) {
-        let name = match value.get_ref() {
-            DeValue::Table(table) => find_key(table, "name").map(|(_, v)| v),
-            _ => None,
-        };
-        (value.span().start, name)
-    }
-
-    fn policy(&self, value: Value<'_, '_>, path: &str) -> Result<PolicyConfig, ConfigError> {
-        let table = self.table(value, path)?;
-        let mut name = None;
-        let mut source = None;
-        let mut stages = None;
-        let mut mode = Mode::default();
-        let mut on_error = OnError::default();
-        let mut sha256 = None;
-        let mut config = serde_json::Value::Object(serde_json::Map::new());
-        for (key, value) in entries(table) {
-            let key_path = join_key(path, key.get_ref());
-            match key.get_ref().as_ref() {
-                "name" => name = Some(self.policy_name(value, &key_path)?),
-                "source" => source = Some(self.source(value, &key_path)?),
-                "stages" => stages = Some(self.stages(value, &key_path)?),
-                "mode" => mode = self.variant(value, &key_path, Mode::NAMES)?,
-                "on_error" => on_error = self.variant(value, &key_path, OnError::NAMES)?,
-                "sha256" => sha256 = Some(self.sha256(value, &key_path)?),
-                "config" => {
-                    self.table(value, &key_path)?;
-                    config = self.json(value, &key_path)?;
-                }
-                _ => return Err(self.unknown_key(key, path, POLICY_KEYS)),
-            }
-        }
-        let missing = |key: &str, help: &str| {
-            self.error(
-                value.span().start,
-                Some(path.to_owned()),
-                format!("missing required key `{key}`"),
-            )
-            .with_help(help)
-        };
-        let name = name.ok_or_else(|| {
-            missing(
-                "name",
-                "add a unique `name`, made of lowercase letters, digits, `-` and `_`",
-            )
-        })?;
-        let source = source.ok_or_else(|| {
-            missing(
-                "source",
-                "add `source = \"builtin:NAME\"` or a path to a .wasm component",
-            )
-        })?;
-        Ok(PolicyConfig {
-            name,
-            source,
-            stages,
-            mode,
-            on_error,
-            sha256,
-            config,
-            location: location_of(self.text, value.span().start),
-        })
-    }
-
-    fn policy_name(&self, value: Value<'_, '_>, key: &str) -> Result<String, ConfigError> {
-        let name = self.string(value, key)?;
-        if name.is_empty() {
-            return Err(self
-                .at(value, key, "policy name is empty")
-                .with_help("use lowercase letters, digits, `-` and `_`"));
-        }
-        if !is_valid_name(name) {
-            return Err(self
-                .at(value, key, format!("invalid policy name `{name}`"))
-                .with_help("use only lowercase letters, digits, `-` and `_`"));
-        }
-        Ok(name.to_owned())
-    }
-
-    fn source(&self, value: Value<'_, '_>, key: &str) -> Result<PolicySource, ConfigError> {
-        let raw = self.string(value, key)?;
-        let invalid = |message: String| self.at(value, key, message).with_help(SOURCE_HELP);
-        if let Some(name) = raw.strip_prefix("builtin:") {
-            if name.is_empty() {
-                return Err(invalid("built-in policy name is empty".to_owned()));
-            }
-            if !is_valid_name(name) {
-                return Err(invalid(format!("invalid built-in policy name `{name}`")));
-            }
-            return Ok(PolicySource::Builtin(name.to_owned()));
-        }
-        if raw.trim().is_empty() {
-            return Err(invalid("source is empty".to_owned()));
-        }
-        // `scheme:...` that is not a Windows drive letter.
-        if let Some((scheme, _)) = raw.split_once(':') {
-            let is_scheme = scheme.len() > 1
-                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-            if is_scheme {
-                let err = self.at(value, key, format!("unknown source scheme `{scheme}:`"));
-                return Err(match suggest(scheme, &["builtin"]) {
-                    Some(_) => {
-                        let rest = raw.get(scheme.len() + 1..).unwrap_or_default();
-                        err.with_help(format!("did you mean `builtin:{rest}`?"))
-                    }
-                    None => err.with_help(SOURCE_HELP),
-                });
-            }
-        }
-        let path = Path::new(raw);
-        if path.is_absolute() || self.base.as_os_str().is_empty() {
-            Ok(PolicySource::Path(path.to_path_buf()))
-        } else {
-            Ok(PolicySource::Path(self.base.join(path)))
-        }
-    }
-
-    fn stages(&self, value: Value<'_, '_>, key: &str) -> Result<Vec<Stage>, ConfigError> {
-        let names: Vec<&str> = Stage::ALL.iter().map(|stage| stage.as_str()).collect();
-        let DeValue::Array(array) = value.get_ref() else {
-            return Err(self.wrong_type(value, key, "an array of stages"));
-        };
-        if array.is_empty() {
-            return Err(self.at(value, key, "stages list is empty").with_help(format!(
-                "list at least one of {}, or remove `stages` to use the stages the policy declares",
-                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-            )));
-        }
-        let mut stages: Vec<Stage> = Vec::with_capacity(array.len());
-        for (index, element) in array.iter().enumerate() {
-            let element_key = format!("{key}[{index}]");
-            let stage: Stage = self.variant(element, &element_key, &names)?;
-            if stages.contains(&stage) {
-                return Err(self.at(
-                    element,
-                    &element_key,
-                    format!("stage `{stage}` is listed twice"),
-                ));
-            }
-            stages.push(stage);
-        }
-        Ok(stages)
-    }
-
-    fn sha256(&self, value: Value<'_, '_>, key: &str) -> Result<String, ConfigError> {
-        let digest = self.string(value, key)?;
-        let is_hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
-        if digest.len() == 64 && digest.chars().all(is_hex) {
-            return Ok(digest.to_owned());
-        }
-        let help = if digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()) {
-            "write the digest in lowercase".to_owned()
-        } else if let Some(rest) = digest.strip_prefix("sha256:") {
-            format!("remove the `sha256:` prefix: `{rest}`")
-        } else {
-            "use the component's sha256 in hex, e.g. the first field of `sha256sum FILE`".to_owned()
-        };
-        Err(self
-            .at(
-                value,
-                key,
-                format!("invalid sha256 `{digest}`, expected 64 lowercase hex characters"),
-            )
-            .with_help(help))
-    }
-
-    /// A policy's configuration value as JSON.
-    fn json(&self, value: Value<'_, '_>, key: &str) -> Result<serde_json::Value, ConfigError> {
-        use serde_json::Value as Json;
-        Ok(match value.get_ref() {
-            DeValue::String(s) => Json::String(s.to_string()),
-            DeValue::Integer(integer) => {
-                let n = i64::from_str_radix(integer.as_str(), integer.radix()).map_err(|_| {
-                    self.at(
-                        value,
-                        key,
-                        format!("integer `{integer}` does not fit in 64 bits"),
-                    )
-                })?;
-                Json::Number(n.into())
-            }
-            DeValue::Float(float) => {
-                let text = float.as_str();
-                let non_finite = || {
-                    self.at(
-                        value,
-                        key,
-                        format!("float `{float}` is not a finite number"),
-                    )
-                    .with_help(
-                        "a policy's configuration is passed as JSON, which has no `inf` or `nan`",
-                    )
-                };
-                if text.contains("inf") || text.contains("nan") {
-                    return Err(non_finite());
-                }
-                let number = text
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(serde_json::Number::from_f64)
-                    .ok_or_else(non_finite)?;
-                Json::Number(number)
-            }
-            DeValue::Boolean(b) => Json::Bool(*b),
-            DeValue::Datetime(datetime) => Json::String(datetime.to_string()),
-            DeValue::Array(array) => Json::Array(
-                array
-                    .iter()
-                    .enumerate()
-                    .map(|(index, element)| self.json(element, &format!("{key}[{index}]")))
-                    .collect::<Result<_, _>>()?,
-            ),
-            DeValue::Table(table) => Json::Object(
-                entries(table)
-                    .into_iter()
-                    .map(|(k, v)| {
-                        Ok((
-                            k.get_ref().to_string(),
-                            self.json(v, &join_key(key, k.get_ref()))?,
-                        ))
-                    })
-                    .collect::<Result<_, ConfigError>>()?,
-            ),
-        })
     }
 }
 
@@ -1823,23 +1026,5 @@ source = "../shared/rule.wasm"
             err.to_string(),
             "shipgate.toml: key `policies[7]`: no such policy"
         );
-    }
-
-    #[test]
-    fn key_paths() {
-        assert_eq!(
-            path_segments("a.b[2][0].c"),
-            [
-                Segment::Key("a"),
-                Segment::Key("b"),
-                Segment::Index(2),
-                Segment::Index(0),
-                Segment::Key("c")
-            ]
-        );
-        assert_eq!(join_key("", "a b"), "\"a b\"");
-        assert_eq!(join_key("x", "y_z-1"), "x.y_z-1");
-        assert_eq!(suggest("mdoe", POLICY_KEYS), Some("mode"));
-        assert_eq!(suggest("weight", POLICY_KEYS), None);
     }
 }

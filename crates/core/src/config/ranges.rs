@@ -1,7 +1,7 @@
 //! The range of every limit of the configuration, checked at load.
 //!
-//! `[limits]` integers are checked as they are read (see `Checker::limits`,
-//! with the ranges below). Durations in the serde-checked tables
+//! `[limits]` integers are checked as they are read (see `checked.rs`, with
+//! the ranges below). Durations in the serde-checked tables
 //! (`[sources.*]`, `[watch]`) are checked here after they are read, at the
 //! key's place in the file. A value out of range is an error such as
 //!
@@ -27,9 +27,9 @@ use std::time::Duration;
 
 use toml::de::DeValue;
 
-use super::SourcesConfig;
-use super::WatchConfig;
-use super::{Checker, ConfigError, Value, find_key, join_key};
+use super::document::{Document, Value, find_key};
+use super::names::join_key;
+use super::{ConfigError, SourcesConfig, WatchConfig};
 
 /// `limits.fuel`: at most this much fuel (minutes of work).
 pub const MAX_FUEL: u64 = 100_000_000_000;
@@ -74,11 +74,11 @@ const WATCH_RANGES: &[DurationRange] = &[
     (&["hook_timeout"], Duration::from_millis(100), DAY),
 ];
 
-impl Checker<'_> {
+impl Document<'_> {
     /// Checks the durations of `[sources]` (the table at `value`).
     pub(super) fn source_ranges(
         &self,
-        value: Value<'_, '_>,
+        value: &Value<'_>,
         sources: &SourcesConfig,
     ) -> Result<(), ConfigError> {
         let prometheus = sources.prometheus.as_ref();
@@ -106,7 +106,7 @@ impl Checker<'_> {
     /// Checks the durations of `[watch]` (the table at `value`).
     pub(super) fn watch_ranges(
         &self,
-        value: Value<'_, '_>,
+        value: &Value<'_>,
         watch: &WatchConfig,
     ) -> Result<(), ConfigError> {
         for &(path, min, max) in WATCH_RANGES {
@@ -124,7 +124,7 @@ impl Checker<'_> {
     /// checked (defaults are in range).
     fn duration_in(
         &self,
-        value: Value<'_, '_>,
+        value: &Value<'_>,
         table: &str,
         path: &[&str],
         got: Duration,
@@ -150,9 +150,9 @@ impl Checker<'_> {
             DeValue::String(text) => text.to_string(),
             _ => humantime::format_duration(got).to_string(),
         };
-        Err(self.at(
-            current,
-            &key,
+        Err(self.error(
+            current.span().start,
+            Some(key),
             format!(
                 "duration `{shown}` is out of range, expected `{}` to `{}`",
                 humantime::format_duration(min),

@@ -1,15 +1,20 @@
-//! The tables checked by serde rather than by hand: `[deployment]`,
-//! `[sources.*]` and `[log]`. Their shape is a Rust type (with
-//! `deny_unknown_fields`); errors are mapped back to the file, line, column
-//! and key with `serde_path_to_error`.
+//! The file's shape as Rust types: every table of `shipgate.toml`, read by
+//! serde (with `deny_unknown_fields`) through [`Document::deserialize`],
+//! then the checks across entries (duplicate policy names, missing keys,
+//! duration ranges) at the keys they are about.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use toml::de::DeValue;
+use shipgate_model::Stage;
 
-use super::{Checker, ConfigError, Value, find_key, join_key, suggest};
+use super::checked;
+use super::document::Document;
+use super::{
+    Config, ConfigError, DeploymentConfig, Limits, Mode, OnError, Output, PolicyConfig,
+    PolicySource, SourcesConfig, WatchConfig,
+};
 
 /// The `[log]` table: where `shipgate check` appends its decision records.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -31,103 +36,147 @@ impl Default for LogConfig {
     }
 }
 
-impl Checker<'_> {
-    /// Deserializes the table at `value` (key path `key`) into `T`, naming
-    /// the exact key of any error.
-    pub(super) fn serde_table<T: DeserializeOwned>(
-        &self,
-        value: Value<'_, '_>,
-        key: &str,
-    ) -> Result<T, ConfigError> {
-        self.table(value, key)?;
-        let json = self.json(value, key)?;
-        serde_path_to_error::deserialize(json).map_err(|err| {
-            let inner = err.path().to_string();
-            let message = err.inner().to_string();
-            let at_key = message.starts_with("unknown field");
-            let (offset, full_key) = self.deepest(value, key, &inner, at_key);
-            let error = self.error(offset, Some(full_key), tidy(&message));
-            match unknown_field_help(&message) {
-                Some(help) => error.with_help(help),
-                None => error,
-            }
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct File {
+    #[serde(deserialize_with = "checked::table")]
+    limits: Limits,
+    #[serde(deserialize_with = "checked::table")]
+    output: Output,
+    #[serde(deserialize_with = "policies")]
+    policies: Vec<Policy>,
+    #[serde(deserialize_with = "checked::table")]
+    deployment: DeploymentConfig,
+    #[serde(deserialize_with = "checked::table")]
+    sources: SourcesConfig,
+    #[serde(deserialize_with = "checked::table")]
+    log: LogConfig,
+    #[serde(deserialize_with = "checked::table")]
+    watch: WatchConfig,
+}
+
+/// One `[[policies]]` entry as the file has it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Policy {
+    #[serde(default, deserialize_with = "checked::policy_name")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "checked::source")]
+    source: Option<PolicySource>,
+    #[serde(default, deserialize_with = "checked::stages")]
+    stages: Option<Vec<Stage>>,
+    #[serde(default, deserialize_with = "checked::choice")]
+    mode: Mode,
+    #[serde(default, deserialize_with = "checked::choice")]
+    on_error: OnError,
+    #[serde(default, deserialize_with = "checked::sha256")]
+    sha256: Option<String>,
+    #[serde(default = "empty_object", deserialize_with = "checked::policy_config")]
+    config: serde_json::Value,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+/// `policies`: an array of tables.
+fn policies<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Policy>, D::Error> {
+    checked::array_of_tables(deserializer, "write each policy as a `[[policies]]` table")
+}
+
+impl Document<'_> {
+    /// Reads and checks the whole file; relative policy paths are resolved
+    /// against `base` (unless it is empty).
+    pub(super) fn config(&self, base: &Path) -> Result<Config, ConfigError> {
+        let file: File = self.deserialize()?;
+        if let Some(sources) = self.get("sources") {
+            self.source_ranges(sources, &file.sources)?;
+        }
+        if let Some(watch) = self.get("watch") {
+            self.watch_ranges(watch, &file.watch)?;
+        }
+        Ok(Config {
+            path: None,
+            limits: file.limits,
+            output: file.output,
+            policies: self.policies(file.policies, base)?,
+            deployment: file.deployment,
+            sources: file.sources,
+            log: file.log,
+            watch: file.watch,
+            file: self.file.clone(),
+            text: self.text.to_owned(),
         })
     }
 
-    /// The offset of the deepest value on `path` (serde's `a.b[2].c`, or
-    /// `.` for the table itself) below `value`, and the key to report.
-    /// With `at_key`, the offset is that of the last key rather than of its
-    /// value (for unknown keys).
-    fn deepest(
+    /// The policies, with their locations and resolved paths; each has a
+    /// name and a source, and no two the same name.
+    fn policies(
         &self,
-        value: Value<'_, '_>,
-        key: &str,
-        path: &str,
-        at_key: bool,
-    ) -> (usize, String) {
-        let mut current = value;
-        let mut offset = value.span().start;
-        let mut reported = key.to_owned();
-        for segment in path.split('.').filter(|s| !s.is_empty() && *s != "?") {
-            let (name, indexes) = match segment.find('[') {
-                Some(at) => segment.split_at(at),
-                None => (segment, ""),
+        policies: Vec<Policy>,
+        base: &Path,
+    ) -> Result<Vec<PolicyConfig>, ConfigError> {
+        let mut checked: Vec<PolicyConfig> = Vec::with_capacity(policies.len());
+        let mut names: HashMap<String, usize> = HashMap::new();
+        for (index, policy) in policies.into_iter().enumerate() {
+            let path = format!("policies[{index}]");
+            let start = self.get(&path).map_or(0, |table| table.span().start);
+            let missing = |key: &str, help: &str| {
+                let mut error = self.error(
+                    start,
+                    Some(path.clone()),
+                    format!("missing required key `{key}`"),
+                );
+                error.help = Some(help.to_owned());
+                error
             };
-            if !name.is_empty() {
-                reported = join_key(&reported, name);
-                let DeValue::Table(table) = current.get_ref() else {
-                    break;
-                };
-                let Some((k, v)) = find_key(table, name) else {
-                    break;
-                };
-                offset = if at_key {
-                    k.span().start
-                } else {
-                    v.span().start
-                };
-                current = v;
+            let name = policy.name.ok_or_else(|| {
+                missing(
+                    "name",
+                    "add a unique `name`, made of lowercase letters, digits, `-` and `_`",
+                )
+            })?;
+            let source = policy.source.ok_or_else(|| {
+                missing(
+                    "source",
+                    "add `source = \"builtin:NAME\"` or a path to a .wasm component",
+                )
+            })?;
+            if let Some(&first) = names.get(&name) {
+                let key = format!("{path}.name");
+                let at = self.get(&key).map_or(start, |value| value.span().start);
+                let line = checked.get(first).map_or(0, |p| p.location.line);
+                let mut error = self.error(
+                    at,
+                    Some(key),
+                    format!(
+                        "duplicate policy name `{name}`, already used by `policies[{first}]` on line {line}"
+                    ),
+                );
+                error.help = Some("policy names must be unique".to_owned());
+                return Err(error);
             }
-            for index in indexes
-                .split(['[', ']'])
-                .filter_map(|n| n.parse::<usize>().ok())
-            {
-                reported.push_str(&format!("[{index}]"));
-                let DeValue::Array(array) = current.get_ref() else {
-                    break;
-                };
-                let Some(v) = array.get(index) else { break };
-                offset = v.span().start;
-                current = v;
-            }
+            names.insert(name.clone(), index);
+            let source = match source {
+                PolicySource::Path(path) if !path.is_absolute() && !base.as_os_str().is_empty() => {
+                    PolicySource::Path(base.join(path))
+                }
+                source => source,
+            };
+            checked.push(PolicyConfig {
+                name,
+                source,
+                stages: policy.stages,
+                mode: policy.mode,
+                on_error: policy.on_error,
+                sha256: policy.sha256,
+                config: policy.config,
+                location: self.location_of(start),
+            });
         }
-        (offset, reported)
+        Ok(checked)
     }
-}
-
-/// serde's message, shortened: its list of expected fields goes into the
-/// help line instead.
-fn tidy(message: &str) -> String {
-    match message.split_once(", expected ") {
-        Some((head, _)) if head.starts_with("unknown field") => head.replacen("field", "key", 1),
-        _ => message.to_owned(),
-    }
-}
-
-/// "did you mean" for serde's "unknown field `x`, expected one of `a`, `b`".
-fn unknown_field_help(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
-    let (got, rest) = rest.split_once('`')?;
-    let expected: Vec<&str> = rest
-        .strip_prefix(", expected one of ")
-        .or_else(|| rest.strip_prefix(", expected "))?
-        .split(", ")
-        .map(|name| name.trim_matches('`'))
-        .collect();
-    Some(match suggest(got, &expected) {
-        Some(near) => format!("did you mean `{near}`?"),
-        None => format!("expected one of {}", super::expected_list(&expected)),
-    })
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub struct Record {
     /// The overall verdict.
     pub verdict: Verdict,
     /// The exit code the command gave.
-    pub exit_code: i32,
+    pub exit_code: crate::exit::ExitCode,
     /// The configuration the policies came from.
     pub config: ConfigRef,
     /// Each configured policy and the sha256 of its component.
@@ -482,7 +482,7 @@ mod tests {
             command: "eval".into(),
             stage: Stage::Canary,
             verdict: Verdict::Go,
-            exit_code: 0,
+            exit_code: crate::exit::ExitCode::Success,
             config: ConfigRef {
                 path: "shipgate.toml".into(),
                 sha256: "0".repeat(64),

@@ -9,6 +9,7 @@ use shipgate_model::{Requirement, RiskLevel, Stage, Verdict};
 
 use super::{PolicyOutcome, PolicyReport, Report};
 use crate::config::{Mode, OnError};
+use crate::exit::ExitCode;
 
 /// Renders a report as one pretty-printed JSON object, with a trailing
 /// newline; every secret masked.
@@ -36,7 +37,7 @@ struct JsonReport<'a> {
     verdict: Verdict,
     risk: Option<RiskLevel>,
     stage: Stage,
-    exit_code: i32,
+    exit_code: ExitCode,
     subject: JsonSubject<'a>,
     findings: Vec<JsonFinding<'a>>,
     requirements: Vec<JsonRequirement>,

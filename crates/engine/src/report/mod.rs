@@ -7,6 +7,7 @@ use serde::Serialize;
 use shipgate_model::{Decision, Gap, Requirement, RiskLevel, Snapshot, Stage, Verdict};
 
 use crate::config::{Mode, OnError};
+use crate::exit::ExitCode;
 
 pub mod json;
 
@@ -185,18 +186,7 @@ pub struct Report {
 impl Report {
     /// The process exit code for this report's verdict: 0 go, 2 no-go,
     /// 3 rollback, 4 hold.
-    pub fn exit_code(&self) -> i32 {
-        exit_code(self.verdict)
-    }
-}
-
-/// The process exit code for a verdict: 0 go, 2 no-go, 3 rollback, 4 hold.
-/// (1 is reserved for errors.)
-pub fn exit_code(verdict: Verdict) -> i32 {
-    match verdict {
-        Verdict::Go => 0,
-        Verdict::NoGo => 2,
-        Verdict::Rollback => 3,
-        Verdict::Hold => 4,
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.verdict)
     }
 }

@@ -19,13 +19,13 @@ pub struct CoverageConfig {
     pub timeout: Option<Duration>,
 }
 
-/// A coverage report format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CoverageFormat {
-    /// Cobertura XML (`coverage.py xml`, `cargo llvm-cov --cobertura`,
-    /// JaCoCo and Istanbul converters).
-    Cobertura,
-    /// LCOV tracefile (`lcov`, `cargo llvm-cov --lcov`, Istanbul, c8).
-    Lcov,
+shipgate_model::wire_enum! {
+    /// A coverage report format.
+    pub CoverageFormat("coverage format") {
+        /// Cobertura XML (`coverage.py xml`, `cargo llvm-cov --cobertura`,
+        /// JaCoCo and Istanbul converters).
+        Cobertura = "cobertura",
+        /// LCOV tracefile (`lcov`, `cargo llvm-cov --lcov`, Istanbul, c8).
+        Lcov = "lcov",
+    }
 }

@@ -24,8 +24,8 @@ use std::collections::BTreeSet;
 
 use shipgate_model::{Measurement, Metric, Snapshot, Stage, Verdict};
 
+use super::PolicySet;
 use crate::config::{Config, ConfigError};
-use crate::policy_set::PolicySet;
 
 /// The value every probe metric has on both sides: a healthy canary (no
 /// ratio above 1, no ceiling reached, a latency baseline above 0).

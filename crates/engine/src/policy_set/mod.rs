@@ -14,6 +14,8 @@
 //! [`UNDECIDED_RULE`] finding naming the stage. A configuration with no
 //! policy at all cannot decide anything and is refused at load.
 
+pub mod preflight;
+
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use sha2::{Digest, Sha256};
@@ -75,7 +77,7 @@ impl PolicySet {
     /// config table the policy rejects, no policy at all (such a
     /// configuration could never decide anything), or a metric an enforced
     /// policy needs that `[sources.prometheus]` does not collect
-    /// ([`crate::preflight`]). A component that cannot be loaded (it imports
+    /// ([`preflight`]). A component that cannot be loaded (it imports
     /// something, traps in `info`, ...) does not stop the others: it is
     /// reported as a failed policy at every evaluation.
     ///
@@ -117,7 +119,7 @@ impl PolicySet {
             entries,
             warned: AtomicU8::new(0),
         };
-        crate::preflight::check(config, &set)?;
+        preflight::check(config, &set)?;
         Ok(set)
     }
 
@@ -424,7 +426,7 @@ mod tests {
 
     fn snapshot() -> Snapshot {
         serde_json::from_str(include_str!(
-            "../../../examples/snapshots/canary-healthy.json"
+            "../../../../examples/snapshots/canary-healthy.json"
         ))
         .unwrap()
     }

@@ -13,6 +13,8 @@
 //!            shipgate-model (crates/model)  <-  guest-sdk, policies
 //! ```
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

@@ -13,6 +13,7 @@
 //!            shipgate-model (crates/model)  <-  guest-sdk, policies
 //! ```
 
+// Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -9,6 +9,15 @@
 //! Used by the host's and the tests' build scripts (a nested `cargo build`
 //! into a target directory of its own, so it never waits on the outer build's
 //! lock) and by `shipgate build`.
+//!
+//! ```
+//! use shipgate_build::{WasmKind, wasm_kind};
+//!
+//! // The preamble of an empty core module, then of an empty component.
+//! assert_eq!(wasm_kind(b"\0asm\x01\0\0\0").unwrap(), WasmKind::Module);
+//! assert_eq!(wasm_kind(b"\0asm\x0d\0\x01\0").unwrap(), WasmKind::Component);
+//! assert!(wasm_kind(b"not wasm").is_err());
+//! ```
 #![deny(missing_docs)]
 
 mod cargo;

@@ -40,39 +40,40 @@ pub fn componentize(core: &[u8]) -> Result<Vec<u8>, BuildError> {
 /// The names of a component's top-level imports (e.g.
 /// `wasi:cli/environment@0.2.0`). A Shipgate policy has none.
 pub fn component_imports(component: &[u8]) -> Result<Vec<String>, BuildError> {
-    let mut names = Vec::new();
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(component) {
-        let payload = payload.map_err(|e| BuildError::Parse(e.to_string()))?;
-        match payload {
-            Payload::Version { .. } => depth += 1,
-            Payload::End(_) => depth = depth.saturating_sub(1),
-            Payload::ComponentImportSection(reader) if depth == 1 => {
-                for import in reader {
-                    let import = import.map_err(|e| BuildError::Parse(e.to_string()))?;
-                    names.push(import.name.name.to_string());
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(names)
+    top_level_names(component, Side::Imports)
 }
 
 /// The names of a component's top-level exports (a policy exports
 /// `shipgate:policy/api@0.1.0`).
 pub fn component_exports(component: &[u8]) -> Result<Vec<String>, BuildError> {
+    top_level_names(component, Side::Exports)
+}
+
+/// Which names of a component [`top_level_names`] lists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Imports,
+    Exports,
+}
+
+/// The names of the outermost component's imports or exports (not those of
+/// components nested inside it).
+fn top_level_names(component: &[u8], side: Side) -> Result<Vec<String>, BuildError> {
+    let parse_error = |e: wasmparser::BinaryReaderError| BuildError::Parse(e.to_string());
     let mut names = Vec::new();
     let mut depth = 0usize;
     for payload in Parser::new(0).parse_all(component) {
-        let payload = payload.map_err(|e| BuildError::Parse(e.to_string()))?;
-        match payload {
+        match payload.map_err(parse_error)? {
             Payload::Version { .. } => depth += 1,
             Payload::End(_) => depth = depth.saturating_sub(1),
-            Payload::ComponentExportSection(reader) if depth == 1 => {
+            Payload::ComponentImportSection(reader) if depth == 1 && side == Side::Imports => {
+                for import in reader {
+                    names.push(import.map_err(parse_error)?.name.name.to_string());
+                }
+            }
+            Payload::ComponentExportSection(reader) if depth == 1 && side == Side::Exports => {
                 for export in reader {
-                    let export = export.map_err(|e| BuildError::Parse(e.to_string()))?;
-                    names.push(export.name.name.to_string());
+                    names.push(export.map_err(parse_error)?.name.name.to_string());
                 }
             }
             _ => {}

@@ -56,6 +56,15 @@ fn case<P: Policy>(name: &'static str, stage: Stage, snapshot: &Snapshot) -> Cas
     }
 }
 
+/// The component of `name`: a built-in, or the example team policy (not
+/// built into the binary; the test fixtures build it).
+fn component(name: &str) -> Vec<u8> {
+    match shipgate_engine::builtin::get(name) {
+        Some(bytes) => bytes.to_vec(),
+        None => std::fs::read(shipgate_tests::guests::ERROR_RATIO).unwrap(),
+    }
+}
+
 fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static str> {
     let full = snapshot("release-full");
     let cases = [
@@ -76,9 +85,7 @@ fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static s
         .sample_size(60);
     let config = "{}";
     for case in &cases {
-        let policy: LoadedPolicy = runtime
-            .load(shipgate_engine::builtin::get(case.name).unwrap())
-            .unwrap();
+        let policy: LoadedPolicy = runtime.load(&component(case.name)).unwrap();
         let native = (case.native)(case.stage, &case.snapshot, config).unwrap();
         let (wasm, _) = policy.evaluate(case.stage, &case.snapshot, config);
         assert_eq!(

@@ -10,12 +10,14 @@
 //! depend on `shipgate-engine` (and `shipgate-collect` to gather
 //! snapshots) instead.
 //!
-//! ```no_run
-//! use shipgate::commands::{Cli, Command};
+//! ```
 //! use clap::Parser as _;
+//! use shipgate::commands::{Cli, Command};
 //!
-//! let cli = Cli::parse_from(["shipgate", "eval", "--stage", "canary", "snapshot.json"]);
+//! let cli = Cli::try_parse_from(["shipgate", "eval", "--stage", "canary", "--snapshot", "s.json"])
+//!     .expect("a valid command line");
 //! assert!(matches!(cli.command, Command::Eval(_)));
+//! assert!(Cli::try_parse_from(["shipgate", "eval", "--stage", "launch"]).is_err());
 //! ```
 #![deny(missing_docs)]
 

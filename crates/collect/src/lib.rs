@@ -15,6 +15,38 @@
 //! | [`github`] | checks, statuses, pull request, reviews (REST API) | `github` |
 //! | [`prometheus`] | baseline / canary metrics and firing alerts | `prometheus` |
 //! | clock | the current time and the organisation's UTC offset | — |
+//!
+//! The configuration's types are `shipgate-core`'s (`config::sources`);
+//! this crate gives them their behaviour. It depends on the model and the
+//! core only: the engine that asks the policies is `shipgate-engine`.
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use shipgate_collect::{Context, DeploymentConfig, MapVars, SourcesConfig, collect};
+//! use shipgate_model::Timestamp;
+//!
+//! let deployment = DeploymentConfig {
+//!     service: Some("checkout".into()),
+//!     environment: Some("staging".into()),
+//!     version: Some("2.14.1".into()),
+//!     ..DeploymentConfig::default()
+//! };
+//! let ctx = Context {
+//!     base_dir: ".".into(),
+//!     now: "2026-12-07T10:00:00Z".parse::<Timestamp>()?,
+//!     vars: Arc::new(MapVars::default()),
+//!     commit: Some("9c1e4f2a7b".into()),
+//! };
+//! // No source configured: the deployment as given, and the clock.
+//! let collection = collect(&SourcesConfig::default(), &deployment, ctx)?;
+//! let snapshot = collection.snapshot;
+//! assert_eq!(snapshot.deployment.service, "checkout");
+//! assert_eq!(snapshot.deployment.environment, "staging");
+//! assert!(snapshot.gaps.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
 
 pub mod coverage;
 pub mod environment;

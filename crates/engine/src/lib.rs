@@ -19,18 +19,27 @@
 //! No command line, no async runtime, no HTTP client: the collector
 //! (`shipgate-collect`) gathers snapshots, the `shipgate` binary drives both.
 //!
-//! ```no_run
+//! ```
 //! use shipgate_engine::config::Config;
+//! use shipgate_engine::exit::ExitCode;
+//! use shipgate_engine::model::{Snapshot, Stage, Verdict};
 //! use shipgate_engine::policy_set::PolicySet;
 //! use shipgate_engine::runtime::CacheMode;
-//! use shipgate_engine::model::{Snapshot, Stage};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = Config::load("shipgate.toml".as_ref())?;
-//! let policies = PolicySet::load(&config, &CacheMode::Default)?;
-//! let snapshot: Snapshot = serde_json::from_str(&std::fs::read_to_string("snapshot.json")?)?;
+//! let config = Config::parse(
+//!     "[[policies]]\nname = \"canary\"\nsource = \"builtin:canary\"\n",
+//!     "shipgate.toml".as_ref(),
+//! )?;
+//! let policies = PolicySet::load(&config, &CacheMode::Disabled)?;
+//! // A canary whose error rate jumped from 0.3% to 2.41%.
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/snapshots/canary-error-spike.json");
+//! let snapshot: Snapshot = serde_json::from_str(&std::fs::read_to_string(path)?)?;
 //! let report = policies.evaluate(Stage::Canary, &snapshot);
-//! println!("{}", shipgate_engine::report::json::render(&report));
+//! assert_eq!(report.verdict, Verdict::Rollback);
+//! assert_eq!(report.exit_code(), ExitCode::Rollback);
+//! let json = shipgate_engine::report::json::render(&report);
+//! assert!(json.contains("\"verdict\": \"rollback\""));
 //! # Ok(())
 //! # }
 //! ```

@@ -124,7 +124,7 @@ pub const GITHUB_KINDS: [&str; 7] = [
 pub const DOTENV_ROLES: [&str; 3] = ["declared", "present_dotenv", "present_names"];
 
 /// What one input gave: the parsed value as debug text, or the error.
-pub type Outcome = Result<String, String>;
+pub type Parsed = Result<String, String>;
 
 /// The most output (debug text of the parsed value, or the error) an input
 /// may give per byte of input, plus [`OUTPUT_SLACK`]: a parser's result
@@ -164,7 +164,7 @@ impl Scratch {
     }
 
     /// Runs `target` on `data`.
-    pub fn run(&self, target: Target, data: &[u8]) -> Outcome {
+    pub fn run(&self, target: Target, data: &[u8]) -> Parsed {
         match target {
             Target::Snapshot => self.snapshot(data).map(|s| format!("{s:?}")),
             Target::Config => {
@@ -251,7 +251,7 @@ impl Scratch {
         crate::commands::eval::read_snapshot(&path).map_err(|e| e.to_string())
     }
 
-    fn coverage(&self, data: &[u8], format: coverage::CoverageFormat) -> Outcome {
+    fn coverage(&self, data: &[u8], format: coverage::CoverageFormat) -> Parsed {
         self.write("coverage-report", data)?;
         let config = coverage::CoverageConfig {
             path: Some(PathBuf::from("coverage-report")),
@@ -272,11 +272,11 @@ fn split_choice(data: &[u8]) -> (usize, &[u8]) {
     }
 }
 
-/// The invariants an input's outcome must keep besides not panicking: its
+/// The invariants what an input gave must keep besides not panicking: its
 /// output grows at most linearly with the input ([`OUTPUT_PER_INPUT_BYTE`]),
 /// and a source's error, which becomes a gap's reason, is one line.
-pub fn check(target: Target, data: &[u8], outcome: &Outcome) -> Result<(), String> {
-    let text = match outcome {
+pub fn check(target: Target, data: &[u8], parsed: &Parsed) -> Result<(), String> {
+    let text = match parsed {
         Ok(text) | Err(text) => text,
     };
     let bound = data
@@ -291,7 +291,7 @@ pub fn check(target: Target, data: &[u8], outcome: &Outcome) -> Result<(), Strin
             text.len()
         ));
     }
-    if let (true, Err(error)) = (target.is_source(), outcome)
+    if let (true, Err(error)) = (target.is_source(), parsed)
         && error.contains(['\n', '\r'])
     {
         return Err(format!(

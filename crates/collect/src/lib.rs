@@ -115,7 +115,7 @@ pub fn io_runtime() -> Result<tokio::runtime::Runtime, SourceError> {
 }
 
 /// The result of one source: its value or its gap, and its time.
-struct Outcome<T> {
+struct Timed<T> {
     result: Option<Result<T, SourceError>>,
     millis: u64,
 }
@@ -125,9 +125,9 @@ struct Outcome<T> {
 async fn timed<T>(
     timeout: Duration,
     future: Option<impl Future<Output = Result<T, SourceError>>>,
-) -> Outcome<T> {
+) -> Timed<T> {
     let Some(future) = future else {
-        return Outcome {
+        return Timed {
             result: None,
             millis: 0,
         };
@@ -137,7 +137,7 @@ async fn timed<T>(
         Ok(result) => result,
         Err(_) => Err(SourceError::new(format!("timed out after {timeout}"))),
     };
-    Outcome {
+    Timed {
         result: Some(result),
         millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
     }
@@ -151,7 +151,7 @@ fn blocking_source<C, T>(
     default: Duration,
     ctx: &Arc<Context>,
     run: fn(&C, &Context) -> Result<T, SourceError>,
-) -> impl Future<Output = Outcome<T>> + use<C, T>
+) -> impl Future<Output = Timed<T>> + use<C, T>
 where
     C: Clone + Send + 'static,
     T: Send + 'static,
@@ -361,12 +361,8 @@ fn redact_errors(snapshot: &mut Snapshot) {
 }
 
 /// A source's value, or its gap pushed onto `gaps`.
-fn take<T>(
-    gaps: &mut Vec<Gap>,
-    source: &str,
-    outcome: Option<Result<T, SourceError>>,
-) -> Option<T> {
-    match outcome? {
+fn take<T>(gaps: &mut Vec<Gap>, source: &str, result: Option<Result<T, SourceError>>) -> Option<T> {
+    match result? {
         Ok(value) => Some(value),
         Err(err) => {
             gaps.push(Gap {

@@ -91,27 +91,37 @@
 //! before it is cut short or quoted. `service` has no default: the deployment's service is not known
 //! to the sources, so set it when a template or matcher uses `$service`
 //! (the defaults do).
+//!
+//! **Layout.** [`collect`] here runs a collection; `planning` says which
+//! queries to ask, `queries` asks them and reads the answers, `alerts` reads
+//! the firing alerts, `api` speaks Prometheus's HTTP API, and `problems`
+//! turns failures into the gap's lines.
 
+mod alerts;
 mod api;
+mod planning;
 mod problems;
+mod queries;
 #[cfg(test)]
 mod series_tests;
 
+pub use self::queries::read_answer;
 pub use shipgate_core::config::sources::prometheus::{
     CustomMetric, PrometheusConfig, STANDARD_METRICS, StandardMetric,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use shipgate_model::{Alert, Measurement, Metric, StaleValue, Timestamp};
+use shipgate_model::{Alert, Measurement, Metric};
 use tokio::task::JoinSet;
 
-use self::api::{Answer, Api, Limits};
+use self::alerts::firing_alerts;
+use self::api::{Api, Limits};
+use self::planning::{Asking, expand_queries, plan, service};
 use self::problems::Failure;
+use self::queries::measure;
 use shipgate_core::config::Duration;
-use shipgate_core::config::sources::prometheus::{
-    ALERT_PLACEHOLDERS, QUERY_PLACEHOLDERS, TRACK_PLACEHOLDERS, TRACKS, base_url, template,
-};
+use shipgate_core::config::sources::prometheus::{ALERT_PLACEHOLDERS, TRACKS, base_url, template};
 
 use super::support::{Context, SourceError};
 
@@ -132,95 +142,6 @@ pub struct PrometheusFacts {
     pub alerts: Vec<Alert>,
     /// Queries that failed, one line each; non-empty means a gap.
     pub problems: Vec<String>,
-}
-
-/// One metric to ask for.
-#[derive(Debug, Clone)]
-struct Planned {
-    name: String,
-    unit: Option<String>,
-    query: String,
-    range: bool,
-}
-
-/// The metrics of `config`, in order: the standard ones (those in `series`
-/// as range queries), then the custom. A name in `series` that `metrics`
-/// leaves out (only a config built in code can have one) is not asked for.
-fn plan(config: &PrometheusConfig) -> Vec<Planned> {
-    let standard = config.metrics.iter().filter_map(|name| {
-        let metric = STANDARD_METRICS.iter().find(|m| m.name == name)?;
-        Some(Planned {
-            name: metric.name.to_owned(),
-            unit: Some(metric.unit.to_owned()),
-            query: config
-                .queries
-                .get(metric.name)
-                .cloned()
-                .unwrap_or_else(|| metric.query.to_owned()),
-            range: config.series.iter().any(|s| s == metric.name),
-        })
-    });
-    let custom = config.custom.iter().map(|m| Planned {
-        name: m.name.clone(),
-        unit: m.unit.clone(),
-        query: m.query.clone(),
-        range: m.range,
-    });
-    standard.chain(custom).collect()
-}
-
-/// The value of `$service`.
-fn service(config: &PrometheusConfig) -> Result<String, String> {
-    config
-        .service
-        .clone()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            "`$service` is used, but `service` is not set in [sources.prometheus]".into()
-        })
-}
-
-/// The settings every query of one collection shares.
-#[derive(Debug, Clone, Copy)]
-struct Asking {
-    now: Timestamp,
-    window: std::time::Duration,
-    step: std::time::Duration,
-    stale_after: Option<std::time::Duration>,
-}
-
-/// Each planned metric's PromQL for each track (baseline, canary), or why
-/// it cannot be written.
-fn expand_queries(
-    config: &PrometheusConfig,
-    planned: &[Planned],
-) -> Vec<[Result<String, String>; 2]> {
-    let window = template::promql_duration(config.window.0);
-    let selectors = TRACKS.map(|track| {
-        let matchers = if track == "baseline" {
-            &config.baseline
-        } else {
-            &config.canary
-        };
-        template::expand(matchers, TRACK_PLACEHOLDERS, |name| match name {
-            "track" => Ok(track.to_owned()),
-            _ => service(config),
-        })
-    });
-    planned
-        .iter()
-        .map(|metric| {
-            [0, 1].map(|t| {
-                let selector = selectors[t].clone()?;
-                template::expand(&metric.query, QUERY_PLACEHOLDERS, |name| match name {
-                    "selector" => Ok(selector.clone()),
-                    "window" => Ok(window.clone()),
-                    "track" => Ok(TRACKS[t].to_owned()),
-                    _ => service(config),
-                })
-            })
-        })
-        .collect()
 }
 
 /// How long before the source's timeout every request must have ended, so
@@ -386,402 +307,11 @@ pub async fn collect(
     })
 }
 
-/// One metric of one track.
-async fn measure(api: &Api, query: &str, range: bool, asking: Asking) -> Measurement {
-    if range {
-        let start = Timestamp(asking.now.0.saturating_sub(millis(asking.window)));
-        let answer = api.range(query, start, asking.now, asking.step).await;
-        return answer.and_then(samples).unwrap_or_else(Measurement::Error);
-    }
-    let (value, stamp) = match asking.stale_after {
-        None => (api.instant(query, asking.now).await, None),
-        Some(_) => {
-            // On lines of their own: a template may end in a `#` comment.
-            let stamp_query = format!("timestamp(\n{query}\n)");
-            let (value, stamp) = tokio::join!(
-                api.instant(query, asking.now),
-                api.instant(&stamp_query, asking.now)
-            );
-            (value, Some(stamp))
-        }
-    };
-    let value = match value.and_then(instant_value) {
-        Ok(Reading::Nothing) => return Measurement::NoData,
-        Ok(Reading::Scalar(v)) => return Measurement::Value(v),
-        Ok(Reading::Number(v)) => v,
-        Err(reason) => return Measurement::Error(reason),
-    };
-    let (Some(bound), Some(stamp)) = (asking.stale_after, stamp) else {
-        return Measurement::Value(value);
-    };
-    match stamp.and_then(newest_time) {
-        Err(reason) => Measurement::Error(reason),
-        Ok(Some(sampled)) => {
-            let age = asking.now.0 as f64 / 1000.0 - sampled;
-            if age > bound.as_secs_f64() {
-                Measurement::Stale(StaleValue {
-                    value,
-                    age_seconds: age.round().clamp(0.0, f64::from(u32::MAX)) as u32,
-                })
-            } else {
-                Measurement::Value(value)
-            }
-        }
-        // The series went out of reach between the two queries.
-        Ok(None) => Measurement::Value(value),
-    }
-}
-
-/// Milliseconds of `d`, saturating.
-fn millis(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// An instant query's reading.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Reading {
-    /// One series, a finite value.
-    Number(f64),
-    /// A finite scalar (it has no sample time).
-    Scalar(f64),
-    /// Nothing usable: no series, or NaN / ±Inf.
-    Nothing,
-}
-
-/// Reads an instant query's answer as one number.
-fn instant_value(answer: Answer) -> Result<Reading, String> {
-    match answer {
-        Answer::Vector(samples) => match samples.as_slice() {
-            [] => Ok(Reading::Nothing),
-            [one] if one.value.is_finite() => Ok(Reading::Number(one.value)),
-            [_] => Ok(Reading::Nothing),
-            many => Err(series_error(many.len())),
-        },
-        Answer::Scalar(v) if v.is_finite() => Ok(Reading::Scalar(v)),
-        Answer::Scalar(_) => Ok(Reading::Nothing),
-        Answer::Matrix(_) => Err(
-            "returned a range vector; a metric needs an instant vector (or set range = true)"
-                .into(),
-        ),
-        Answer::String => Err("returned a string, not a number".into()),
-    }
-}
-
-/// The error for a query that answered `n` series.
-fn series_error(n: usize) -> String {
-    // No `;` in a reason: the gap joins the problems with "; ".
-    format!("returned {n} series (aggregate the query to one, e.g. with sum())")
-}
-
-/// The newest sample time (seconds) in the answer of `timestamp(...)`.
-fn newest_time(answer: Answer) -> Result<Option<f64>, String> {
-    match answer {
-        Answer::Vector(samples) => Ok(samples
-            .iter()
-            .map(|s| s.value)
-            .filter(|v| v.is_finite())
-            .reduce(f64::max)),
-        _ => Ok(None),
-    }
-}
-
-/// Reads a range query's answer as samples.
-fn samples(answer: Answer) -> Result<Measurement, String> {
-    match answer {
-        Answer::Matrix(series) => match series.as_slice() {
-            [] => Ok(Measurement::NoData),
-            [one] => {
-                let values: Vec<f64> = one
-                    .values
-                    .iter()
-                    .copied()
-                    .filter(|v| v.is_finite())
-                    .collect();
-                Ok(if values.is_empty() {
-                    Measurement::NoData
-                } else {
-                    Measurement::Samples(values)
-                })
-            }
-            many => Err(series_error(many.len())),
-        },
-        _ => Err("a range query did not answer a range vector".into()),
-    }
-}
-
-/// The firing alerts that match `matchers`, with their active-since time.
-async fn firing_alerts(api: &Api, matchers: &str, now: Timestamp) -> Result<Vec<Alert>, String> {
-    let matchers = matchers.trim().trim_end_matches(',');
-    let (firing, state) = if matchers.is_empty() {
-        (
-            r#"ALERTS{alertstate="firing"}"#.to_owned(),
-            "ALERTS_FOR_STATE".to_owned(),
-        )
-    } else {
-        (
-            format!(r#"ALERTS{{alertstate="firing", {matchers}}}"#),
-            format!("ALERTS_FOR_STATE{{{matchers}}}"),
-        )
-    };
-    let (firing, state) = tokio::join!(api.instant(&firing, now), api.instant(&state, now));
-    let Answer::Vector(firing) = firing? else {
-        return Err("the ALERTS query did not answer an instant vector".into());
-    };
-    // Active-since times by the alert's labels (alertname included).
-    let since: Vec<(BTreeMap<String, String>, f64)> = match state {
-        Ok(Answer::Vector(samples)) => samples
-            .into_iter()
-            .map(|mut s| {
-                s.labels.remove("__name__");
-                (s.labels, s.value)
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let mut alerts: Vec<Alert> = firing
-        .into_iter()
-        .map(|sample| {
-            let mut labels = sample.labels;
-            labels.remove("__name__");
-            labels.remove("alertstate");
-            let since = since
-                .iter()
-                .find(|(l, _)| *l == labels)
-                .map(|(_, at)| *at)
-                .filter(|at| at.is_finite() && *at > 0.0)
-                .map(|at| Timestamp((at * 1000.0).round() as i64));
-            let name = labels.remove("alertname").unwrap_or_default();
-            Alert {
-                name,
-                severity: labels.get("severity").cloned(),
-                since,
-                labels,
-            }
-        })
-        .collect();
-    alerts.sort_by(|a, b| (&a.name, &a.labels).cmp(&(&b.name, &b.labels)));
-    Ok(alerts)
-}
-
-/// For the fuzz targets: a query answer with HTTP status `status` and
-/// body `body`, parsed and read as an instant value, a freshness answer and
-/// a range answer, as [`collect`] reads them; as debug text.
-#[doc(hidden)]
-#[doc(hidden)]
-pub fn read_answer(status: u16, body: &[u8]) -> Result<String, String> {
-    let status = reqwest::StatusCode::from_u16(status).map_err(|e| e.to_string())?;
-    let answer = api::parse(status, body)?;
-    Ok(format!(
-        "{:?} {:?} {:?}",
-        instant_value(answer.clone()),
-        newest_time(answer.clone()),
-        samples(answer)
-    ))
-}
-
 #[cfg(test)]
 mod tests {
-    use shipgate_core::config::sources::prometheus::is_standard;
+    use shipgate_model::Timestamp;
 
-    use super::api::{Sample, Series};
     use super::*;
-
-    fn config(toml_text: &str) -> Result<PrometheusConfig, String> {
-        toml::from_str(toml_text).map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn defaults() {
-        let c = config(r#"url = "http://prom:9090""#).unwrap();
-        assert_eq!(
-            c,
-            PrometheusConfig {
-                url: "http://prom:9090".into(),
-                ..PrometheusConfig::default()
-            }
-        );
-        assert_eq!(c.window, Duration::from_secs(300));
-        assert_eq!(c.stale_after, Duration::from_secs(120));
-        assert_eq!(c.query_timeout, Duration::from_secs(5));
-        assert_eq!(c.range_step, Duration::from_secs(15));
-        assert_eq!(c.metrics.len(), 7);
-        assert!(c.series.is_empty());
-        assert!(c.alerts);
-        assert_eq!(c.alert_matchers, r#"service="$service""#);
-        assert_eq!(c.canary, r#"service="$service", track="canary""#);
-        let names: Vec<_> = plan(&c).into_iter().map(|p| p.name).collect();
-        assert_eq!(
-            names,
-            [
-                "error_rate",
-                "latency_p50",
-                "latency_p95",
-                "latency_p99",
-                "request_rate",
-                "cpu_usage",
-                "memory_usage"
-            ]
-        );
-    }
-
-    #[test]
-    fn the_standard_set_has_what_the_canary_policy_reads() {
-        let policy = shipgate_policy_canary::Config::default();
-        let mut names = vec![
-            policy.error_rate_metric,
-            policy.cpu_metric,
-            policy.memory_metric,
-        ];
-        names.extend(policy.latency_metrics);
-        for name in names {
-            assert!(is_standard(&name), "the canary policy reads `{name}`");
-        }
-    }
-
-    #[test]
-    fn config_mistakes_are_caught_when_read() {
-        let err = |text: &str| config(&format!("url = \"http://p\"\n{text}")).unwrap_err();
-        assert!(
-            err("metrics = [\"error_rates\"]").contains("`error_rates` is not a standard metric")
-        );
-        assert!(err("metrics = [\"error_rate\", \"error_rate\"]").contains("listed twice"));
-        assert!(
-            err("[queries]\nerror_rate = \"x[$windw]\"")
-                .contains("error_rate: unknown placeholder `$windw`")
-        );
-        assert!(err("[queries]\np95 = \"x\"").contains("`p95` is not a standard metric"));
-        assert!(
-            err("[[custom]]\nname = \"q\"\nquery = \"x{$selectr}\"")
-                .contains("q: unknown placeholder `$selectr`")
-        );
-        assert!(
-            err("[[custom]]\nname = \"error_rate\"\nquery = \"x\"")
-                .contains("is a standard metric")
-        );
-        assert!(
-            err("[[custom]]\nname = \"a\"\nquery = \"x\"\n[[custom]]\nname = \"a\"\nquery = \"y\"")
-                .contains("defined twice")
-        );
-        assert!(err("canary = 'track=\"$selector\"'").contains("unknown placeholder `$selector`"));
-        assert!(err("canary = ' '").contains("empty"));
-        assert!(err("alert_matchers = 'x=\"$track\"'").contains("unknown placeholder `$track`"));
-        assert!(err("window = \"0s\"").contains("longer than 0s"));
-        assert!(err("window = \"five minutes\"").contains("invalid duration"));
-        assert!(err("bogus = 1").contains("unknown field"));
-        assert!(err("series = [\"error_rates\"]").contains(
-            "`error_rates` is not a standard metric; they are error_rate, latency_p50, \
-                 latency_p95, latency_p99, request_rate, cpu_usage, memory_usage (a custom \
-                 metric is read as a series with `range = true`)"
-        ));
-        assert!(err("series = [\"error_rate\", \"error_rate\"]").contains("listed twice"));
-        assert!(
-            err("metrics = [\"error_rate\"]\nseries = [\"error_rate\", \"latency_p95\"]").contains(
-                "`series` names `latency_p95`, which `metrics` leaves out; add it to \
-                     `metrics` or take it out of `series`"
-            )
-        );
-        assert!(
-            config("service = \"x\"")
-                .unwrap_err()
-                .contains("missing field `url`")
-        );
-    }
-
-    #[test]
-    fn the_standard_queries_for_each_track() {
-        let c = config(
-            "url = \"http://p\"\nservice = \"checkout\"\nwindow = \"4s\"\n\
-             [[custom]]\nname = \"c\"\nquery = 'x{service=\"${service}\", t=\"$track\"}'",
-        )
-        .unwrap();
-        let planned = plan(&c);
-        let queries = expand_queries(&c, &planned);
-        let [baseline, canary] = &queries[0];
-        assert_eq!(
-            baseline.as_deref(),
-            Ok(
-                r#"sum(rate(http_requests_total{service="checkout", track="baseline", code=~"5.."}[4s])) / sum(rate(http_requests_total{service="checkout", track="baseline"}[4s]))"#
-            )
-        );
-        assert_eq!(
-            canary.as_deref(),
-            Ok(
-                r#"sum(rate(http_requests_total{service="checkout", track="canary", code=~"5.."}[4s])) / sum(rate(http_requests_total{service="checkout", track="canary"}[4s]))"#
-            )
-        );
-        assert_eq!(
-            queries[2][1].as_deref(),
-            Ok(
-                r#"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="checkout", track="canary"}[4s])))"#
-            )
-        );
-        assert_eq!(
-            queries[7][1].as_deref(),
-            Ok(r#"x{service="checkout", t="canary"}"#)
-        );
-        // An override replaces the standard template.
-        let c = config(
-            "url = \"http://p\"\nservice = \"s\"\nmetrics = [\"request_rate\"]\n\
-             canary = 'app=\"$service\", version=\"v2\"'\n\
-             [queries]\nrequest_rate = 'sum(rate(grpc_total{$selector}[$window]))'",
-        )
-        .unwrap();
-        let queries = expand_queries(&c, &plan(&c));
-        assert_eq!(
-            queries[0][1].as_deref(),
-            Ok(r#"sum(rate(grpc_total{app="s", version="v2"}[5m]))"#)
-        );
-    }
-
-    fn vector(values: &[f64]) -> Answer {
-        Answer::Vector(
-            values
-                .iter()
-                .map(|&value| Sample {
-                    labels: BTreeMap::new(),
-                    value,
-                })
-                .collect(),
-        )
-    }
-
-    #[test]
-    fn instant_answers() {
-        assert_eq!(instant_value(vector(&[0.25])), Ok(Reading::Number(0.25)));
-        assert_eq!(instant_value(vector(&[])), Ok(Reading::Nothing));
-        assert_eq!(instant_value(vector(&[f64::NAN])), Ok(Reading::Nothing));
-        assert_eq!(
-            instant_value(vector(&[f64::INFINITY])),
-            Ok(Reading::Nothing)
-        );
-        assert_eq!(
-            instant_value(vector(&[1.0, 2.0, 3.0])),
-            Err("returned 3 series (aggregate the query to one, e.g. with sum())".into())
-        );
-        assert_eq!(instant_value(Answer::Scalar(2.0)), Ok(Reading::Scalar(2.0)));
-        assert!(instant_value(Answer::Matrix(vec![])).is_err());
-        assert!(instant_value(Answer::String).is_err());
-        assert_eq!(newest_time(vector(&[5.0, 7.0, f64::NAN])), Ok(Some(7.0)));
-        assert_eq!(newest_time(vector(&[])), Ok(None));
-    }
-
-    #[test]
-    fn range_answers() {
-        let series = |values: &[f64]| Series {
-            values: values.to_vec(),
-        };
-        assert_eq!(
-            samples(Answer::Matrix(vec![series(&[1.0, f64::NAN, 2.0])])),
-            Ok(Measurement::Samples(vec![1.0, 2.0]))
-        );
-        assert_eq!(
-            samples(Answer::Matrix(vec![series(&[f64::NAN])])),
-            Ok(Measurement::NoData)
-        );
-        assert_eq!(samples(Answer::Matrix(vec![])), Ok(Measurement::NoData));
-        assert!(samples(Answer::Matrix(vec![series(&[1.0]), series(&[2.0])])).is_err());
-        assert!(samples(vector(&[1.0])).is_err());
-    }
 
     #[test]
     fn the_url_and_token_are_checked_before_asking() {

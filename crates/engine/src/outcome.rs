@@ -97,22 +97,22 @@ impl Outcome {
 
     /// What changed from `self` (the old, reviewed or logged outcome) to
     /// `new`; empty when they are equal.
-    pub fn diff(&self, new: &Outcome) -> Vec<Change> {
-        let mut changes = Vec::new();
+    pub fn diff(&self, new: &Outcome) -> Vec<Difference> {
+        let mut differences = Vec::new();
         if self.verdict != new.verdict {
-            changes.push(Change::Verdict {
+            differences.push(Difference::Verdict {
                 old: self.verdict,
                 new: new.verdict,
             });
         }
         if self.risk != new.risk {
-            changes.push(Change::Risk {
+            differences.push(Difference::Risk {
                 old: self.risk,
                 new: new.risk,
             });
         }
-        map_diff(&self.rules, &new.rules, &mut changes, |id, old, new| {
-            Change::Rule {
+        map_diff(&self.rules, &new.rules, &mut differences, |id, old, new| {
+            Difference::Rule {
                 id,
                 advisory: false,
                 old,
@@ -122,8 +122,8 @@ impl Outcome {
         map_diff(
             &self.advisory,
             &new.advisory,
-            &mut changes,
-            |id, old, new| Change::Rule {
+            &mut differences,
+            |id, old, new| Difference::Rule {
                 id,
                 advisory: true,
                 old,
@@ -133,10 +133,10 @@ impl Outcome {
         map_diff(
             &self.failed,
             &new.failed,
-            &mut changes,
-            |policy, old, new| Change::Failed { policy, old, new },
+            &mut differences,
+            |policy, old, new| Difference::Failed { policy, old, new },
         );
-        changes
+        differences
     }
 
     /// The rules that fired, as `id=verdict`, enforced ones first.
@@ -156,14 +156,14 @@ impl Outcome {
 fn map_diff<V: Clone + PartialEq>(
     old: &BTreeMap<String, V>,
     new: &BTreeMap<String, V>,
-    out: &mut Vec<Change>,
-    change: impl Fn(String, Option<V>, Option<V>) -> Change,
+    out: &mut Vec<Difference>,
+    difference: impl Fn(String, Option<V>, Option<V>) -> Difference,
 ) {
     let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     for key in keys {
         let (a, b) = (old.get(key), new.get(key));
         if a != b {
-            out.push(change(key.clone(), a.cloned(), b.cloned()));
+            out.push(difference(key.clone(), a.cloned(), b.cloned()));
         }
     }
 }
@@ -171,7 +171,7 @@ fn map_diff<V: Clone + PartialEq>(
 /// One difference between two outcomes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "what", rename_all = "kebab-case")]
-pub enum Change {
+pub enum Difference {
     /// The overall verdict changed.
     Verdict {
         /// Before.
@@ -210,15 +210,15 @@ pub enum Change {
 
 /// `-` for something that went away, `+` for something new, `~` for a
 /// change, as in a diff.
-impl fmt::Display for Change {
+impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn opt<T: fmt::Display>(v: &Option<T>) -> String {
             v.as_ref().map_or_else(|| "none".to_owned(), T::to_string)
         }
         match self {
-            Change::Verdict { old, new } => write!(f, "~ verdict: {old} → {new}"),
-            Change::Risk { old, new } => write!(f, "~ risk: {} → {}", opt(old), opt(new)),
-            Change::Rule {
+            Difference::Verdict { old, new } => write!(f, "~ verdict: {old} → {new}"),
+            Difference::Risk { old, new } => write!(f, "~ risk: {} → {}", opt(old), opt(new)),
+            Difference::Rule {
                 id,
                 advisory,
                 old,
@@ -231,7 +231,7 @@ impl fmt::Display for Change {
                     _ => write!(f, "~ rule {id}: {} → {}{tag}", opt(old), opt(new)),
                 }
             }
-            Change::Failed { policy, old, new } => match (old, new) {
+            Difference::Failed { policy, old, new } => match (old, new) {
                 (None, Some(n)) => write!(f, "+ policy {policy} failed ({n})"),
                 (Some(o), None) => write!(f, "- policy {policy} failed ({o})"),
                 _ => write!(f, "~ policy {policy} failed: {} → {}", opt(old), opt(new)),

@@ -19,7 +19,7 @@ use serde::ser::SerializeMap as _;
 use shipgate_model::{Stage, Timestamp, Verdict};
 
 use crate::decision_log::{self, ConfigRef, FORMAT_VERSION, LogError, Record};
-use crate::outcome::{Change, Outcome};
+use crate::outcome::{Difference, Outcome};
 use crate::policy_set::PolicySet;
 
 /// Why a log could not be replayed.
@@ -126,7 +126,7 @@ pub struct Replayed {
     /// The outcome under the replayed policies.
     pub new: Outcome,
     /// `old.diff(&new)`: empty when nothing changed.
-    pub changes: Vec<Change>,
+    pub changes: Vec<Difference>,
 }
 
 impl Replayed {
@@ -275,7 +275,7 @@ impl Replay {
             for c in e
                 .changes
                 .iter()
-                .filter(|c| !matches!(c, Change::Verdict { .. }))
+                .filter(|c| !matches!(c, Difference::Verdict { .. }))
             {
                 let _ = writeln!(out, "    {c}");
             }

@@ -11,7 +11,7 @@ use crate::template;
 
 /// What one rule's `when` came to.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum RuleResult {
     /// `true`: the rule fires.
     Fired,
     /// `false`.
@@ -30,9 +30,9 @@ pub fn evaluate(rules: &Rules, stage: Stage, snapshot: &Snapshot) -> Result<Deci
         if !answers(rule, stage) {
             continue;
         }
-        let finding = match outcome(rule, &context, &missing)? {
-            Outcome::Quiet => continue,
-            Outcome::Fired => {
+        let finding = match rule_result(rule, &context, &missing)? {
+            RuleResult::Quiet => continue,
+            RuleResult::Fired => {
                 risk = risk.max(rule.config.risk);
                 for requirement in &rule.config.requires {
                     if !requirements.contains(requirement) {
@@ -45,7 +45,7 @@ pub fn evaluate(rules: &Rules, stage: Stage, snapshot: &Snapshot) -> Result<Deci
                     message(rule, &context, &missing),
                 )
             }
-            Outcome::Missing(why) => Finding::new(
+            RuleResult::Missing(why) => Finding::new(
                 rule.config.id.clone(),
                 rule.config.on_missing,
                 format!("cannot decide, data missing: {why}"),
@@ -208,21 +208,21 @@ pub fn value_of_json(json: &serde_json::Value) -> Value {
 }
 
 /// Runs a rule's `when`.
-pub fn outcome(
+pub fn rule_result(
     rule: &Rule,
     context: &Context<'_, '_>,
     missing: &MissingVariables,
-) -> Result<Outcome, String> {
+) -> Result<RuleResult, String> {
     match rule.when.execute(context) {
-        Ok(Value::Bool(true)) => Ok(Outcome::Fired),
-        Ok(Value::Bool(false)) => Ok(Outcome::Quiet),
+        Ok(Value::Bool(true)) => Ok(RuleResult::Fired),
+        Ok(Value::Bool(false)) => Ok(RuleResult::Quiet),
         Ok(other) => Err(format!(
             "rule `{}`: `when` is {}, not true or false",
             rule.config.id,
             template::render(&other)
         )),
         Err(error) => match missing_reason(&error, missing) {
-            Some(why) => Ok(Outcome::Missing(why)),
+            Some(why) => Ok(RuleResult::Missing(why)),
             None => Err(format!("rule `{}`: `when` failed: {error}", rule.config.id)),
         },
     }

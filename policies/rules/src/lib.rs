@@ -39,7 +39,7 @@ mod template;
 
 use shipgate_sdk::prelude::*;
 
-pub use eval::Outcome;
+pub use eval::RuleResult;
 pub use rules::{Config, RuleConfig, Rules};
 
 /// The policy.

@@ -11,7 +11,7 @@ use shipgate_model::{Snapshot, Stage, Verdict};
 use super::expected;
 use super::file::{Case, LoadedFile, Policies};
 use shipgate_core::config::{Config, ConfigError};
-use shipgate_engine::outcome::{Change, Outcome};
+use shipgate_engine::outcome::{Difference, Outcome};
 use shipgate_engine::policy_set::{PolicySet, SetupError};
 use shipgate_engine::report::PolicyOutcome;
 use shipgate_engine::runtime::CacheMode;
@@ -34,7 +34,7 @@ pub enum Status {
     /// The decision differs from the reviewed one.
     Failed {
         /// What changed, reviewed → now.
-        changes: Vec<Change>,
+        changes: Vec<Difference>,
     },
     /// There is no reviewed decision yet.
     New,

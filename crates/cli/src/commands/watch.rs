@@ -13,11 +13,12 @@ use super::check::{log_path, record_config};
 use super::collect::{CollectArgs, prepare};
 use crate::watch::hook::HookRunner;
 use crate::watch::view::{JsonLines, Lines, Live};
-use crate::watch::{self, Observer, Subject, Watch};
+use crate::watch::{self, Observer, Watch};
 use shipgate_collect::ProcessVars;
 use shipgate_core::config::watch::Plan;
 use shipgate_engine::decision_log;
 use shipgate_engine::policy_set::PolicySet;
+use shipgate_engine::report::Subject;
 use shipgate_engine::runtime::CacheMode;
 
 /// How the watch shows itself.

@@ -213,7 +213,7 @@ pub fn says_data_missing(finding: &shipgate_model::Finding) -> bool {
 /// How a watch ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub enum WatchEnd {
     /// Every phase completed: the new version has all of its traffic.
     Completed,
     /// A rollback was decided and the rollback hook ran (or none is
@@ -255,7 +255,7 @@ pub struct Cell {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
     /// How it ended.
-    pub outcome: Outcome,
+    pub outcome: WatchEnd,
     /// The process exit code.
     pub exit_code: ExitCode,
     /// Why, in a sentence.

@@ -47,14 +47,14 @@ use std::time::{Duration, Instant};
 use shipgate_model::{IntervalResult, Rollout, RolloutStrategy, Snapshot, Stage, Verdict};
 use tokio::sync::watch as channel;
 
-use event::{Event, Interval, Outcome, PhaseStart, Start, Summary};
+use event::{Event, Interval, PhaseStart, Start, Summary, WatchEnd};
 use hook::{HookCommand, HookContext, HookKind, HookRun, HookRunner};
 use shipgate_collect::{Context, DeploymentConfig, SourcesConfig};
 use shipgate_core::config::watch::{Plan, PlanSource};
 use shipgate_engine::decision_log::{self, Record};
 use shipgate_engine::exit::ExitCode;
 use shipgate_engine::policy_set::PolicySet;
-use shipgate_engine::report::Report;
+use shipgate_engine::report::{Report, Subject};
 
 /// Everything a watch needs, resolved.
 pub struct Watch<'a> {
@@ -95,29 +95,6 @@ impl std::fmt::Debug for Watch<'_> {
             .field("rollback_hook", &self.rollback_hook)
             .field("log", &self.log)
             .finish_non_exhaustive()
-    }
-}
-
-/// The deployment a watch rolls out, as resolved by the first collection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subject {
-    /// The service.
-    pub service: String,
-    /// The target environment.
-    pub environment: String,
-    /// The version.
-    pub version: String,
-}
-
-impl Subject {
-    /// The subject of a collected snapshot.
-    pub fn of(snapshot: &Snapshot) -> Subject {
-        let d = &snapshot.deployment;
-        Subject {
-            service: d.service.clone(),
-            environment: d.environment.clone(),
-            version: d.version.clone(),
-        }
     }
 }
 
@@ -465,7 +442,7 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
     let phases = watch.plan.0.phases().len();
     let (columns, table) = event::table(&p.intervals);
     let mut summary = Summary {
-        outcome: Outcome::Completed,
+        outcome: WatchEnd::Completed,
         exit_code: ExitCode::Success,
         reason: String::new(),
         phase: p.phase,
@@ -491,9 +468,9 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
         Ending::Rollback { reason, hook } => {
             let ok = hook.status.succeeded();
             summary.outcome = if ok {
-                Outcome::RolledBack
+                WatchEnd::RolledBack
             } else {
-                Outcome::RollbackFailed
+                WatchEnd::RollbackFailed
             };
             summary.exit_code = if ok {
                 ExitCode::Rollback
@@ -515,7 +492,7 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
             summary.rollback_hook = Some(hook);
         }
         Ending::Interrupted(signal) => {
-            summary.outcome = Outcome::Interrupted;
+            summary.outcome = WatchEnd::Interrupted;
             summary.exit_code = signal.exit_code();
             summary.reason = format!(
                 "stopped by {} in phase {} of {phases}; traffic stays at {}%",
@@ -526,7 +503,7 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
             summary.advice = rollback_line.map(|line| format!("to roll back: {line}"));
         }
         Ending::LogFailed(e) => {
-            summary.outcome = Outcome::Failed;
+            summary.outcome = WatchEnd::Failed;
             summary.exit_code = ExitCode::Error;
             summary.reason = format!(
                 "the decision log could not be written ({e}); stopped in phase {} with {}% of traffic",

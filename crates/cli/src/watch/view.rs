@@ -12,7 +12,7 @@ use shipgate_model::Verdict;
 use shipgate_core::escape::escape_line;
 
 use super::Observer;
-use super::event::{Event, Interval, MetricValue, Outcome, Summary};
+use super::event::{Event, Interval, MetricValue, Summary, WatchEnd};
 use super::failures::PolicyFailure;
 use super::hook::{HookRun, HookStatus};
 
@@ -318,11 +318,11 @@ fn hook_line(h: &HookRun) -> String {
 pub fn final_report(s: &Summary) -> String {
     let mut out = String::new();
     let head = match s.outcome {
-        Outcome::Completed => "ROLLOUT COMPLETE".to_owned(),
-        Outcome::RolledBack => "ROLLED BACK".to_owned(),
-        Outcome::RollbackFailed => "ROLLBACK DECIDED, BUT THE ROLLBACK HOOK FAILED".to_owned(),
-        Outcome::Interrupted => "STOPPED".to_owned(),
-        Outcome::Failed => "FAILED".to_owned(),
+        WatchEnd::Completed => "ROLLOUT COMPLETE".to_owned(),
+        WatchEnd::RolledBack => "ROLLED BACK".to_owned(),
+        WatchEnd::RollbackFailed => "ROLLBACK DECIDED, BUT THE ROLLBACK HOOK FAILED".to_owned(),
+        WatchEnd::Interrupted => "STOPPED".to_owned(),
+        WatchEnd::Failed => "FAILED".to_owned(),
     };
     let _ = writeln!(
         out,
@@ -471,7 +471,7 @@ mod tests {
     fn the_comparison_table_marks_each_phase() {
         let cell = |canary, verdict| Cell { canary, verdict };
         let summary = Summary {
-            outcome: Outcome::RolledBack,
+            outcome: WatchEnd::RolledBack,
             exit_code: shipgate_engine::exit::ExitCode::Rollback,
             reason: "canary.error-rate: the canary's error rate is 5% (> 2%)".into(),
             phase: 2,

@@ -407,17 +407,11 @@ pub fn aggregate(stage: Stage, snapshot: &Snapshot, policies: Vec<PolicyReport>)
             }
         }
     }
-    let d = &snapshot.deployment;
     Report {
         stage,
         verdict,
         risk,
-        subject: Subject {
-            service: d.service.clone(),
-            environment: d.environment.clone(),
-            version: d.version.clone(),
-            commit: d.commit.clone(),
-        },
+        subject: Subject::of(snapshot),
         findings,
         requirements,
         policies,

@@ -4,7 +4,7 @@
 //! Its JSON form is [`json`]; text and Markdown are the command line's.
 
 use serde::Serialize;
-use shipgate_model::{Decision, Gap, Requirement, RiskLevel, Stage, Verdict};
+use shipgate_model::{Decision, Gap, Requirement, RiskLevel, Snapshot, Stage, Verdict};
 
 use crate::config::{Mode, OnError};
 use crate::exit::ExitCode;
@@ -134,8 +134,9 @@ pub struct ReportedFinding {
     pub finding: shipgate_model::Finding,
 }
 
-/// Which deployment the report is about.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Which deployment a report is about, or a watch rolls out: as collected
+/// into the snapshot's `deployment`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Subject {
     /// The service.
     pub service: String,
@@ -145,6 +146,19 @@ pub struct Subject {
     pub version: String,
     /// The commit being deployed.
     pub commit: String,
+}
+
+impl Subject {
+    /// The deployment of a collected snapshot.
+    pub fn of(snapshot: &Snapshot) -> Subject {
+        let d = &snapshot.deployment;
+        Subject {
+            service: d.service.clone(),
+            environment: d.environment.clone(),
+            version: d.version.clone(),
+            commit: d.commit.clone(),
+        }
+    }
 }
 
 /// The aggregated answer to one question.

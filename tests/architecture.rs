@@ -1,7 +1,7 @@
 //! The architecture as a test: the host's crates form layers whose arrows
 //! all point down, the engine pulls in no command line, async runtime or
-//! HTTP client, and inside each crate the top-level modules import each
-//! other without a cycle.
+//! HTTP client, and inside each crate neither the top-level modules nor the
+//! modules of one folder import each other in a cycle.
 //!
 //! ```text
 //!            shipgate (crates/cli)            [a server crate, later]
@@ -248,6 +248,89 @@ fn no_module_imports_from_a_module_that_imports_it() {
             panic!("{name}: modules import each other: {}", cycle.join(" -> "));
         }
     }
+}
+
+/// The names `code` takes from its parent module: `super::NAME` and
+/// `use super::{NAME, ...}`.
+fn names_from_super(code: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let name_at = |rest: &str| -> String {
+        rest.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut rest = code;
+    while let Some(at) = rest.find("super::") {
+        rest = &rest[at + "super::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let inside = group.split('}').next().unwrap_or("");
+            for part in inside.split(',') {
+                names.insert(name_at(part.trim()));
+            }
+        } else {
+            names.insert(name_at(rest));
+        }
+    }
+    names.remove("");
+    names
+}
+
+/// Within every folder of `src`, the sibling modules (`a.rs`, `b/`) each
+/// sibling names through `super::`, as edges.
+fn sibling_imports(dir: &Path, cycles: &mut Vec<String>) {
+    let entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let stem = |p: &Path| -> String {
+        p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned()
+    };
+    let siblings: BTreeSet<String> = entries
+        .iter()
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| stem(p))
+        .filter(|n| !matches!(n.as_str(), "mod" | "lib" | "main" | "tests" | "snapshots"))
+        .collect();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for sibling in &siblings {
+        // The files whose `super::` is this folder: `a.rs` and `a/mod.rs`.
+        for file in [
+            dir.join(format!("{sibling}.rs")),
+            dir.join(sibling).join("mod.rs"),
+        ] {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            for name in names_from_super(without_tests(&text)) {
+                if &name != sibling && siblings.contains(&name) {
+                    edges.entry(sibling.clone()).or_default().insert(name);
+                }
+            }
+        }
+    }
+    if let Some(cycle) = find_cycle(&edges) {
+        cycles.push(format!("{}: {}", dir.display(), cycle.join(" -> ")));
+    }
+    for entry in entries.iter().filter(|p| p.is_dir()) {
+        sibling_imports(entry, cycles);
+    }
+}
+
+#[test]
+fn no_sibling_modules_import_each_other_in_a_cycle() {
+    let mut cycles = Vec::new();
+    for (dir, _, _) in LAYERS {
+        sibling_imports(&workspace().join(dir).join("src"), &mut cycles);
+    }
+    assert!(
+        cycles.is_empty(),
+        "sibling modules in a cycle:\n{}",
+        cycles.join("\n")
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::fmt::{self, Write as _};
 use shipgate_core::escape::escape_line;
 use shipgate_model::Verdict;
 
-use super::{checklist, duration, next_step, policy_counts, redact, shout, thousands};
+use super::{duration, next_step, policy_counts, redact, shout, thousands};
 use shipgate_engine::report::{PolicyOutcome, Report, ReportedFinding};
 
 /// A verdict with its emoji: `⛔ no-go`.
@@ -287,12 +287,6 @@ fn write_md_runs(out: &mut String, report: &Report) -> fmt::Result {
     }
     writeln!(out)?;
     writeln!(out, "</details>")
-}
-
-/// The report as a pull-request comment or step summary: [`markdown`] with
-/// the deployment checklist drawn from `snapshot`; every secret masked.
-pub fn markdown_summary(report: &Report, snapshot: &shipgate_model::Snapshot) -> String {
-    redact(checklist::markdown_summary(report, snapshot))
 }
 
 /// Renders a report as GitHub-flavoured Markdown, fit for a pull-request

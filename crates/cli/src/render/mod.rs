@@ -9,7 +9,7 @@ mod checklist;
 mod markdown;
 mod text;
 
-pub use markdown::{markdown, markdown_summary};
+pub use markdown::markdown;
 pub use text::text;
 
 pub use shipgate_core::escape::{escape_line, escape_lines};
@@ -34,6 +34,12 @@ pub struct RenderOptions {
 pub fn color_for_stdout() -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     !no_color && std::io::stdout().is_terminal()
+}
+
+/// The report as a pull-request comment or step summary: [`markdown`] with
+/// the deployment checklist drawn from `snapshot`; every secret masked.
+pub fn markdown_summary(report: &Report, snapshot: &shipgate_model::Snapshot) -> String {
+    redact(checklist::markdown_summary(report, snapshot))
 }
 
 /// `text` with every secret masked.

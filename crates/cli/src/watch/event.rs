@@ -6,9 +6,8 @@ use serde::Serialize;
 use shipgate_engine::exit::ExitCode;
 use shipgate_model::{Snapshot, Verdict};
 
-use super::failures::PolicyFailure;
 use super::hook::HookRun;
-use shipgate_engine::report::Report;
+use shipgate_engine::report::{PolicyOutcome, Report};
 
 /// One event of a watch, as streamed by `--format json` (tagged `event`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -114,8 +113,8 @@ pub struct Interval {
     pub metrics: Vec<MetricValue>,
     /// The findings that asked for more than `go`.
     pub concerns: Vec<Concern>,
-    /// The enforced policies that failed and so held the interval
-    /// ([`failures`](super::failures)).
+    /// The enforced policies that failed and so held the interval (the
+    /// watch counts them against `[watch] max_failed_evaluations`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<PolicyFailure>,
     /// The sources that could not be read, `source: reason`.
@@ -171,7 +170,7 @@ impl Interval {
                     message: f.finding.message.clone(),
                 })
                 .collect(),
-            failed: super::failures::of(report),
+            failed: failed_policies(report),
             gaps: snapshot
                 .gaps
                 .iter()
@@ -326,6 +325,35 @@ pub fn table(intervals: &[Interval]) -> (Vec<(usize, u8)>, Vec<Row>) {
         })
         .collect();
     (columns, rows)
+}
+
+/// An enforced policy that failed in an interval, holding it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyFailure {
+    /// The policy's name.
+    pub policy: String,
+    /// The kind of failure (`trap`, `deadline`, `fuel`, `policy-error`, ...).
+    pub kind: String,
+    /// What went wrong, for a person.
+    pub message: String,
+}
+
+/// The enforced policies of `report` that failed and whose failure counted
+/// as more than `go` (`on_error = "fail-closed"`).
+pub fn failed_policies(report: &Report) -> Vec<PolicyFailure> {
+    report
+        .policies
+        .iter()
+        .filter(|p| p.counted && p.verdict.is_some_and(|v| v != Verdict::Go))
+        .filter_map(|p| match &p.outcome {
+            PolicyOutcome::Failed(f) => Some(PolicyFailure {
+                policy: p.name.clone(),
+                kind: f.kind.as_str().to_owned(),
+                message: f.message.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -19,42 +19,10 @@
 //! `shipgate eval --from-log` replays every interval as it was decided, and
 //! the streak reads from the log.
 
-use serde::Serialize;
 use shipgate_core::config::watch::FailureLimit;
 pub use shipgate_core::config::watch::{DEFAULT_LIMIT, MAX_LIMIT};
-use shipgate_model::Verdict;
 
 use super::event::Interval;
-use shipgate_engine::report::{PolicyOutcome, Report};
-
-/// An enforced policy that failed in an interval, holding it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PolicyFailure {
-    /// The policy's name.
-    pub policy: String,
-    /// The kind of failure (`trap`, `deadline`, `fuel`, `policy-error`, ...).
-    pub kind: String,
-    /// What went wrong, for a person.
-    pub message: String,
-}
-
-/// The enforced policies of `report` that failed and whose failure counted
-/// as more than `go` (`on_error = "fail-closed"`).
-pub fn of(report: &Report) -> Vec<PolicyFailure> {
-    report
-        .policies
-        .iter()
-        .filter(|p| p.counted && p.verdict.is_some_and(|v| v != Verdict::Go))
-        .filter_map(|p| match &p.outcome {
-            PolicyOutcome::Failed(f) => Some(PolicyFailure {
-                policy: p.name.clone(),
-                kind: f.kind.as_str().to_owned(),
-                message: f.message.clone(),
-            }),
-            _ => None,
-        })
-        .collect()
-}
 
 /// Why the watch rolls back after `intervals` (the last one just decided),
 /// if the trailing intervals with a failed enforced policy reach `limit`.
@@ -87,7 +55,9 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::watch::event::PolicyFailure;
     use shipgate_core::config::Config;
+    use shipgate_model::Verdict;
 
     fn interval(failed: &[(&str, &str)]) -> Interval {
         Interval {

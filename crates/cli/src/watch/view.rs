@@ -12,8 +12,8 @@ use shipgate_model::Verdict;
 use shipgate_core::escape::escape_line;
 
 use super::Observer;
+use super::event::PolicyFailure;
 use super::event::{Event, Interval, MetricValue, Summary, WatchEnd};
-use super::failures::PolicyFailure;
 use super::hook::{HookRun, HookStatus};
 
 /// `--format json`: one JSON object per line, flushed as it happens.

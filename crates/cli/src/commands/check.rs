@@ -1,21 +1,20 @@
 //! `shipgate check`: collect a snapshot, evaluate the policies, print the
 //! report, append the decision to the log, and exit with the decision's code.
 
-use shipgate_engine::exit::ExitCode;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
-use shipgate_model::{Snapshot, Stage};
+use shipgate_core::config::Format;
+use shipgate_engine::decision_log::{self, Record};
+use shipgate_engine::exit::ExitCode;
+use shipgate_engine::policy_set::PolicySet;
+use shipgate_engine::runtime::CacheMode;
+use shipgate_model::Stage;
 
 use super::CliError;
 use super::collect::{CollectArgs, collect};
 use crate::render;
-use shipgate_core::config::{Config, Format};
-use shipgate_engine::decision_log::{self, ConfigRef, Record};
-use shipgate_engine::policy_set::PolicySet;
-use shipgate_engine::report::Report;
-use shipgate_engine::runtime::CacheMode;
 
 /// Arguments of `shipgate check`.
 #[derive(Debug, Args)]
@@ -71,25 +70,12 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
     if let Some(path) = summary_path(args) {
         append_summary(&path, &render::markdown_summary(&report, &snapshot))?;
     }
-    if let Some(path) = log_path(args.log.as_deref(), args.no_log, &config) {
-        let record = record("check", &snapshot, &report, &config);
+    if let Some(path) = super::log_path(args.log.as_deref(), args.no_log, &config) {
+        let record = Record::of("check", &snapshot, &report, &config);
         decision_log::append(&path, &record).map_err(|e| CliError::Other(e.to_string()))?;
         tracing::info!(log = %path.display(), "decision recorded");
     }
     Ok(report.exit_code())
-}
-
-/// The decision log to append to, if any: `--log`, else the configured one
-/// unless `--no-log` or `[log] enabled = false`.
-pub(super) fn log_path(log: Option<&Path>, no_log: bool, config: &Config) -> Option<PathBuf> {
-    if no_log || (!config.log.enabled && log.is_none()) {
-        return None;
-    }
-    Some(match log {
-        Some(path) => path.to_owned(),
-        None if config.log.path.is_absolute() => config.log.path.clone(),
-        None => config.base_dir().join(&config.log.path),
-    })
 }
 
 /// The step summary file: `--summary`, else `$GITHUB_STEP_SUMMARY`.
@@ -118,21 +104,4 @@ fn append_summary(path: &std::path::Path, markdown: &str) -> Result<(), CliError
     file.write_all(markdown.as_bytes()).map_err(io)?;
     file.write_all(b"\n").map_err(io)?;
     file.flush().map_err(io)
-}
-
-/// The log record of one decision.
-pub fn record(command: &str, snapshot: &Snapshot, report: &Report, config: &Config) -> Record {
-    Record::new(command, snapshot, report, record_config(config))
-}
-
-/// How a log record names the configuration: its path and sha256.
-pub fn record_config(config: &Config) -> ConfigRef {
-    let path = config.path.as_ref().map_or_else(
-        || config.file_name().to_owned(),
-        |p| p.display().to_string(),
-    );
-    ConfigRef {
-        path,
-        sha256: config.sha256(),
-    }
 }

@@ -126,7 +126,7 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
         // The report is out; a log that cannot be written is an error (exit
         // 1), not the decision's code, as for `check`.
         out.flush()?;
-        let record = super::check::record("eval", &snapshot, &report, &config);
+        let record = shipgate_engine::decision_log::Record::of("eval", &snapshot, &report, &config);
         decision_log::append(path, &record).map_err(|e| CliError::Other(e.to_string()))?;
         tracing::info!(log = %path.display(), "decision recorded");
     }

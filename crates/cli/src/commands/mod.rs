@@ -203,3 +203,16 @@ pub fn read(path: &Path, cap: shipgate_core::bounded::Cap) -> Result<Vec<u8>, Cl
         error,
     })
 }
+
+/// The decision log to append to, if any: `--log`, else the configured one
+/// unless `--no-log` or `[log] enabled = false`.
+pub(crate) fn log_path(log: Option<&Path>, no_log: bool, config: &Config) -> Option<PathBuf> {
+    if no_log || (!config.log.enabled && log.is_none()) {
+        return None;
+    }
+    Some(match log {
+        Some(path) => path.to_owned(),
+        None if config.log.path.is_absolute() => config.log.path.clone(),
+        None => config.base_dir().join(&config.log.path),
+    })
+}

@@ -71,9 +71,11 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<ExitCode, CliError>
     let result = replay(&log, &policies).map_err(|e| CliError::Other(e.to_string()))?;
     let text = match args.format {
         ReplayFormat::Text => result.text(args.all),
-        ReplayFormat::Json => {
-            result.json(&args.log, &super::check::record_config(&config), args.all)
-        }
+        ReplayFormat::Json => result.json(
+            &args.log,
+            &shipgate_engine::decision_log::ConfigRef::of(&config),
+            args.all,
+        ),
     };
     out.write_all(text.as_bytes())?;
     out.flush()?;

@@ -9,14 +9,15 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::CliError;
-use super::check::{log_path, record_config};
 use super::collect::{CollectArgs, prepare};
+use super::log_path;
 use crate::watch::hook::HookRunner;
 use crate::watch::view::{JsonLines, Lines, Live};
 use crate::watch::{self, Observer, Watch};
 use shipgate_collect::ProcessVars;
 use shipgate_core::config::watch::Plan;
 use shipgate_engine::decision_log;
+use shipgate_engine::decision_log::ConfigRef;
 use shipgate_engine::policy_set::PolicySet;
 use shipgate_engine::report::Subject;
 use shipgate_engine::runtime::CacheMode;
@@ -133,7 +134,7 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
             },
             max_failed_evaluations: config.watch.max_failed_evaluations,
             log,
-            config_ref: record_config(config),
+            config_ref: ConfigRef::of(config),
         };
         let mut observer: Box<dyn Observer + '_> = match args.format {
             WatchFormat::Json => Box::new(JsonLines::new(&mut *out)),

@@ -18,6 +18,7 @@ use shipgate_model::{Snapshot, Stage, Timestamp, Verdict};
 
 use shipgate_core::bounded;
 
+use crate::config::Config;
 use crate::report::Report;
 
 mod hooks;
@@ -66,6 +67,21 @@ pub struct ConfigRef {
     pub path: String,
     /// sha256 of its text.
     pub sha256: String,
+}
+
+impl ConfigRef {
+    /// How a record names `config`: its path (or the built-in default's
+    /// name) and the sha256 of its text.
+    pub fn of(config: &Config) -> ConfigRef {
+        let path = config.path.as_ref().map_or_else(
+            || config.file_name().to_owned(),
+            |p| p.display().to_string(),
+        );
+        ConfigRef {
+            path,
+            sha256: config.sha256(),
+        }
+    }
 }
 
 /// One policy of a record.
@@ -118,6 +134,11 @@ pub fn snapshot_sha256(snapshot: &Snapshot) -> String {
 }
 
 impl Record {
+    /// The record of one decision made under `config` by `command`.
+    pub fn of(command: &str, snapshot: &Snapshot, report: &Report, config: &Config) -> Record {
+        Record::new(command, snapshot, report, ConfigRef::of(config))
+    }
+
     /// The record of one decision.
     pub fn new(command: &str, snapshot: &Snapshot, report: &Report, config: ConfigRef) -> Record {
         Record {

@@ -39,7 +39,7 @@ pub use decision::{Decision, Evidence, Finding, Requirement};
 pub use kinds::*;
 pub use snapshot::*;
 pub use timestamp::{Timestamp, TimestampError};
-pub use validate::{InvalidField, coverage_problem};
+pub use validate::{InvalidField, STANDARD_METRICS, coverage_problem};
 pub use verdict::{ParseEnumError, RiskLevel, Section, Stage, Verdict, WireEnum};
 
 /// The version of the WIT contract these types mirror.

@@ -26,9 +26,10 @@ use std::fmt;
 
 use crate::{Measurement, Metric, Snapshot};
 
-/// The metrics that cannot be negative whatever their unit says: the
-/// host's standard metrics.
-const NON_NEGATIVE_METRICS: &[&str] = &[
+/// The names of the host's standard metrics, in the order the collector
+/// asks for them: what a policy can expect by name without custom queries.
+/// None of them can be negative, whatever its unit says.
+pub const STANDARD_METRICS: [&str; 7] = [
     "error_rate",
     "latency_p50",
     "latency_p95",
@@ -64,7 +65,7 @@ impl Metric {
             return None;
         }
         let unit = self.unit.as_deref();
-        let non_negative = NON_NEGATIVE_METRICS.contains(&self.name.as_str())
+        let non_negative = STANDARD_METRICS.contains(&self.name.as_str())
             || unit.is_some_and(|u| NON_NEGATIVE_UNITS.contains(&u));
         if value < 0.0 && non_negative {
             return Some(format!(

@@ -127,18 +127,7 @@ mod tests {
         assert_eq!(c.alert_matchers, r#"service="$service""#);
         assert_eq!(c.canary, r#"service="$service", track="canary""#);
         let names: Vec<_> = plan(&c).into_iter().map(|p| p.name).collect();
-        assert_eq!(
-            names,
-            [
-                "error_rate",
-                "latency_p50",
-                "latency_p95",
-                "latency_p99",
-                "request_rate",
-                "cpu_usage",
-                "memory_usage"
-            ]
-        );
+        assert_eq!(names, shipgate_model::STANDARD_METRICS);
     }
 
     #[test]

@@ -115,15 +115,7 @@ fn standard_metrics_named_in_series_are_samples_from_a_real_prometheus() {
     let names: Vec<&str> = snapshot.metrics.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(
         names,
-        [
-            "error_rate",
-            "latency_p50",
-            "latency_p95",
-            "latency_p99",
-            "request_rate",
-            "cpu_usage",
-            "memory_usage"
-        ],
+        shipgate_model::STANDARD_METRICS,
         "`series` changes how a metric is read, not which or in what order"
     );
     for (t, (track, behaviour)) in [("baseline", &baseline), ("canary", &canary)]

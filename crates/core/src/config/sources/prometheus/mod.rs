@@ -390,3 +390,14 @@ pub fn base_url(url: &str) -> Result<url::Url, String> {
     base.set_fragment(None);
     Ok(base)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_standard_set_is_the_models_in_its_order() {
+        let names: Vec<&str> = STANDARD_METRICS.iter().map(|m| m.name).collect();
+        assert_eq!(names, shipgate_model::STANDARD_METRICS);
+    }
+}

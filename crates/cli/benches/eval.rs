@@ -103,6 +103,7 @@ fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static s
         });
     }
     rules_benches(&mut group, runtime, &full);
+    floor_benches(&mut group, runtime, &full);
     let set = PolicySet::load(
         &Config::from_default_toml(shipgate_engine::builtin::DEFAULT_CONFIG, "default").unwrap(),
         &CacheMode::Dir(cache.to_owned()),
@@ -115,6 +116,35 @@ fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static s
     }
     group.finish();
     cases.iter().map(|c| c.name).collect()
+}
+
+/// The floor of a component evaluation: the hostile test guest in `behave`
+/// mode parses its config and answers `go`, so its time is the fixed cost
+/// (a pool slot, a store, the instance, copying the input in, the answer
+/// out, the teardown); on the deployment section alone, and on the whole
+/// snapshot (the difference is copying the snapshot in).
+fn floor_benches(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    runtime: &Runtime,
+    full: &Snapshot,
+) {
+    let floor = runtime
+        .load(&std::fs::read(shipgate_tests::guests::HOSTILE).unwrap())
+        .unwrap();
+    let config = r#"{"mode": "behave"}"#;
+    let mut bare: Snapshot = serde_json::from_str(
+        r#"{"deployment": {"service": "x", "environment": "production", "version": "1",
+            "commit": "c", "requested_at": "2026-11-20T10:00:00Z"}}"#,
+    )
+    .unwrap();
+    bare.deployment = full.deployment.clone();
+    for (id, snapshot) in [("floor/deployment-only", &bare), ("floor/full-snapshot", full)] {
+        let (decision, _) = floor.evaluate(Stage::Gate, snapshot, config);
+        assert_eq!(decision.unwrap().verdict, shipgate_model::Verdict::Go);
+        group.bench_function(id, |b| {
+            b.iter(|| black_box(floor.evaluate(Stage::Gate, black_box(snapshot), config)))
+        });
+    }
 }
 
 /// The profile whose canary rules are measured.

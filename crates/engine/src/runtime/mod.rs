@@ -170,7 +170,10 @@ impl Runtime {
             .total_core_instances(POOL_INSTANCES * 8)
             .total_memories(POOL_INSTANCES)
             .total_tables(POOL_INSTANCES * 2)
-            .max_memory_size(max_memory);
+            .max_memory_size(max_memory)
+            .linear_memory_keep_resident(max_memory)
+            .table_keep_resident(1 << 20)
+            .pagemap_scan(wasmtime::Enabled::Auto);
         let mut cfg = EngineConfig::new();
         cfg.wasm_component_model(true)
             .consume_fuel(true)

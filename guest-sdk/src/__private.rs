@@ -4,6 +4,9 @@
 
 #![allow(missing_docs)]
 
+use std::any::Any;
+use std::cell::RefCell;
+
 use crate::{ConfigError, Policy, model, parse_config};
 pub use shipgate_model::contract::Conv;
 
@@ -44,19 +47,36 @@ pub fn info<P: Policy>(crate_version: &str) -> api::PolicyInfo {
     }
 }
 
-/// `validate-config` of the contract.
-pub fn validate_config<P: Policy>(config: &str) -> Result<(), api::ConfigError> {
-    parse_config::<P>(config)
-        .map(|_| ())
-        .map_err(|ConfigError { key, message }| api::ConfigError { key, message })
+thread_local! {
+    /// The configuration `configure` parsed and checked, for `evaluate`.
+    /// (A Wasm policy has one thread; natively each thread has its own.)
+    static CONFIGURED: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
 }
 
-/// `evaluate` of the contract.
+/// `configure` of the contract: parses and checks the configuration once
+/// and keeps it for every `evaluate` of this instance (and, when the host
+/// pre-initialises, of every instance started from its snapshot).
+pub fn configure<P: Policy>(config: &str) -> Result<(), api::ConfigError> {
+    let parsed = parse_config::<P>(config)
+        .map_err(|ConfigError { key, message }| api::ConfigError { key, message })?;
+    CONFIGURED.with(|c| *c.borrow_mut() = Some(Box::new(parsed)));
+    Ok(())
+}
+
+/// `evaluate` of the contract, with the configuration `configure` kept. A
+/// host that did not call `configure` gets an error, never a decision made
+/// without the configuration.
 pub fn evaluate<P: Policy>(input: api::Evaluation) -> Result<api::Decision, String> {
-    let config = parse_config::<P>(&input.config).map_err(|e| format!("invalid config: {e}"))?;
-    let stage: model::Stage = input.stage.conv();
-    let snapshot: model::Snapshot = input.snapshot.conv();
-    P::evaluate(stage, &snapshot, &config).map(Conv::conv)
+    CONFIGURED.with(|c| {
+        let configured = c.borrow();
+        let config = configured
+            .as_ref()
+            .and_then(|c| c.downcast_ref::<P::Config>())
+            .ok_or("the host did not call `configure` before `evaluate`")?;
+        let stage: model::Stage = input.stage.conv();
+        let snapshot: model::Snapshot = input.snapshot.conv();
+        P::evaluate(stage, &snapshot, config).map(Conv::conv)
+    })
 }
 
 // The conversions, from the model's one table of the contract's records and

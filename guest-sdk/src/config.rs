@@ -70,7 +70,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Parses a policy's JSON configuration into its type and runs
-/// [`Policy::check_config`]. An error names the key, as `validate-config`
+/// [`Policy::check_config`]. An error names the key, as `configure`
 /// reports it to the host.
 pub fn parse_config<P: Policy>(json: &str) -> Result<P::Config, ConfigError> {
     let de = &mut serde_json::Deserializer::from_str(json);
@@ -105,7 +105,7 @@ mod tests {
     /// A policy whose configuration is `C`.
     struct With<C>(std::marker::PhantomData<C>);
 
-    impl<C: serde::de::DeserializeOwned> Policy for With<C> {
+    impl<C: serde::de::DeserializeOwned + 'static> Policy for With<C> {
         type Config = C;
         fn info() -> Info {
             Info::new("with", "a config type")

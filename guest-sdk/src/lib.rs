@@ -8,7 +8,7 @@
 //! An author declares the policy's rules once with [`rules!`], writes a type
 //! that implements [`Policy`] and one [`export_policy!`] line. The
 //! configuration is a serde type (or [`NoConfig`]), parsed and checked in
-//! `validate-config` for free. The same code compiles natively,
+//! `configure` for free. The same code compiles natively,
 //! so the rule is unit-tested with plain `cargo test` through [`testing`].
 //!
 //! ```
@@ -105,13 +105,21 @@ pub trait Policy {
     /// `shipgate.toml`, as JSON. Use `#[serde(default)]` for optional keys and
     /// `#[serde(deny_unknown_fields)]` so that a typo is an error at load time.
     /// A policy without settings uses [`NoConfig`].
-    type Config: serde::de::DeserializeOwned;
+    ///
+    /// It is parsed and checked once, in the contract's `configure`, and
+    /// kept for every evaluation: a policy that compiles something from its
+    /// configuration (expressions, patterns) can keep the compiled form in
+    /// it (e.g. in a `#[serde(skip)]` `OnceCell` filled by
+    /// [`Policy::check_config`]), and a host that pre-initialises the policy
+    /// keeps it in the snapshot every evaluation starts from.
+    type Config: serde::de::DeserializeOwned + 'static;
 
     /// Who the policy is and which questions it answers.
     fn info() -> Info;
 
     /// Checks a parsed configuration beyond what its type says (ranges,
-    /// consistency). Called at load time; the default accepts everything.
+    /// consistency). Called once, by `configure`; the default accepts
+    /// everything.
     fn check_config(_config: &Self::Config) -> Result<(), ConfigError> {
         Ok(())
     }
@@ -154,10 +162,10 @@ macro_rules! export_policy {
                 fn info() -> $crate::__private::api::PolicyInfo {
                     $crate::__private::info::<$policy>(::core::env!("CARGO_PKG_VERSION"))
                 }
-                fn validate_config(
+                fn configure(
                     config: ::std::string::String,
                 ) -> ::std::result::Result<(), $crate::__private::api::ConfigError> {
-                    $crate::__private::validate_config::<$policy>(&config)
+                    $crate::__private::configure::<$policy>(&config)
                 }
                 fn evaluate(
                     input: $crate::__private::api::Evaluation,

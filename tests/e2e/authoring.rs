@@ -309,7 +309,7 @@ fn a_new_policy_goes_from_scaffold_to_tested_and_a_rule_change_is_reviewed() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("imports    (none)"), "{out}");
     assert!(
-        out.contains("exports    shipgate:policy/api@0.1.0"),
+        out.contains("exports    shipgate:policy/api@0.2.0"),
         "{out}"
     );
     let component = out

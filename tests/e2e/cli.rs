@@ -135,7 +135,7 @@ fn inspect_shows_info_digest_imports_and_exports() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("imports:     (none)"), "{out}");
     assert!(
-        out.contains("exports:     shipgate:policy/api@0.1.0"),
+        out.contains("exports:     shipgate:policy/api@0.2.0"),
         "{out}"
     );
     assert!(out.contains("stages:      canary"), "{out}");

@@ -1,4 +1,4 @@
-//! Broken `rules` configurations: `validate-config` compiles and checks
+//! Broken `rules` configurations: `configure` compiles and checks
 //! every expression when the host loads the configuration, and the error
 //! names the file, the key's line, the rule and the position in the
 //! expression. The messages are insta snapshots; the host refuses to start.

@@ -22,7 +22,8 @@ fn a_cache_hit_does_not_recompile() {
         first.cache_stats(),
         CacheStats {
             compiled: 1,
-            cache_hits: 0
+            cache_hits: 0,
+            ..CacheStats::default()
         }
     );
 
@@ -32,7 +33,8 @@ fn a_cache_hit_does_not_recompile() {
         second.cache_stats(),
         CacheStats {
             compiled: 0,
-            cache_hits: 1
+            cache_hits: 1,
+            ..CacheStats::default()
         }
     );
     assert_eq!(a.sha256(), b.sha256());
@@ -53,7 +55,8 @@ fn a_cache_hit_does_not_recompile() {
         third.cache_stats(),
         CacheStats {
             compiled: 1,
-            cache_hits: 0
+            cache_hits: 0,
+            ..CacheStats::default()
         }
     );
     assert_ne!(std::fs::read(&artifact).unwrap(), b"not an artifact");
@@ -69,7 +72,8 @@ fn without_a_cache_every_runtime_compiles() {
             rt.cache_stats(),
             CacheStats {
                 compiled: 1,
-                cache_hits: 0
+                cache_hits: 0,
+                ..CacheStats::default()
             }
         );
     }
@@ -97,17 +101,63 @@ fn garbage_is_not_a_policy() {
 #[test]
 fn every_evaluation_gets_a_fresh_instance() {
     let s = setup(&hostile("count", "count", ""));
-    let policies = s.policies();
-    for _ in 0..3 {
-        let report = policies.evaluate(Stage::Gate, &example("canary-healthy"));
-        let PolicyOutcome::Decided(d) = &report.policies[0].outcome else {
-            panic!("{:?}", report.policies[0].outcome)
-        };
-        assert_eq!(
-            d.findings[0].message, "1",
-            "a global survived an evaluation"
-        );
+    // A cache of its own: a snapshot cached by another run is used at load.
+    let cache = tempfile::tempdir().unwrap();
+    for preinit in [false, true] {
+        let mut policies =
+            PolicySet::load(&s.config(), &CacheMode::Dir(cache.path().to_owned())).unwrap();
+        if preinit {
+            assert!(policies.preinitialise().is_empty());
+        }
+        let (_, policy) = policies.policies().next().unwrap();
+        assert_eq!(policy.is_preinitialised(), preinit);
+        for _ in 0..3 {
+            let report = policies.evaluate(Stage::Gate, &example("canary-healthy"));
+            let PolicyOutcome::Decided(d) = &report.policies[0].outcome else {
+                panic!("{:?}", report.policies[0].outcome)
+            };
+            assert_eq!(
+                d.findings[0].message, "configured 1, evaluated 1",
+                "pre-initialised: {preinit}: a global survived an evaluation, or the \
+                 configuration was not applied exactly once"
+            );
+        }
     }
+}
+
+#[test]
+fn a_preinitialised_snapshot_is_cached_by_component_and_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = CacheMode::Dir(dir.path().to_owned());
+    let bytes = std::fs::read(guests::ERROR_RATIO).unwrap();
+    let spike = example("canary-error-spike");
+
+    let first = Runtime::new(&Limits::default(), &cache).unwrap();
+    let loaded = first.load(&bytes).unwrap();
+    let mut policy = first.configure(&loaded, "{}").unwrap().unwrap();
+    assert!(!policy.is_preinitialised());
+    let before = policy.evaluate(Stage::Canary, &spike).0.unwrap();
+    first.preinitialise(&mut policy).unwrap();
+    assert!(policy.is_preinitialised());
+    assert_eq!(policy.evaluate(Stage::Canary, &spike).0.unwrap(), before);
+    // The component, the instrumented component, the snapshot.
+    assert_eq!(first.cache_stats().compiled, 3);
+    assert_eq!(first.cache_stats().preinitialised, 1);
+
+    // A later run configures straight from the cached snapshot; another
+    // configuration is another snapshot (not there yet).
+    let second = Runtime::new(&Limits::default(), &cache).unwrap();
+    let loaded = second.load(&bytes).unwrap();
+    let cached = second.configure(&loaded, "{}").unwrap().unwrap();
+    assert!(cached.is_preinitialised());
+    assert_eq!(cached.evaluate(Stage::Canary, &spike).0.unwrap(), before);
+    let other = second
+        .configure(&loaded, r#"{"max_ratio": 100.0}"#)
+        .unwrap()
+        .unwrap();
+    assert!(!other.is_preinitialised());
+    assert_ne!(other.evaluate(Stage::Canary, &spike).0.unwrap(), before);
+    assert_eq!(second.cache_stats().compiled, 0);
 }
 
 #[test]
@@ -165,5 +215,5 @@ fn the_builtin_default_config_loads() {
         Config::from_default_toml(shipgate_engine::builtin::DEFAULT_CONFIG, "default").unwrap();
     let policies = PolicySet::load(&config, &shared_cache()).unwrap();
     let report = policies.evaluate(Stage::Canary, &example("canary-error-spike"));
-    assert_eq!(report.verdict, Verdict::Rollback);
+    assert_eq!(report.verdict, Verdict::Rollback, "{:#?}", report.policies);
 }

@@ -44,7 +44,7 @@ pub fn component_imports(component: &[u8]) -> Result<Vec<String>, BuildError> {
 }
 
 /// The names of a component's top-level exports (a policy exports
-/// `shipgate:policy/api@0.1.0`).
+/// `shipgate:policy/api@0.2.0`).
 pub fn component_exports(component: &[u8]) -> Result<Vec<String>, BuildError> {
     top_level_names(component, Side::Exports)
 }

@@ -25,7 +25,7 @@ use std::time::Duration;
 use criterion::Criterion;
 use shipgate_core::config::{Config, Limits};
 use shipgate_engine::policy_set::PolicySet;
-use shipgate_engine::runtime::{CacheMode, LoadedPolicy, Runtime};
+use shipgate_engine::runtime::{CacheMode, ConfiguredPolicy, Runtime};
 use shipgate_model::{Decision, Snapshot, Stage};
 use shipgate_sdk::Policy;
 use shipgate_sdk::testing::evaluate;
@@ -65,6 +65,18 @@ fn component(name: &str) -> Vec<u8> {
     }
 }
 
+/// `bytes` configured with `config` and pre-initialised: what a long-lived
+/// process evaluates. With `preinit == false`, configured in every
+/// evaluation's instance instead (what a one-shot `shipgate eval` does).
+fn configured(runtime: &Runtime, bytes: &[u8], config: &str, preinit: bool) -> ConfiguredPolicy {
+    let loaded = runtime.load(bytes).unwrap();
+    let mut policy = runtime.configure(&loaded, config).unwrap().unwrap();
+    if preinit {
+        runtime.preinitialise(&mut policy).unwrap();
+    }
+    policy
+}
+
 fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static str> {
     let full = snapshot("release-full");
     let cases = [
@@ -85,18 +97,23 @@ fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static s
         .sample_size(60);
     let config = "{}";
     for case in &cases {
-        let policy: LoadedPolicy = runtime.load(&component(case.name)).unwrap();
+        let policy = configured(runtime, &component(case.name), config, true);
+        let unprepared = configured(runtime, &component(case.name), config, false);
         let native = (case.native)(case.stage, &case.snapshot, config).unwrap();
-        let (wasm, _) = policy.evaluate(case.stage, &case.snapshot, config);
-        assert_eq!(
-            wasm.unwrap(),
-            native,
-            "{}: component and native rule disagree",
-            case.name
-        );
-
+        for p in [&policy, &unprepared] {
+            let (wasm, _) = p.evaluate(case.stage, &case.snapshot);
+            assert_eq!(
+                wasm.unwrap(),
+                native,
+                "{}: component and native rule disagree",
+                case.name
+            );
+        }
         group.bench_function(format!("{}/wasm", case.name), |b| {
-            b.iter(|| black_box(policy.evaluate(case.stage, black_box(&case.snapshot), config)))
+            b.iter(|| black_box(policy.evaluate(case.stage, black_box(&case.snapshot))))
+        });
+        group.bench_function(format!("{}/wasm-configure", case.name), |b| {
+            b.iter(|| black_box(unprepared.evaluate(case.stage, black_box(&case.snapshot))))
         });
         group.bench_function(format!("{}/native", case.name), |b| {
             b.iter(|| black_box((case.native)(case.stage, black_box(&case.snapshot), config)))
@@ -104,11 +121,12 @@ fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static s
     }
     rules_benches(&mut group, runtime, &full);
     floor_benches(&mut group, runtime, &full);
-    let set = PolicySet::load(
+    let mut set = PolicySet::load(
         &Config::from_default_toml(shipgate_engine::builtin::DEFAULT_CONFIG, "default").unwrap(),
         &CacheMode::Dir(cache.to_owned()),
     )
     .unwrap();
+    assert!(set.preinitialise().is_empty());
     for (id, stage) in [("set/gate", Stage::Gate), ("set/canary", Stage::Canary)] {
         group.bench_function(id, |b| {
             b.iter(|| black_box(set.evaluate(stage, black_box(&full))))
@@ -128,21 +146,27 @@ fn floor_benches(
     runtime: &Runtime,
     full: &Snapshot,
 ) {
-    let floor = runtime
-        .load(&std::fs::read(shipgate_tests::guests::HOSTILE).unwrap())
-        .unwrap();
     let config = r#"{"mode": "behave"}"#;
+    let floor = configured(
+        runtime,
+        &std::fs::read(shipgate_tests::guests::HOSTILE).unwrap(),
+        config,
+        true,
+    );
     let mut bare: Snapshot = serde_json::from_str(
         r#"{"deployment": {"service": "x", "environment": "production", "version": "1",
             "commit": "c", "requested_at": "2026-11-20T10:00:00Z"}}"#,
     )
     .unwrap();
     bare.deployment = full.deployment.clone();
-    for (id, snapshot) in [("floor/deployment-only", &bare), ("floor/full-snapshot", full)] {
-        let (decision, _) = floor.evaluate(Stage::Gate, snapshot, config);
+    for (id, snapshot) in [
+        ("floor/deployment-only", &bare),
+        ("floor/full-snapshot", full),
+    ] {
+        let (decision, _) = floor.evaluate(Stage::Gate, snapshot);
         assert_eq!(decision.unwrap().verdict, shipgate_model::Verdict::Go);
         group.bench_function(id, |b| {
-            b.iter(|| black_box(floor.evaluate(Stage::Gate, black_box(snapshot), config)))
+            b.iter(|| black_box(floor.evaluate(Stage::Gate, black_box(snapshot))))
         });
     }
 }
@@ -168,17 +192,19 @@ fn rules_benches(
     runtime: &Runtime,
     full: &Snapshot,
 ) {
-    let canary = runtime
-        .load(shipgate_engine::builtin::get("canary").unwrap())
-        .unwrap();
-    let rules = runtime
-        .load(shipgate_engine::builtin::get("rules").unwrap())
-        .unwrap();
     let canary_config = profile_config(&format!("{PROFILE}.toml"), "canary");
     let rules_config = profile_config(&format!("{PROFILE}.rules.toml"), "canary");
+    let builtin = |name| shipgate_engine::builtin::get(name).unwrap();
+    let canary = configured(runtime, builtin("canary"), &canary_config, true);
+    let rules = configured(runtime, builtin("rules"), &rules_config, true);
+    let one_rule = configured(runtime, builtin("rules"), ONE_RULE, true);
     let stage = Stage::Canary;
-    let built_in = canary.evaluate(stage, full, &canary_config).0.unwrap();
-    let twin = rules.evaluate(stage, full, &rules_config).0.unwrap();
+    let built_in = canary.evaluate(stage, full).0.unwrap();
+    let twin = rules.evaluate(stage, full).0.unwrap();
+    assert_eq!(
+        one_rule.evaluate(stage, full).0.unwrap(),
+        evaluate::<shipgate_policy_rules::RulesPolicy>(stage, full, ONE_RULE).unwrap()
+    );
     assert_eq!(built_in.verdict, twin.verdict, "the twin disagrees");
     let native_twin = evaluate::<shipgate_policy_rules::RulesPolicy>(stage, full, &rules_config);
     assert_eq!(
@@ -187,10 +213,10 @@ fn rules_benches(
         "rules: component and native disagree"
     );
     group.bench_function("canary-profile/wasm", |b| {
-        b.iter(|| black_box(canary.evaluate(stage, black_box(full), &canary_config)))
+        b.iter(|| black_box(canary.evaluate(stage, black_box(full))))
     });
     group.bench_function("rules-twin/wasm", |b| {
-        b.iter(|| black_box(rules.evaluate(stage, black_box(full), &rules_config)))
+        b.iter(|| black_box(rules.evaluate(stage, black_box(full))))
     });
     group.bench_function("rules-twin/native", |b| {
         b.iter(|| {
@@ -202,7 +228,7 @@ fn rules_benches(
         })
     });
     group.bench_function("rules-one/wasm", |b| {
-        b.iter(|| black_box(rules.evaluate(stage, black_box(full), ONE_RULE)))
+        b.iter(|| black_box(one_rule.evaluate(stage, black_box(full))))
     });
     group.bench_function("rules-one/native", |b| {
         b.iter(|| {

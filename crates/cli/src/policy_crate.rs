@@ -18,7 +18,7 @@ use shipgate_core::config::Limits;
 use shipgate_engine::runtime::{CacheMode, PolicyInfo, Runtime};
 
 /// The interface every policy exports, with the contract's version.
-pub const CONTRACT_EXPORT: &str = "shipgate:policy/api@0.1.0";
+pub const CONTRACT_EXPORT: &str = "shipgate:policy/api@0.2.0";
 
 /// The SDK crate a policy depends on.
 pub const SDK_PACKAGE: &str = "shipgate-sdk";

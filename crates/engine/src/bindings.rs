@@ -18,14 +18,9 @@ pub(crate) use shipgate_model::contract::Conv;
 shipgate_model::impl_conversions!(api);
 
 /// The evaluation input of the contract.
-pub(crate) fn evaluation(
-    stage: model::Stage,
-    snapshot: &model::Snapshot,
-    config: &str,
-) -> api::Evaluation {
+pub(crate) fn evaluation(stage: model::Stage, snapshot: model::Snapshot) -> api::Evaluation {
     api::Evaluation {
         stage: stage.conv(),
-        snapshot: snapshot.clone().conv(),
-        config: config.to_owned(),
+        snapshot: snapshot.conv(),
     }
 }

@@ -43,4 +43,4 @@ pub use validate::{InvalidField, STANDARD_METRICS, coverage_problem};
 pub use verdict::{ParseEnumError, RiskLevel, Section, Stage, Verdict, WireEnum};
 
 /// The version of the WIT contract these types mirror.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";

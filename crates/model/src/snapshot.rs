@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::kinds::*;
-use crate::{Finding, Stage, Timestamp, Verdict};
+use crate::{Finding, Section, Stage, Timestamp, Verdict};
 
 /// Free-form key/value labels.
 pub type Labels = BTreeMap<String, String>;
@@ -61,6 +61,64 @@ impl Snapshot {
             Stage::Canary
         } else {
             Stage::Gate
+        }
+    }
+
+    /// The parts of this snapshot a policy that reads `sections` sees: those
+    /// sections, plus the deployment (always there) and the gaps (what the
+    /// host could not collect). What a policy did not declare is empty, as
+    /// if never collected: a policy that reads it anyway finds no data and
+    /// says so, it never decides on data it did not ask for.
+    pub fn only(&self, sections: &[Section]) -> Snapshot {
+        let has = |s: Section| sections.contains(&s);
+        Snapshot {
+            deployment: self.deployment.clone(),
+            ci: if has(Section::Ci) {
+                self.ci.clone()
+            } else {
+                None
+            },
+            change: if has(Section::Change) {
+                self.change.clone()
+            } else {
+                None
+            },
+            environment: if has(Section::Environment) {
+                self.environment.clone()
+            } else {
+                None
+            },
+            rollout: if has(Section::Rollout) {
+                self.rollout.clone()
+            } else {
+                None
+            },
+            metrics: if has(Section::Metrics) {
+                self.metrics.clone()
+            } else {
+                Vec::new()
+            },
+            alerts: if has(Section::Alerts) {
+                self.alerts.clone()
+            } else {
+                Vec::new()
+            },
+            error_signatures: if has(Section::ErrorSignatures) {
+                self.error_signatures.clone()
+            } else {
+                Vec::new()
+            },
+            history: if has(Section::History) {
+                self.history.clone()
+            } else {
+                Vec::new()
+            },
+            labels: if has(Section::Labels) {
+                self.labels.clone()
+            } else {
+                Labels::new()
+            },
+            gaps: self.gaps.clone(),
         }
     }
 

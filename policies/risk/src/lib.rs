@@ -56,10 +56,10 @@ shipgate_sdk::rules! {
         => "the risk level is at or above hold_at (hold)",
     pub RULE_NOT_COLLECTED = "risk.not-collected"
         => "the change was not collected, or the git source has a gap (hold, no level)",
-    /// `validate-config` rejects such a configuration first, so only a direct
+    /// `configure` rejects such a configuration first, so only a direct
     /// call of [`decide`] can see it.
     pub RULE_INVALID_CONFIG = "risk.invalid-config"
-        => "a configured glob does not compile; validate-config rejects it first (hold)",
+        => "a configured glob does not compile; configure rejects it first (hold)",
 }
 
 /// The reason of the manual approval a critical change requires.

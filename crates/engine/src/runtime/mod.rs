@@ -8,20 +8,24 @@
 //! wrong becomes a [`Failure`] of that policy, never a host panic.
 
 mod cache;
+mod configured;
+mod preinit;
 mod sandbox;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use shipgate_model::{Decision, Section, Snapshot, Stage};
+use shipgate_model::{Section, Snapshot, Stage};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{
     Config as EngineConfig, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
 };
 
 pub use cache::CacheMode;
+pub use configured::ConfiguredPolicy;
+pub use preinit::PreinitError;
 
 use crate::bindings::{Conv, Policy, PolicyPre, evaluation};
 use crate::config::Limits;
@@ -61,8 +65,8 @@ pub enum LoadError {
     /// wasmtime could not compile it.
     #[error("cannot compile the component: {0}")]
     Compile(String),
-    /// It does not export `shipgate:policy/api@0.1.0` with the right types.
-    #[error("the component does not implement the `shipgate:policy/api@0.1.0` contract: {0}")]
+    /// It does not export `shipgate:policy/api@0.2.0` with the right types.
+    #[error("the component does not implement the `shipgate:policy/api@0.2.0` contract: {0}")]
     Contract(String),
     /// `info` failed.
     #[error("`info` failed: {0}")]
@@ -94,12 +98,15 @@ pub struct CacheStats {
     pub compiled: u64,
     /// Components deserialized from the on-disk cache.
     pub cache_hits: u64,
+    /// Policies pre-initialised (a snapshot taken after `configure`).
+    pub preinitialised: u64,
 }
 
 #[derive(Debug, Default)]
 struct Counters {
     compiled: AtomicU64,
     cache_hits: AtomicU64,
+    preinitialised: AtomicU64,
 }
 
 /// What a policy says about itself.
@@ -128,7 +135,7 @@ pub struct RuleInfo {
     pub description: String,
 }
 
-/// A configuration a policy's `validate-config` refused.
+/// A configuration a policy's `configure` refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyConfigError {
     /// The dotted key path inside the policy's config; empty for all of it.
@@ -216,6 +223,7 @@ impl Runtime {
         CacheStats {
             compiled: self.counters.compiled.load(Ordering::Relaxed),
             cache_hits: self.counters.cache_hits.load(Ordering::Relaxed),
+            preinitialised: self.counters.preinitialised.load(Ordering::Relaxed),
         }
     }
 
@@ -241,44 +249,45 @@ impl Runtime {
             return Err(LoadError::Imports(imports));
         }
         let component = self.compile(&sha256, &bytes)?;
-        let instance_pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| LoadError::Contract(format!("{e:#}")))?;
-        let pre =
-            PolicyPre::new(instance_pre).map_err(|e| LoadError::Contract(format!("{e:#}")))?;
+        let sandbox = Sandbox::new(&self.engine, &self.linker, &component, self.budget)?;
         let mut policy = LoadedPolicy {
-            engine: self.engine.clone(),
-            pre,
-            budget: self.budget,
+            sandbox,
+            bytes: Arc::from(bytes),
             sha256,
-            info: PolicyInfo::default(),
+            info: Arc::default(),
         };
-        policy.info = policy.call_info()?;
+        policy.info = Arc::new(policy.call_info()?);
         Ok(policy)
     }
 
-    fn compile(&self, sha256: &str, bytes: &[u8]) -> Result<Component, LoadError> {
-        if let Some(cache) = &self.cache
-            && let Some(artifact) = cache.get(sha256)
-        {
-            // SAFETY: `Cache::get` returns only an artifact that was
-            // written by `Component::serialize` for this very component and
-            // engine configuration: it is read without following links from
-            // a directory and a file owned by the current user and writable
-            // by nobody else, and its header's key (component sha256, engine
-            // fingerprint) and artifact sha256 were checked (see
-            // `cache.rs`). wasmtime checks its own header and version too.
-            match unsafe { Component::deserialize(&self.engine, &artifact) } {
-                Ok(c) => {
-                    self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok(c);
-                }
-                Err(e) => {
-                    tracing::warn!("discarding cached component {sha256}: {e:#}");
-                    cache.remove(sha256);
-                }
+    /// The component cached under `sha256`, if a valid entry is there.
+    fn cached(&self, sha256: &str) -> Option<Component> {
+        let cache = self.cache.as_ref()?;
+        let artifact = cache.get(sha256)?;
+        // SAFETY: `Cache::get` returns only an artifact that was
+        // written by `Component::serialize` for this very component and
+        // engine configuration: it is read without following links from
+        // a directory and a file owned by the current user and writable
+        // by nobody else, and its header's key (component sha256, engine
+        // fingerprint) and artifact sha256 were checked (see
+        // `cache.rs`). wasmtime checks its own header and version too.
+        match unsafe { Component::deserialize(&self.engine, &artifact) } {
+            Ok(c) => {
+                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                Some(c)
             }
+            Err(e) => {
+                tracing::warn!("discarding cached component {sha256}: {e:#}");
+                cache.remove(sha256);
+                None
+            }
+        }
+    }
+
+    /// Compiles a component, or takes it from the cache (keyed by `sha256`).
+    fn compile(&self, sha256: &str, bytes: &[u8]) -> Result<Component, LoadError> {
+        if let Some(component) = self.cached(sha256) {
+            return Ok(component);
         }
         let component = Component::new(&self.engine, bytes)
             .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
@@ -325,35 +334,121 @@ impl PolicyBytes {
     }
 }
 
-/// One question (a stage and a snapshot) in the component model's form,
-/// converted once and asked of every policy of a set.
-pub struct Question {
-    input: crate::bindings::api::Evaluation,
+/// One question (a stage and a snapshot), asked of one or more policies.
+/// Each policy is given only the sections it declares it reads
+/// ([`Snapshot::only`]): converted to the component model's form once per
+/// set of sections, and shared by the policies that read the same.
+pub struct Question<'a> {
+    stage: Stage,
+    snapshot: &'a Snapshot,
+    /// The inputs made so far, by the sections they carry (one bit each).
+    inputs: Mutex<Vec<(u16, Arc<crate::bindings::api::Evaluation>)>>,
 }
 
-impl Question {
-    /// Converts the snapshot for asking `stage`.
-    pub fn new(stage: Stage, snapshot: &Snapshot) -> Question {
+impl<'a> Question<'a> {
+    /// The question `stage` about `snapshot` (nothing is converted yet).
+    pub fn new(stage: Stage, snapshot: &'a Snapshot) -> Question<'a> {
         Question {
-            input: evaluation(stage, snapshot, ""),
+            stage,
+            snapshot,
+            inputs: Mutex::default(),
         }
     }
-}
 
-impl std::fmt::Debug for Question {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Question").finish_non_exhaustive()
+    /// The input of a policy that reads `sections`.
+    /// (A policy that declares nothing reads everything.)
+    fn input(&self, sections: &[Section]) -> Arc<crate::bindings::api::Evaluation> {
+        let sections = if sections.is_empty() {
+            Section::ALL
+        } else {
+            sections
+        };
+        let mask = sections.iter().fold(0u16, |m, s| {
+            m | Section::ALL
+                .iter()
+                .position(|x| x == s)
+                .map_or(0, |i| 1 << i)
+        });
+        let mut inputs = self.inputs.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, input)) = inputs.iter().find(|(m, _)| *m == mask) {
+            return Arc::clone(input);
+        }
+        let input = Arc::new(evaluation(self.stage, self.snapshot.only(sections)));
+        inputs.push((mask, Arc::clone(&input)));
+        input
     }
 }
 
-/// A loaded policy, ready to be instantiated for each evaluation.
+impl std::fmt::Debug for Question<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Question")
+            .field("stage", &self.stage)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A compiled policy component and the budget every call into it runs
+/// with: each call gets a fresh store and a fresh instance.
 #[derive(Clone)]
-pub struct LoadedPolicy {
+pub(crate) struct Sandbox {
     engine: Engine,
     pre: PolicyPre<State>,
     budget: Budget,
+}
+
+impl Sandbox {
+    fn new(
+        engine: &Engine,
+        linker: &Linker<State>,
+        component: &Component,
+        budget: Budget,
+    ) -> Result<Sandbox, LoadError> {
+        let instance_pre = linker
+            .instantiate_pre(component)
+            .map_err(|e| LoadError::Contract(format!("{e:#}")))?;
+        let pre =
+            PolicyPre::new(instance_pre).map_err(|e| LoadError::Contract(format!("{e:#}")))?;
+        Ok(Sandbox {
+            engine: engine.clone(),
+            pre,
+            budget,
+        })
+    }
+
+    /// Runs `f` against a fresh instance in a fresh store with the budget.
+    /// The store, the instance and all their memory are dropped afterwards:
+    /// nothing carries over to the next call.
+    fn call<T>(
+        &self,
+        f: impl FnOnce(&Policy, &mut wasmtime::Store<State>) -> wasmtime::Result<T>,
+    ) -> (Result<T, Failure>, Usage) {
+        let start = Instant::now();
+        let mut store = match new_store(&self.engine, self.budget) {
+            Ok(s) => s,
+            Err(failure) => return (Err(failure), Usage::default()),
+        };
+        let result = self
+            .pre
+            .instantiate(&mut store)
+            .and_then(|policy| f(&policy, &mut store))
+            .map_err(|e| classify(&e, &store, self.budget));
+        let usage = Usage {
+            fuel: fuel_used(&store, self.budget),
+            micros: u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+        };
+        (result, usage)
+    }
+}
+
+/// A loaded policy component: compiled, its contract checked, its `info`
+/// read. [`Runtime::configure`] gives it a configuration to evaluate with.
+#[derive(Clone)]
+pub struct LoadedPolicy {
+    sandbox: Sandbox,
+    /// The component, for pre-initialisation.
+    bytes: Arc<[u8]>,
     sha256: String,
-    info: PolicyInfo,
+    info: Arc<PolicyInfo>,
 }
 
 impl std::fmt::Debug for LoadedPolicy {
@@ -376,30 +471,10 @@ impl LoadedPolicy {
         &self.sha256
     }
 
-    /// Runs `f` against a fresh instance in a fresh store with the budget.
-    fn call<T>(
-        &self,
-        f: impl FnOnce(&Policy, &mut wasmtime::Store<State>) -> wasmtime::Result<T>,
-    ) -> (Result<T, Failure>, Usage) {
-        let start = Instant::now();
-        let mut store = match new_store(&self.engine, self.budget) {
-            Ok(s) => s,
-            Err(failure) => return (Err(failure), Usage::default()),
-        };
-        let result = self
-            .pre
-            .instantiate(&mut store)
-            .and_then(|policy| f(&policy, &mut store))
-            .map_err(|e| classify(&e, &store, self.budget));
-        let usage = Usage {
-            fuel: fuel_used(&store, self.budget),
-            micros: u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
-        };
-        (result, usage)
-    }
-
     fn call_info(&self) -> Result<PolicyInfo, LoadError> {
-        let (result, _) = self.call(|p, s| p.shipgate_policy_api().call_info(s));
+        let (result, _) = self
+            .sandbox
+            .call(|p, s| p.shipgate_policy_api().call_info(s));
         let info = result.map_err(|f| LoadError::Info(format!("{} ({})", f.message, f.kind)))?;
         Ok(PolicyInfo {
             name: info.name,
@@ -417,123 +492,4 @@ impl LoadedPolicy {
                 .collect(),
         })
     }
-
-    /// Asks the policy whether it accepts this configuration (JSON).
-    pub fn validate_config(
-        &self,
-        config_json: &str,
-    ) -> Result<Result<(), PolicyConfigError>, Failure> {
-        let (result, _) =
-            self.call(|p, s| p.shipgate_policy_api().call_validate_config(s, config_json));
-        result.map(|r| {
-            r.map_err(|e| PolicyConfigError {
-                key: e.key,
-                message: e.message,
-            })
-        })
-    }
-
-    /// Asks the policy one question. The store, the instance and all their
-    /// memory are dropped afterwards: nothing carries over to the next call.
-    pub fn evaluate(
-        &self,
-        stage: Stage,
-        snapshot: &Snapshot,
-        config_json: &str,
-    ) -> (Result<Decision, Failure>, Usage) {
-        self.answer(&mut Question::new(stage, snapshot), config_json)
-    }
-
-    /// Like [`LoadedPolicy::evaluate`], with the snapshot already converted
-    /// to the component model's form: several policies asked the same
-    /// question share one [`Question`].
-    pub fn answer(
-        &self,
-        question: &mut Question,
-        config_json: &str,
-    ) -> (Result<Decision, Failure>, Usage) {
-        question.input.config.clear();
-        question.input.config.push_str(config_json);
-        let input = &question.input;
-        let (result, usage) = self.call(|p, s| p.shipgate_policy_api().call_evaluate(s, input));
-        let result = match result {
-            Ok(Ok(decision)) => self.check_output(decision.conv()),
-            Ok(Err(message)) => Err(Failure {
-                kind: FailureKind::PolicyError,
-                message: truncate(&message, 1024),
-            }),
-            Err(failure) => Err(failure),
-        };
-        (result, usage)
-    }
-
-    /// Enforces the output caps and the decision's own consistency.
-    fn check_output(&self, decision: Decision) -> Result<Decision, Failure> {
-        let too_large = |message| Failure {
-            kind: FailureKind::OutputTooLarge,
-            message,
-        };
-        if decision.findings.len() > self.budget.max_findings as usize {
-            return Err(too_large(format!(
-                "returned {} findings (cap {})",
-                decision.findings.len(),
-                self.budget.max_findings
-            )));
-        }
-        let bytes = output_size(&decision);
-        if bytes > self.budget.max_output_bytes {
-            return Err(too_large(format!(
-                "returned a {bytes}-byte decision (cap {})",
-                self.budget.max_output_bytes
-            )));
-        }
-        if let Some(f) = decision
-            .findings
-            .iter()
-            .find(|f| f.verdict > decision.verdict)
-        {
-            return Err(Failure {
-                kind: FailureKind::InvalidDecision,
-                message: format!(
-                    "verdict `{}` is more lenient than its finding `{}` (`{}`)",
-                    decision.verdict, f.rule, f.verdict
-                ),
-            });
-        }
-        Ok(decision)
-    }
-}
-
-/// The text a decision carries, in bytes (strings plus a small fixed cost
-/// per item).
-fn output_size(d: &Decision) -> u64 {
-    let findings: usize = d
-        .findings
-        .iter()
-        .map(|f| {
-            16 + f.rule.len()
-                + f.message.len()
-                + f.evidence
-                    .as_ref()
-                    .map_or(0, |e| e.observed.len() + e.expected.len())
-                + f.metric.as_ref().map_or(0, String::len)
-        })
-        .sum();
-    let requirements: usize = d
-        .requirements
-        .iter()
-        .map(|r| 16 + r.to_string().len())
-        .sum();
-    u64::try_from(findings + requirements).unwrap_or(u64::MAX)
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} bytes)", &s[..end], s.len())
 }

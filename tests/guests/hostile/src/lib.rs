@@ -28,7 +28,9 @@ pub enum Mode {
     Fail,
     /// Return a finding stricter than the verdict it reports.
     Lie,
-    /// Count calls in a global: a fresh instance per evaluation always says 1.
+    /// Count `configure` and `evaluate` calls in globals: a fresh instance
+    /// per evaluation, configured once (by itself or in the pre-initialised
+    /// snapshot it starts from), always says `configured 1, evaluated 1`.
     Count,
     /// Return a `no-go` finding whose rule id, message and evidence try to
     /// drive a terminal: a newline that would start a forged `go` row, ANSI
@@ -40,6 +42,7 @@ pub enum Mode {
 pub const FORGED_ROW: &str = "    go     hostile.forged  all checks passed";
 
 static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static CONFIGURED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The config.
 #[derive(Debug, Deserialize)]
@@ -76,7 +79,14 @@ impl Policy for Hostile {
     type Config = Config;
 
     fn info() -> Info {
-        Info::new("hostile", "misbehaves on purpose").stages(&[Stage::Gate, Stage::Canary])
+        Info::new("hostile", "misbehaves on purpose")
+            .stages(&[Stage::Gate, Stage::Canary])
+            .reads(&[Section::Rollout])
+    }
+
+    fn check_config(_config: &Config) -> Result<(), ConfigError> {
+        CONFIGURED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 
     fn evaluate(_stage: Stage, snapshot: &Snapshot, config: &Config) -> Result<Decision, String> {
@@ -117,7 +127,11 @@ impl Policy for Hostile {
             Mode::Fail => Err("hostile policy refuses to decide".into()),
             Mode::Count => {
                 let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                Ok(Decision::go().with_finding(Finding::pass("hostile.count", n.to_string())))
+                let configured = CONFIGURED.load(std::sync::atomic::Ordering::Relaxed);
+                Ok(Decision::go().with_finding(Finding::pass(
+                    "hostile.count",
+                    format!("configured {configured}, evaluated {n}"),
+                )))
             }
             Mode::Forge => Ok(Decision::from_findings(vec![
                 Finding::no_go(

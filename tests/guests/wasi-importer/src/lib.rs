@@ -20,7 +20,7 @@ mod guest {
                 rules: vec![],
             }
         }
-        fn validate_config(_config: String) -> Result<(), ConfigError> {
+        fn configure(_config: String) -> Result<(), ConfigError> {
             Ok(())
         }
         fn evaluate(_input: Evaluation) -> Result<Decision, String> {

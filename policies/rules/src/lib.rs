@@ -37,6 +37,9 @@ mod rules;
 pub mod schema;
 mod template;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use shipgate_sdk::prelude::*;
 
 pub use eval::RuleResult;
@@ -70,13 +73,34 @@ impl Policy for RulesPolicy {
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
-        Rules::compile(config).map(|_| ())
+        compiled(config).map(|_| ())
     }
 
     fn evaluate(stage: Stage, snapshot: &Snapshot, config: &Config) -> Result<Decision, String> {
-        let rules = Rules::compile(config).map_err(|e| format!("invalid config: {e}"))?;
+        let rules = compiled(config).map_err(|e| format!("invalid config: {e}"))?;
         eval::evaluate(&rules, stage, snapshot)
     }
+}
+
+thread_local! {
+    /// The rules compiled from the last configuration, so that `configure`
+    /// compiles them once (and a pre-initialised snapshot holds them
+    /// compiled) instead of every evaluation.
+    static COMPILED: RefCell<Option<(Config, Rc<Rules>)>> = const { RefCell::new(None) };
+}
+
+/// The rules of `config`, compiled once per configuration.
+fn compiled(config: &Config) -> Result<Rc<Rules>, ConfigError> {
+    COMPILED.with(|cell| {
+        if let Some((cached, rules)) = &*cell.borrow()
+            && cached == config
+        {
+            return Ok(Rc::clone(rules));
+        }
+        let rules = Rc::new(Rules::compile(config)?);
+        *cell.borrow_mut() = Some((config.clone(), Rc::clone(&rules)));
+        Ok(rules)
+    })
 }
 
 shipgate_sdk::export_policy!(RulesPolicy);

@@ -83,20 +83,14 @@ impl Policy for RaceCanary {
 
 shipgate_sdk::export_policy!(RaceCanary);
 
-/// The canary and baseline numbers of metric `name`, or a hold finding.
-fn values(snapshot: &Snapshot, name: &str) -> Result<(f64, f64), Finding> {
-    let metric = snapshot.metric(name).ok_or_else(|| {
-        Finding::hold(
-            RULE_MISSING,
-            format!("metric `{name}` is not in the snapshot"),
-        )
-    })?;
+/// The canary and baseline numbers of metric `name`, or why there are none.
+fn values(snapshot: &Snapshot, name: &str) -> Result<(f64, f64), String> {
+    let metric = snapshot
+        .metric(name)
+        .ok_or_else(|| format!("metric `{name}` is not in the snapshot"))?;
     match (metric.canary.value(), metric.baseline.value()) {
         (Some(c), Some(b)) => Ok((c, b)),
-        _ => Err(Finding::hold(
-            RULE_MISSING,
-            format!("metric `{name}` has no usable value"),
-        )),
+        _ => Err(format!("metric `{name}` has no usable value")),
     }
 }
 
@@ -113,7 +107,7 @@ pub fn decide(snapshot: &Snapshot, config: &Config) -> Decision {
             ));
         }
         Ok(_) => {}
-        Err(missing) => findings.push(missing),
+        Err(why) => findings.push(Finding::hold(RULE_MISSING, why)),
     }
     match values(snapshot, LATENCY_P95) {
         Ok((canary, baseline)) if canary > config.max_latency_ratio * baseline => {
@@ -123,7 +117,7 @@ pub fn decide(snapshot: &Snapshot, config: &Config) -> Decision {
             ));
         }
         Ok(_) => {}
-        Err(missing) => findings.push(missing),
+        Err(why) => findings.push(Finding::hold(RULE_MISSING, why)),
     }
     match &snapshot.environment {
         Some(env) => {

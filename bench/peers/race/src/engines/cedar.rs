@@ -59,7 +59,7 @@ impl Cedar {
                 Ok((p.id().clone(), verdict(name)?))
             })
             .collect::<anyhow::Result<_>>()?;
-        let uid = |s: &str| EntityUid::from_str(s);
+        let uid = |s: &str| EntityUid::from_str(s).map_err(anyhow::Error::from);
         Ok(Cedar {
             authorizer: Authorizer::new(),
             policies,

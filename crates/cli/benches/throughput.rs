@@ -1,13 +1,14 @@
 //! Throughput in-process: evaluations per second of the default `canary`
 //! policy (`builtin:canary` with the default configuration's settings) on
 //! `examples/snapshots/canary-healthy.json`, on 1 and 2 threads sharing one
-//! [`LoadedPolicy`]: what a decision service embedding the engine can reach.
+//! pre-initialised [`ConfiguredPolicy`]: what a decision service embedding
+//! the engine can reach.
 //!
 //! Each evaluation is what such a service does per request:
-//! [`LoadedPolicy::evaluate`], which converts the snapshot to the component
-//! model's form and asks the policy in a fresh sandbox (a pool slot, a
-//! store, an instance, all dropped afterwards). Every answer is checked
-//! (`go`).
+//! [`ConfiguredPolicy::evaluate`], which converts the sections the policy
+//! reads to the component model's form and asks the policy in a fresh
+//! sandbox started from its pre-initialised snapshot (a pool slot, a store,
+//! an instance, all dropped afterwards). Every answer is checked (`go`).
 //!
 //! A window: the threads start together, evaluate until told to stop, and
 //! the evaluations they finished are divided by the time until the last
@@ -25,7 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use shipgate_core::config::{Config, Limits, PolicySource};
-use shipgate_engine::runtime::{CacheMode, LoadedPolicy, Runtime};
+use shipgate_engine::runtime::{CacheMode, ConfiguredPolicy, Runtime};
 use shipgate_model::{Snapshot, Stage, Verdict};
 
 /// The snapshot every evaluation decides.
@@ -43,16 +44,13 @@ struct Plan {
 
 /// One question, the policy that answers it and the answer it must give.
 struct Workload {
-    policy: LoadedPolicy,
+    policy: ConfiguredPolicy,
     snapshot: Snapshot,
-    config: String,
 }
 
 impl Workload {
     fn evaluate(&self) {
-        let (decision, _) = self
-            .policy
-            .evaluate(Stage::Canary, &self.snapshot, &self.config);
+        let (decision, _) = self.policy.evaluate(Stage::Canary, &self.snapshot);
         let verdict = decision.unwrap().verdict;
         assert_eq!(
             verdict,
@@ -134,18 +132,23 @@ fn main() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/snapshots")
         .join(format!("{SNAPSHOT}.json"));
+    let loaded = runtime
+        .load(shipgate_engine::builtin::get("canary").unwrap())
+        .unwrap();
+    let mut policy = runtime
+        .configure(&loaded, &default_canary_config())
+        .unwrap()
+        .unwrap();
+    runtime.preinitialise(&mut policy).unwrap();
     let work = Workload {
-        policy: runtime
-            .load(shipgate_engine::builtin::get("canary").unwrap())
-            .unwrap(),
+        policy,
         snapshot: serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap(),
-        config: default_canary_config(),
     };
     work.evaluate();
     window(&work, 1, plan.warmup);
 
     println!(
-        "throughput: builtin:canary (default settings) on {SNAPSHOT}.json, one LoadedPolicy shared by the threads"
+        "throughput: builtin:canary (default settings) on {SNAPSHOT}.json, one pre-initialised policy shared by the threads"
     );
     println!("  machine  {}", machine());
     println!(

@@ -1,5 +1,5 @@
-//! Shipgate, through the engine's public API: a component in a fresh sandbox
-//! per evaluation (`Runtime::load` once, `LoadedPolicy::answer` per
+//! Shipgate, through the engine's public API: a component, pre-initialised after its `configure`, in a fresh sandbox
+//! per evaluation (`Runtime::load` once, `ConfiguredPolicy::answer` per
 //! evaluation, the snapshot converted to the component model's form once
 //! per input as a `Question`); the same policy natively, without the
 //! sandbox; and the built-in `rules` policy with the rule in CEL.
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use peers_canary_policy::RaceCanary;
 use shipgate_engine::config::Limits;
 use shipgate_engine::model::Stage;
-use shipgate_engine::runtime::{CacheMode, LoadedPolicy, Question, Runtime};
+use shipgate_engine::runtime::{CacheMode, ConfiguredPolicy, Question, Runtime};
 use shipgate_sdk::Policy as _;
 
 use super::{Decide, Engine};
@@ -52,7 +52,7 @@ impl Shipgate {
     pub fn component(&self) -> anyhow::Result<Component> {
         Component::load(
             &self.runtime,
-            "Shipgate component (Rust SDK, fresh sandbox)",
+            "Shipgate component (Rust SDK, pre-initialised, fresh sandbox)",
             COMPONENT,
             CONFIG,
         )
@@ -64,7 +64,7 @@ impl Shipgate {
             .ok_or_else(|| anyhow::anyhow!("the engine has no built-in `rules`"))?;
         Component::load(
             &self.runtime,
-            "Shipgate `rules` (CEL, fresh sandbox)",
+            "Shipgate `rules` (CEL, pre-initialised, fresh sandbox)",
             bytes,
             RULES_CONFIG,
         )
@@ -81,8 +81,7 @@ pub struct Component {
     // Keeps the deadline timer running while the policy is used.
     _runtime: Arc<Runtime>,
     name: &'static str,
-    policy: LoadedPolicy,
-    config: &'static str,
+    policy: ConfiguredPolicy,
 }
 
 impl Component {
@@ -92,16 +91,18 @@ impl Component {
         bytes: &[u8],
         config: &'static str,
     ) -> anyhow::Result<Component> {
-        let policy = runtime.load(bytes)?;
-        policy
-            .validate_config(config)
+        let loaded = runtime.load(bytes)?;
+        let mut policy = runtime
+            .configure(&loaded, config)
             .map_err(|f| anyhow::anyhow!("{name}: {}", f.message))?
             .map_err(|e| anyhow::anyhow!("{name}: config `{}`: {}", e.key, e.message))?;
+        runtime
+            .preinitialise(&mut policy)
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         Ok(Component {
             _runtime: runtime.clone(),
             name,
             policy,
-            config,
         })
     }
 }
@@ -112,9 +113,12 @@ impl Engine for Component {
     }
 
     fn prepare<'a>(&'a self, input: &Input) -> anyhow::Result<Decide<'a>> {
-        let mut question = Question::new(Stage::Canary, &input.snapshot()?);
+        // Converted once before timing, like the other engines' inputs; the
+        // question borrows its snapshot for the rest of the race.
+        let snapshot: &'static _ = Box::leak(Box::new(input.snapshot()?));
+        let question = Question::new(Stage::Canary, snapshot);
         Ok(Box::new(move || {
-            let (decision, _usage) = self.policy.answer(&mut question, self.config);
+            let (decision, _usage) = self.policy.answer(&question);
             decision
                 .map(|d| d.verdict)
                 .map_err(|f| anyhow::anyhow!("{}: {} ({})", self.name, f.message, f.kind))

@@ -70,54 +70,21 @@ impl Snapshot {
     /// if never collected: a policy that reads it anyway finds no data and
     /// says so, it never decides on data it did not ask for.
     pub fn only(&self, sections: &[Section]) -> Snapshot {
+        fn kept<T: Clone + Default>(read: bool, section: &T) -> T {
+            if read { section.clone() } else { T::default() }
+        }
         let has = |s: Section| sections.contains(&s);
         Snapshot {
             deployment: self.deployment.clone(),
-            ci: if has(Section::Ci) {
-                self.ci.clone()
-            } else {
-                None
-            },
-            change: if has(Section::Change) {
-                self.change.clone()
-            } else {
-                None
-            },
-            environment: if has(Section::Environment) {
-                self.environment.clone()
-            } else {
-                None
-            },
-            rollout: if has(Section::Rollout) {
-                self.rollout.clone()
-            } else {
-                None
-            },
-            metrics: if has(Section::Metrics) {
-                self.metrics.clone()
-            } else {
-                Vec::new()
-            },
-            alerts: if has(Section::Alerts) {
-                self.alerts.clone()
-            } else {
-                Vec::new()
-            },
-            error_signatures: if has(Section::ErrorSignatures) {
-                self.error_signatures.clone()
-            } else {
-                Vec::new()
-            },
-            history: if has(Section::History) {
-                self.history.clone()
-            } else {
-                Vec::new()
-            },
-            labels: if has(Section::Labels) {
-                self.labels.clone()
-            } else {
-                Labels::new()
-            },
+            ci: kept(has(Section::Ci), &self.ci),
+            change: kept(has(Section::Change), &self.change),
+            environment: kept(has(Section::Environment), &self.environment),
+            rollout: kept(has(Section::Rollout), &self.rollout),
+            metrics: kept(has(Section::Metrics), &self.metrics),
+            alerts: kept(has(Section::Alerts), &self.alerts),
+            error_signatures: kept(has(Section::ErrorSignatures), &self.error_signatures),
+            history: kept(has(Section::History), &self.history),
+            labels: kept(has(Section::Labels), &self.labels),
             gaps: self.gaps.clone(),
         }
     }
@@ -690,4 +657,23 @@ pub struct Gap {
     pub source: String,
     /// Why it could not be read.
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_keeps_the_sections_read_the_deployment_and_the_gaps() {
+        let json = include_str!("../../../examples/snapshots/release-full.json");
+        let full: Snapshot = serde_json::from_str(json).unwrap_or_else(|e| unreachable!("{e}"));
+        assert!(full.ci.is_some() && !full.metrics.is_empty() && !full.labels.is_empty());
+        let part = full.only(&[Section::Metrics]);
+        assert_eq!(part.metrics, full.metrics);
+        assert_eq!(part.deployment, full.deployment);
+        assert_eq!(part.gaps, full.gaps);
+        assert!(part.ci.is_none() && part.change.is_none() && part.labels.is_empty());
+        assert!(part.history.is_empty() && part.alerts.is_empty());
+        assert_eq!(full.only(Section::ALL), full);
+    }
 }

@@ -153,7 +153,7 @@ impl ConfiguredPolicy {
     /// converted to the component model's form: several policies asked the
     /// same question share one [`Question`].
     pub fn answer(&self, question: &Question) -> (Result<Decision, Failure>, Usage) {
-        let input = &*question.input(&self.policy.info.reads);
+        let input = &*question.input(self.policy.reads);
         let (result, usage) = match &self.start {
             Start::Preinitialised(sandbox) => {
                 sandbox.call(|p, s| p.shipgate_policy_api().call_evaluate(s, input))
@@ -183,22 +183,23 @@ impl ConfiguredPolicy {
 
     /// Enforces the output caps and the decision's own consistency.
     fn check_output(&self, decision: Decision) -> Result<Decision, Failure> {
+        let budget = self.policy.sandbox.budget;
         let too_large = |message| Failure {
             kind: FailureKind::OutputTooLarge,
             message,
         };
-        if decision.findings.len() > self.policy.sandbox.budget.max_findings as usize {
+        if decision.findings.len() > budget.max_findings as usize {
             return Err(too_large(format!(
                 "returned {} findings (cap {})",
                 decision.findings.len(),
-                self.policy.sandbox.budget.max_findings
+                budget.max_findings
             )));
         }
         let bytes = output_size(&decision);
-        if bytes > self.policy.sandbox.budget.max_output_bytes {
+        if bytes > budget.max_output_bytes {
             return Err(too_large(format!(
                 "returned a {bytes}-byte decision (cap {})",
-                self.policy.sandbox.budget.max_output_bytes
+                budget.max_output_bytes
             )));
         }
         if let Some(f) = decision

@@ -177,10 +177,16 @@ impl Runtime {
             .total_core_instances(POOL_INSTANCES * 8)
             .total_memories(POOL_INSTANCES)
             .total_tables(POOL_INSTANCES * 2)
-            .max_memory_size(max_memory)
-            .linear_memory_keep_resident(max_memory)
-            .table_keep_resident(1 << 20)
-            .pagemap_scan(wasmtime::Enabled::Auto);
+            .max_memory_size(max_memory);
+        // Where the kernel can say which pages an evaluation dirtied
+        // (PAGEMAP_SCAN, Linux 6.7+), keep slots resident and reset only
+        // those; elsewhere keep wasmtime's default (`madvise`): resetting a
+        // resident slot with `memset` costs more than the faults it saves.
+        if PoolingAllocationConfig::is_pagemap_scan_available() {
+            pool.linear_memory_keep_resident(max_memory)
+                .table_keep_resident(1 << 20)
+                .pagemap_scan(wasmtime::Enabled::Yes);
+        }
         let mut cfg = EngineConfig::new();
         cfg.wasm_component_model(true)
             .consume_fuel(true)
@@ -255,8 +261,11 @@ impl Runtime {
             bytes: Arc::from(bytes),
             sha256,
             info: Arc::default(),
+            reads: 0,
         };
-        policy.info = Arc::new(policy.call_info()?);
+        let info = policy.call_info()?;
+        policy.reads = reads_mask(&info.reads);
+        policy.info = Arc::new(info);
         Ok(policy)
     }
 
@@ -355,28 +364,35 @@ impl<'a> Question<'a> {
         }
     }
 
-    /// The input of a policy that reads `sections`.
-    /// (A policy that declares nothing reads everything.)
-    fn input(&self, sections: &[Section]) -> Arc<crate::bindings::api::Evaluation> {
-        let sections = if sections.is_empty() {
-            Section::ALL
-        } else {
-            sections
-        };
-        let mask = sections.iter().fold(0u16, |m, s| {
-            m | Section::ALL
-                .iter()
-                .position(|x| x == s)
-                .map_or(0, |i| 1 << i)
-        });
+    /// The input of a policy that reads the sections of `reads` (a
+    /// [`reads_mask`]).
+    fn input(&self, reads: u16) -> Arc<crate::bindings::api::Evaluation> {
         let mut inputs = self.inputs.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, input)) = inputs.iter().find(|(m, _)| *m == mask) {
+        if let Some((_, input)) = inputs.iter().find(|(m, _)| *m == reads) {
             return Arc::clone(input);
         }
-        let input = Arc::new(evaluation(self.stage, self.snapshot.only(sections)));
-        inputs.push((mask, Arc::clone(&input)));
+        let sections: Vec<Section> = Section::ALL
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| reads & (1 << i) != 0)
+            .map(|(_, s)| *s)
+            .collect();
+        let input = Arc::new(evaluation(self.stage, self.snapshot.only(&sections)));
+        inputs.push((reads, Arc::clone(&input)));
         input
     }
+}
+
+/// The sections a policy reads, one bit per [`Section::ALL`] entry; a
+/// policy that declares nothing reads everything.
+fn reads_mask(sections: &[Section]) -> u16 {
+    let all = (1u16 << Section::ALL.len()) - 1;
+    let mask = Section::ALL
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| sections.contains(s))
+        .fold(0u16, |m, (i, _)| m | 1 << i);
+    if mask == 0 { all } else { mask }
 }
 
 impl std::fmt::Debug for Question<'_> {
@@ -449,6 +465,8 @@ pub struct LoadedPolicy {
     bytes: Arc<[u8]>,
     sha256: String,
     info: Arc<PolicyInfo>,
+    /// `info.reads` as a [`reads_mask`].
+    reads: u16,
 }
 
 impl std::fmt::Debug for LoadedPolicy {

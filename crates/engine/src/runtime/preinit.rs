@@ -156,15 +156,11 @@ impl ComponentInstanceState for Access<'_> {
         func: &str,
         contents: impl FnOnce(&[u8]) + Send,
     ) {
-        let mut contents = Some(contents);
+        // On failure `contents` is never called: the failure is kept and
+        // the snapshot thrown away.
         let _ = self.call(instance, func, |store, list: WasmList<u8>| {
-            if let Some(c) = contents.take() {
-                c(list.as_le_slice(store));
-            }
+            contents(list.as_le_slice(store));
         });
-        if let Some(c) = contents {
-            c(&[]);
-        }
     }
 
     async fn call_func_ret_s32(&mut self, instance: &str, func: &str) -> i32 {

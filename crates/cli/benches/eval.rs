@@ -25,7 +25,7 @@ use std::time::Duration;
 use criterion::Criterion;
 use shipgate_core::config::{Config, Limits};
 use shipgate_engine::policy_set::PolicySet;
-use shipgate_engine::runtime::{CacheMode, ConfiguredPolicy, Runtime};
+use shipgate_engine::runtime::{CacheMode, ConfiguredPolicy, LoadedPolicy, Runtime};
 use shipgate_model::{Decision, Snapshot, Stage};
 use shipgate_sdk::Policy;
 use shipgate_sdk::testing::evaluate;
@@ -65,15 +65,22 @@ fn component(name: &str) -> Vec<u8> {
     }
 }
 
-/// `bytes` configured with `config` and pre-initialised: what a long-lived
+/// `loaded` configured with `config` and pre-initialised: what a long-lived
 /// process evaluates. With `preinit == false`, configured in every
-/// evaluation's instance instead (what a one-shot `shipgate eval` does).
-fn configured(runtime: &Runtime, bytes: &[u8], config: &str, preinit: bool) -> ConfiguredPolicy {
-    let loaded = runtime.load(bytes).unwrap();
-    let mut policy = runtime.configure(&loaded, config).unwrap().unwrap();
+/// evaluation's instance instead (what a one-shot `shipgate eval` does);
+/// asked before the pre-initialised snapshot of the same configuration is
+/// cached, or `configure` would start from it.
+fn configured(
+    runtime: &Runtime,
+    loaded: &LoadedPolicy,
+    config: &str,
+    preinit: bool,
+) -> ConfiguredPolicy {
+    let mut policy = runtime.configure(loaded, config).unwrap().unwrap();
     if preinit {
         runtime.preinitialise(&mut policy).unwrap();
     }
+    assert_eq!(policy.is_preinitialised(), preinit);
     policy
 }
 
@@ -97,8 +104,9 @@ fn benches(c: &mut Criterion, runtime: &Runtime, cache: &Path) -> Vec<&'static s
         .sample_size(60);
     let config = "{}";
     for case in &cases {
-        let policy = configured(runtime, &component(case.name), config, true);
-        let unprepared = configured(runtime, &component(case.name), config, false);
+        let loaded = runtime.load(&component(case.name)).unwrap();
+        let unprepared = configured(runtime, &loaded, config, false);
+        let policy = configured(runtime, &loaded, config, true);
         let native = (case.native)(case.stage, &case.snapshot, config).unwrap();
         for p in [&policy, &unprepared] {
             let (wasm, _) = p.evaluate(case.stage, &case.snapshot);
@@ -147,12 +155,8 @@ fn floor_benches(
     full: &Snapshot,
 ) {
     let config = r#"{"mode": "behave"}"#;
-    let floor = configured(
-        runtime,
-        &std::fs::read(shipgate_tests::guests::HOSTILE).unwrap(),
-        config,
-        true,
-    );
+    let hostile = std::fs::read(shipgate_tests::guests::HOSTILE).unwrap();
+    let floor = configured(runtime, &runtime.load(&hostile).unwrap(), config, true);
     let mut bare: Snapshot = serde_json::from_str(
         r#"{"deployment": {"service": "x", "environment": "production", "version": "1",
             "commit": "c", "requested_at": "2026-11-20T10:00:00Z"}}"#,
@@ -194,10 +198,15 @@ fn rules_benches(
 ) {
     let canary_config = profile_config(&format!("{PROFILE}.toml"), "canary");
     let rules_config = profile_config(&format!("{PROFILE}.rules.toml"), "canary");
-    let builtin = |name| shipgate_engine::builtin::get(name).unwrap();
-    let canary = configured(runtime, builtin("canary"), &canary_config, true);
-    let rules = configured(runtime, builtin("rules"), &rules_config, true);
-    let one_rule = configured(runtime, builtin("rules"), ONE_RULE, true);
+    let load = |name| {
+        runtime
+            .load(shipgate_engine::builtin::get(name).unwrap())
+            .unwrap()
+    };
+    let (canary, rules) = (load("canary"), load("rules"));
+    let one_rule = configured(runtime, &rules, ONE_RULE, true);
+    let canary = configured(runtime, &canary, &canary_config, true);
+    let rules = configured(runtime, &rules, &rules_config, true);
     let stage = Stage::Canary;
     let built_in = canary.evaluate(stage, full).0.unwrap();
     let twin = rules.evaluate(stage, full).0.unwrap();

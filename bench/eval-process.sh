@@ -32,12 +32,11 @@ micros() { echo $((10#${2/./} - 10#${1/./})); }
 # Microseconds as milliseconds with one decimal.
 ms() { printf '%d.%d ms' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 
-# measure LABEL EXPECTED_EXIT COMMAND...
-measure() {
-    local label=$1 want=$2
+# timed LABEL EXPECTED_EXIT COMMAND...: runs it once, checks its exit code and
+# sets `elapsed` to its wall time in microseconds.
+timed() {
+    local label=$1 want=$2 start end code=0
     shift 2
-    export SHIPGATE_CACHE_DIR="$scratch/cache-$RANDOM$RANDOM"
-    local start end code=0
     start=$EPOCHREALTIME
     "$@" >/dev/null 2>&1 || code=$?
     end=$EPOCHREALTIME
@@ -45,19 +44,20 @@ measure() {
         echo "error: $label: exit code $code, expected $want" >&2
         exit 1
     fi
-    local first
-    first=$(micros "$start" "$end")
+    elapsed=$(micros "$start" "$end")
+}
+
+# measure LABEL EXPECTED_EXIT COMMAND...
+measure() {
+    local label=$1 want=$2
+    shift 2
+    export SHIPGATE_CACHE_DIR="$scratch/cache-$RANDOM$RANDOM"
+    timed "$label" "$want" "$@"
+    local first=$elapsed
     local times=() i
     for ((i = 0; i < runs; i++)); do
-        code=0
-        start=$EPOCHREALTIME
-        "$@" >/dev/null 2>&1 || code=$?
-        end=$EPOCHREALTIME
-        if [[ $code != "$want" ]]; then
-            echo "error: $label: run $i exited $code, expected $want" >&2
-            exit 1
-        fi
-        times+=("$(micros "$start" "$end")")
+        timed "$label (run $i)" "$want" "$@"
+        times+=("$elapsed")
     done
     local sorted
     mapfile -t sorted < <(printf '%s\n' "${times[@]}" | sort -n)

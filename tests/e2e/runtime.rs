@@ -22,7 +22,8 @@ fn a_cache_hit_does_not_recompile() {
         first.cache_stats(),
         CacheStats {
             compiled: 1,
-            cache_hits: 0
+            cache_hits: 0,
+            precompiled: 0
         }
     );
 
@@ -32,7 +33,8 @@ fn a_cache_hit_does_not_recompile() {
         second.cache_stats(),
         CacheStats {
             compiled: 0,
-            cache_hits: 1
+            cache_hits: 1,
+            precompiled: 0
         }
     );
     assert_eq!(a.sha256(), b.sha256());
@@ -53,7 +55,8 @@ fn a_cache_hit_does_not_recompile() {
         third.cache_stats(),
         CacheStats {
             compiled: 1,
-            cache_hits: 0
+            cache_hits: 0,
+            precompiled: 0
         }
     );
     assert_ne!(std::fs::read(&artifact).unwrap(), b"not an artifact");
@@ -69,10 +72,30 @@ fn without_a_cache_every_runtime_compiles() {
             rt.cache_stats(),
             CacheStats {
                 compiled: 1,
-                cache_hits: 0
+                cache_hits: 0,
+                precompiled: 0
             }
         );
     }
+}
+
+/// The default set starts without Cranelift and without a cache: every
+/// built-in's machine code was compiled when the binary was built.
+#[test]
+fn the_default_set_is_not_compiled_at_start() {
+    let config =
+        Config::from_default_toml(shipgate_engine::builtin::DEFAULT_CONFIG, "default").unwrap();
+    let set = PolicySet::load(&config, &CacheMode::Disabled).unwrap();
+    let n = set.policies().count() as u64;
+    assert!(n >= 5, "{n}");
+    assert_eq!(
+        set.runtime().cache_stats(),
+        CacheStats {
+            compiled: 0,
+            cache_hits: 0,
+            precompiled: n
+        }
+    );
 }
 
 #[test]

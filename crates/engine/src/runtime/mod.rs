@@ -1,5 +1,6 @@
-//! The sandboxed WebAssembly runtime: one engine, compiled components cached
-//! on disk, and a fresh store per evaluation.
+//! The sandboxed WebAssembly runtime: one engine, the built-ins' machine
+//! code precompiled into the binary, other components compiled once and
+//! cached on disk, and a fresh store per evaluation.
 //!
 //! A policy gets nothing from the host: the linker is empty, and a component
 //! with any import is refused at load, naming the import. Every call runs

@@ -1,6 +1,8 @@
 //! What the compiled-code cache trusts, tested by attacking it: each test
 //! is an attack on a real cache directory used by the real binary, on the
-//! error-spike snapshot the built-in canary must roll back.
+//! error-spike snapshot the error-ratio policy must roll back. The built-in
+//! policies are precompiled into the binary and never touch the cache, so
+//! the attacks use components loaded from files, as a user's are.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -10,9 +12,15 @@ use shipgate_tests::{example_snapshot, guests};
 
 use crate::support::{run, setup};
 
-/// The built-in canary, and the env policy whose entry the attacks use.
-const CONFIG: &str = "[[policies]]\nname = \"canary\"\nsource = \"builtin:canary\"\n\n\
-                      [[policies]]\nname = \"env\"\nsource = \"builtin:env\"\n";
+/// The error-ratio policy (it rolls the spike back), and the hostile guest
+/// in its polite mode, whose entry the attacks use.
+fn config() -> String {
+    format!(
+        "{}\n{}",
+        crate::support::error_ratio(""),
+        crate::support::hostile("other", "behave", "")
+    )
+}
 
 /// `shipgate eval` of the error spike at the canary stage with `cache` as
 /// `$SHIPGATE_CACHE_DIR`: (exit code, JSON report, stderr).
@@ -57,12 +65,12 @@ fn entry(dir: &Path, sha256: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("no entry for {sha256} in {:?}", files(dir)))
 }
 
-/// A cache holding the canary's and env's entries, made once by the real
-/// binary; and the two components' sha256.
+/// A cache holding the error-ratio policy's and the other guest's entries,
+/// made once by the real binary; and the two components' sha256.
 struct Populated {
     dir: PathBuf,
-    canary: String,
-    env: String,
+    guarded: String,
+    other: String,
 }
 
 fn populated() -> &'static Populated {
@@ -70,13 +78,13 @@ fn populated() -> &'static Populated {
     CACHE.get_or_init(|| {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache-attacks-template");
         let _ = std::fs::remove_dir_all(&dir);
-        let s = setup(CONFIG);
+        let s = setup(&config());
         let (code, report, err) = eval_spike(&s.config_path, &dir);
         assert_eq!(code, 3, "{report:#}\n{err}");
         let sha = |i: usize| report["policies"][i]["sha256"].as_str().unwrap().to_owned();
         Populated {
-            canary: sha(0),
-            env: sha(1),
+            guarded: sha(0),
+            other: sha(1),
             dir,
         }
     })
@@ -93,26 +101,26 @@ fn fresh_copy() -> (tempfile::TempDir, &'static Populated) {
 }
 
 /// The attack of the issue: another policy's cached artifact copied over
-/// the canary's entry. The canary must still roll back; the swap is
+/// the error-ratio policy's entry. It must still roll back; the swap is
 /// detected, said, and the entry compiled again.
 #[test]
-fn another_policys_entry_copied_over_the_canarys_is_detected() {
+fn another_policys_entry_copied_over_a_policys_is_detected() {
     let (cache, p) = fresh_copy();
-    let s = setup(CONFIG);
-    let canary = entry(cache.path(), &p.canary);
-    let env = entry(cache.path(), &p.env);
-    std::fs::copy(&env, &canary).unwrap();
+    let s = setup(&config());
+    let guarded = entry(cache.path(), &p.guarded);
+    let other = entry(cache.path(), &p.other);
+    std::fs::copy(&other, &guarded).unwrap();
 
     let (code, report, err) = eval_spike(&s.config_path, cache.path());
     assert_eq!(code, 3, "the swapped entry must not run: {report:#}\n{err}");
-    assert_eq!(report["policies"][0]["sha256"], p.canary.as_str());
+    assert_eq!(report["policies"][0]["sha256"], p.guarded.as_str());
     assert!(
-        err.contains("discarding the cached component") && err.contains(&p.env),
+        err.contains("discarding the cached component") && err.contains(&p.other),
         "the swap is detected and named: {err}"
     );
     assert_ne!(
-        std::fs::read(&canary).unwrap(),
-        std::fs::read(&env).unwrap(),
+        std::fs::read(&guarded).unwrap(),
+        std::fs::read(&other).unwrap(),
         "the entry is compiled again"
     );
     // And the new entry is trusted next time, without a word.
@@ -126,22 +134,22 @@ fn another_policys_entry_copied_over_the_canarys_is_detected() {
 #[test]
 fn changed_machine_code_is_detected_and_recompiled() {
     let (cache, p) = fresh_copy();
-    let s = setup(CONFIG);
-    let canary = entry(cache.path(), &p.canary);
-    let mut bytes = std::fs::read(&canary).unwrap();
+    let s = setup(&config());
+    let guarded = entry(cache.path(), &p.guarded);
+    let mut bytes = std::fs::read(&guarded).unwrap();
     // Zero the middle half: machine code and data (on x86-64, zeros decode
     // as memory writes through whatever a register holds).
     let (from, to) = (bytes.len() / 4, bytes.len() * 3 / 4);
     bytes[from..to].fill(0);
-    std::fs::write(&canary, &bytes).unwrap();
+    std::fs::write(&guarded, &bytes).unwrap();
 
     let (code, report, err) = eval_spike(&s.config_path, cache.path());
     assert_eq!(code, 3, "{report:#}\n{err}");
     assert!(
-        err.contains("discarding the cached component") && err.contains(&p.canary),
+        err.contains("discarding the cached component") && err.contains(&p.guarded),
         "{err}"
     );
-    assert_ne!(std::fs::read(&canary).unwrap(), bytes, "compiled again");
+    assert_ne!(std::fs::read(&guarded).unwrap(), bytes, "compiled again");
 }
 
 /// A symbolic link as an entry is not followed: it is discarded and
@@ -149,21 +157,21 @@ fn changed_machine_code_is_detected_and_recompiled() {
 #[test]
 fn a_symlinked_entry_is_not_followed() {
     let (cache, p) = fresh_copy();
-    let s = setup(CONFIG);
-    let canary = entry(cache.path(), &p.canary);
-    let env = entry(cache.path(), &p.env);
-    let env_bytes = std::fs::read(&env).unwrap();
-    std::fs::remove_file(&canary).unwrap();
-    std::os::unix::fs::symlink(env.file_name().unwrap(), &canary).unwrap();
+    let s = setup(&config());
+    let guarded = entry(cache.path(), &p.guarded);
+    let other = entry(cache.path(), &p.other);
+    let other_bytes = std::fs::read(&other).unwrap();
+    std::fs::remove_file(&guarded).unwrap();
+    std::os::unix::fs::symlink(other.file_name().unwrap(), &guarded).unwrap();
 
     let (code, report, err) = eval_spike(&s.config_path, cache.path());
     assert_eq!(code, 3, "{report:#}\n{err}");
     assert!(err.contains("symbolic link"), "{err}");
-    let meta = std::fs::symlink_metadata(&canary).unwrap();
+    let meta = std::fs::symlink_metadata(&guarded).unwrap();
     assert!(meta.file_type().is_file(), "the link is replaced: {meta:?}");
     assert_eq!(
-        std::fs::read(&env).unwrap(),
-        env_bytes,
+        std::fs::read(&other).unwrap(),
+        other_bytes,
         "its target untouched"
     );
 }
@@ -175,7 +183,7 @@ fn a_world_writable_cache_dir_is_refused() {
     use std::os::unix::fs::PermissionsExt as _;
     let cache = tempfile::tempdir().unwrap();
     std::fs::set_permissions(cache.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-    let s = setup(CONFIG);
+    let s = setup(&config());
     let (code, report, err) = eval_spike(&s.config_path, cache.path());
     assert_eq!(code, 3, "{report:#}\n{err}");
     assert!(
@@ -238,4 +246,43 @@ fn a_pin_that_does_not_match_is_refused_before_compiling() {
     let (code, _, err) = eval_spike(&good.config_path, cache.path());
     assert_eq!(code, 3, "{err}");
     assert_eq!(files(cache.path()).len(), 1, "{:?}", files(cache.path()));
+}
+
+/// The built-in policies are precompiled into the binary: with an empty
+/// cache they are neither compiled nor written to it, so nothing in the
+/// cache can stand in for them.
+#[test]
+fn the_builtins_never_touch_the_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let s = setup(
+        "[[policies]]\nname = \"canary\"\nsource = \"builtin:canary\"\n\n\
+         [[policies]]\nname = \"env\"\nsource = \"builtin:env\"\n",
+    );
+    let (code, report, err) = eval_spike(&s.config_path, cache.path());
+    assert_eq!(
+        code, 3,
+        "the canary rolls the spike back: {report:#}\n{err}"
+    );
+    assert!(files(cache.path()).is_empty(), "{:?}", files(cache.path()));
+    assert!(!err.contains("compiling"), "nothing is compiled: {err}");
+}
+
+/// A policy compiled at load says so on stderr, once: the next start takes
+/// it from the cache without a word.
+#[test]
+fn a_policy_compiled_at_load_says_so_once() {
+    let cache = tempfile::tempdir().unwrap();
+    let s = setup(&crate::support::error_ratio(""));
+    let (code, _, err) = eval_spike(&s.config_path, cache.path());
+    assert_eq!(code, 3, "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("compiling")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("compiling policy `error-ratio`")
+            && lines[0].contains("it is cached for next time"),
+        "{err}"
+    );
+    let (code, _, err) = eval_spike(&s.config_path, cache.path());
+    assert_eq!(code, 3, "{err}");
+    assert!(!err.contains("compiling"), "{err}");
 }

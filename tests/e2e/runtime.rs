@@ -79,6 +79,26 @@ fn without_a_cache_every_runtime_compiles() {
     }
 }
 
+/// The default set starts without Cranelift and without a cache: every
+/// built-in's machine code was compiled when the binary was built.
+#[test]
+fn the_default_set_is_not_compiled_at_start() {
+    let config =
+        Config::from_default_toml(shipgate_engine::builtin::DEFAULT_CONFIG, "default").unwrap();
+    let set = PolicySet::load(&config, &CacheMode::Disabled).unwrap();
+    let n = set.policies().count() as u64;
+    assert!(n >= 5, "{n}");
+    assert_eq!(
+        set.runtime().cache_stats(),
+        CacheStats {
+            compiled: 0,
+            cache_hits: 0,
+            precompiled: n,
+            preinitialised: 0,
+        }
+    );
+}
+
 #[test]
 fn a_core_module_is_componentized_at_load() {
     let rt = Runtime::new(&Limits::default(), &shared_cache()).unwrap();

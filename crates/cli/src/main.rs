@@ -50,11 +50,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// Warnings and errors to stderr; more with `SHIPGATE_LOG=debug`. Every
-/// line passes through the redaction layer.
+/// Warnings, errors and progress (a policy compiled at load) to stderr; more
+/// with `SHIPGATE_LOG=debug`. Every line passes through the redaction layer.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SHIPGATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHIPGATE_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!(
+            "warn,{}=info",
+            shipgate_engine::runtime::PROGRESS_TARGET
+        ))
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| ScrubWriter::new(std::io::stderr()))

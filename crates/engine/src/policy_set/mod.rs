@@ -232,7 +232,7 @@ fn load_entry(
     };
     // The pin first, on the bytes: a component that is not the pinned one
     // is never compiled, cached or run.
-    let component = PolicyBytes::new(&bytes);
+    let component = PolicyBytes::new(&bytes).map(|c| c.named(&policy.name));
     if let Some(pinned) = &policy.sha256 {
         let actual = match &component {
             Ok(c) => c.sha256().to_owned(),

@@ -31,7 +31,6 @@
 //! and wasmtime's own checks of an artifact it wrote.
 
 use std::fmt::Write as _;
-use std::hash::{Hash, Hasher};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -111,22 +110,9 @@ pub(crate) enum OpenError {
 pub(crate) struct Cache {
     dir: Dir,
     path: PathBuf,
-    /// The engine's compatibility fingerprint, hex (sha256 of wasmtime's
-    /// `precompile_compatibility_hash`).
+    /// The engine's compatibility fingerprint, hex
+    /// ([`super::engine_config::fingerprint`]).
     engine: String,
-}
-
-/// Feeds `Hash` output into sha256, so the engine hash is the same in every
-/// process (unlike `DefaultHasher`'s).
-struct ShaHasher(Sha256);
-
-impl Hasher for ShaHasher {
-    fn finish(&self) -> u64 {
-        0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
-    }
 }
 
 /// The first line of every entry (the format's name and version).
@@ -160,12 +146,10 @@ impl Cache {
     /// engine, and checks that only the current user can write it.
     pub(crate) fn open(path: &Path, engine: &wasmtime::Engine) -> Result<Cache, OpenError> {
         let dir = open_private_dir(path)?;
-        let mut hasher = ShaHasher(Sha256::new());
-        engine.precompile_compatibility_hash().hash(&mut hasher);
         Ok(Cache {
             dir,
             path: path.to_owned(),
-            engine: hex::encode(hasher.0.finalize()),
+            engine: super::engine_config::fingerprint(engine),
         })
     }
 

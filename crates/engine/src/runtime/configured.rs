@@ -105,7 +105,11 @@ impl Runtime {
         let key = snapshot_key(&policy.policy.sha256, &policy.config_json);
         let snapshot = preinit::snapshot(self, &policy.policy.bytes, &policy.config_json)?;
         let component = self
-            .compile(&key, &snapshot)
+            .compile(
+                &key,
+                &snapshot,
+                Some(&format!("{} (pre-initialised)", policy.policy.info.name)),
+            )
             .map_err(|e| PreinitError::Compile(e.to_string()))?;
         let sandbox = Sandbox::new(&self.engine, &self.linker, &component, self.budget)
             .map_err(|e| PreinitError::Compile(e.to_string()))?;

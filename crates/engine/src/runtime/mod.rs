@@ -1,5 +1,6 @@
-//! The sandboxed WebAssembly runtime: one engine, compiled components cached
-//! on disk, and a fresh store per evaluation.
+//! The sandboxed WebAssembly runtime: one engine, the built-ins' machine
+//! code precompiled into the binary, other components compiled once and
+//! cached on disk, and a fresh store per evaluation.
 //!
 //! A policy gets nothing from the host: the linker is empty, and a component
 //! with any import is refused at load, naming the import. Every call runs
@@ -9,6 +10,8 @@
 
 mod cache;
 mod configured;
+mod engine_config;
+mod precompiled;
 mod preinit;
 mod sandbox;
 
@@ -28,6 +31,7 @@ pub use configured::ConfiguredPolicy;
 pub use preinit::PreinitError;
 
 use crate::bindings::{Conv, Policy, PolicyPre, evaluation};
+use crate::builtin;
 use crate::config::Limits;
 use crate::report::{Failure, FailureKind, Usage};
 use cache::Cache;
@@ -38,6 +42,10 @@ const POOL_INSTANCES: u32 = 64;
 
 /// The stack a policy may use.
 const MAX_WASM_STACK: usize = 512 * 1024;
+
+/// The `tracing` target of progress lines (a policy compiled at load): the
+/// command line shows them by default.
+pub const PROGRESS_TARGET: &str = "shipgate::progress";
 
 /// Why the runtime could not start.
 #[derive(Debug, thiserror::Error)]
@@ -91,13 +99,17 @@ impl LoadError {
     }
 }
 
-/// How often components were compiled and taken from the cache.
+/// How components got their machine code: compiled, taken from the cache,
+/// or precompiled into the binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CacheStats {
     /// Components compiled by Cranelift.
     pub compiled: u64,
     /// Components deserialized from the on-disk cache.
     pub cache_hits: u64,
+    /// Built-in policies whose machine code was compiled when the binary
+    /// was built (neither compiled nor read from the cache).
+    pub precompiled: u64,
     /// Policies pre-initialised (a snapshot taken after `configure`).
     pub preinitialised: u64,
 }
@@ -106,6 +118,7 @@ pub struct CacheStats {
 struct Counters {
     compiled: AtomicU64,
     cache_hits: AtomicU64,
+    precompiled: AtomicU64,
     preinitialised: AtomicU64,
 }
 
@@ -150,6 +163,8 @@ pub struct Runtime {
     linker: Arc<Linker<State>>,
     cache: Option<Cache>,
     counters: Arc<Counters>,
+    /// Where built-ins' machine code is looked up (a seam for tests).
+    precompiled: fn(&str) -> Option<builtin::Precompiled>,
     budget: Budget,
     _ticker: EpochTicker,
 }
@@ -188,11 +203,10 @@ impl Runtime {
                 .pagemap_scan(wasmtime::Enabled::Yes);
         }
         let mut cfg = EngineConfig::new();
-        cfg.wasm_component_model(true)
-            .consume_fuel(true)
-            .epoch_interruption(true)
+        // What changes compiled code is set in `engine_config` only (the
+        // built-ins are precompiled with it); here only what does not.
+        engine_config::code_settings(&mut cfg)
             .max_wasm_stack(MAX_WASM_STACK)
-            .cranelift_opt_level(wasmtime::OptLevel::Speed)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&cfg).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
         let cache = cache
@@ -213,6 +227,7 @@ impl Runtime {
             engine,
             cache,
             counters: Arc::default(),
+            precompiled: builtin::precompiled,
             budget: Budget {
                 fuel: limits.fuel,
                 deadline: Duration::from_millis(limits.deadline_ms),
@@ -224,11 +239,12 @@ impl Runtime {
         })
     }
 
-    /// How often components were compiled and taken from the cache.
+    /// How components got their machine code so far.
     pub fn cache_stats(&self) -> CacheStats {
         CacheStats {
             compiled: self.counters.compiled.load(Ordering::Relaxed),
             cache_hits: self.counters.cache_hits.load(Ordering::Relaxed),
+            precompiled: self.counters.precompiled.load(Ordering::Relaxed),
             preinitialised: self.counters.preinitialised.load(Ordering::Relaxed),
         }
     }
@@ -248,13 +264,17 @@ impl Runtime {
     /// caller may have checked against a pin first): refuses imports,
     /// compiles it (or takes it from the cache) and asks it for its `info`.
     pub fn load_component(&self, component: PolicyBytes) -> Result<LoadedPolicy, LoadError> {
-        let PolicyBytes { bytes, sha256 } = component;
+        let PolicyBytes {
+            bytes,
+            sha256,
+            name,
+        } = component;
         let imports = shipgate_build::component_imports(&bytes)
             .map_err(|e| LoadError::Compile(e.to_string()))?;
         if !imports.is_empty() {
             return Err(LoadError::Imports(imports));
         }
-        let component = self.compile(&sha256, &bytes)?;
+        let component = self.compile(&sha256, &bytes, name.as_deref())?;
         let sandbox = Sandbox::new(&self.engine, &self.linker, &component, self.budget)?;
         let mut policy = LoadedPolicy {
             sandbox,
@@ -293,11 +313,42 @@ impl Runtime {
         }
     }
 
-    /// Compiles a component, or takes it from the cache (keyed by `sha256`).
-    fn compile(&self, sha256: &str, bytes: &[u8]) -> Result<Component, LoadError> {
+    /// The machine code of a component: a built-in's precompiled code if
+    /// this engine can use it, else the cached artifact, else Cranelift's
+    /// (said on stderr first, and cached). `name` names it in that line.
+    fn compile(
+        &self,
+        sha256: &str,
+        bytes: &[u8],
+        name: Option<&str>,
+    ) -> Result<Component, LoadError> {
+        let builtin = (self.precompiled)(sha256);
+        if let Some(builtin) = builtin {
+            match precompiled::deserialize(&self.engine, builtin) {
+                Ok(c) => {
+                    self.counters.precompiled.fetch_add(1, Ordering::Relaxed);
+                    return Ok(c);
+                }
+                Err(e) => e.log(builtin.name),
+            }
+        }
         if let Some(component) = self.cached(sha256) {
             return Ok(component);
         }
+        let what = match (builtin, name) {
+            (Some(b), _) => format!("the built-in policy `{}`", b.name),
+            (None, Some(name)) => format!("policy `{name}`"),
+            (None, None) => format!("component `{}`", sha256.get(..12).unwrap_or(sha256)),
+        };
+        let next_time = match &self.cache {
+            Some(_) => "once: it is cached for next time",
+            None => "again on every start: the component cache is off",
+        };
+        tracing::info!(
+            target: PROGRESS_TARGET,
+            "compiling {what} ({} KiB) to machine code, {next_time}",
+            bytes.len().div_ceil(1024)
+        );
         let component = Component::new(&self.engine, bytes)
             .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
         self.counters.compiled.fetch_add(1, Ordering::Relaxed);
@@ -321,6 +372,7 @@ impl Runtime {
 pub struct PolicyBytes {
     bytes: Vec<u8>,
     sha256: String,
+    name: Option<String>,
 }
 
 impl PolicyBytes {
@@ -334,7 +386,18 @@ impl PolicyBytes {
             Err(_) => return Err(LoadError::NotWasm),
         };
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        Ok(PolicyBytes { bytes, sha256 })
+        Ok(PolicyBytes {
+            bytes,
+            sha256,
+            name: None,
+        })
+    }
+
+    /// Names the policy in what the runtime says about it (the line printed
+    /// while it is compiled).
+    pub fn named(mut self, name: &str) -> PolicyBytes {
+        self.name = Some(name.to_owned());
+        self
     }
 
     /// sha256 of the component, hex (what reports show and pins name).

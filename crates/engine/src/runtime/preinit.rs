@@ -51,7 +51,11 @@ pub(crate) fn snapshot(
         .map_err(|e| PreinitError::Unsupported(format!("{e:#}")))?;
     let sha256 = hex::encode(Sha256::digest(&instrumented));
     let component = runtime
-        .compile(&sha256, &instrumented)
+        .compile(
+            &sha256,
+            &instrumented,
+            Some("(instrumented for pre-initialisation)"),
+        )
         .map_err(|e| PreinitError::Compile(e.to_string()))?;
     let run = |e: wasmtime::Error| PreinitError::Run(format!("{e:#}"));
     let mut store =

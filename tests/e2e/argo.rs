@@ -10,7 +10,7 @@
 //! limits (`failure_limit`, `inconclusive_limit`, `consecutive_error_limit`,
 //! `count`); every interval is evaluated in turn by the real component, its
 //! history recorded as `shipgate watch` records it
-//! ([`shipgate::watch::concern_rules`]), and the last interval's answer
+//! ([`Report::interval_result`]), and the last interval's answer
 //! must be Argo's phase mapped to a verdict and the rule that says it
 //! ([`Argo::expected`]): `Running` → `hold` without
 //! `canary.inconclusive-limit`, `Successful` → `go` with `canary.count`,
@@ -19,6 +19,12 @@
 //! `canary.inconclusive-limit` (Argo pauses the rollout for a person). No
 //! earlier interval may roll back unless Argo's run had already ended there
 //! (`ended`): `shipgate watch` stops at a rollback.
+//!
+//! A metric with Argo's `dryRun: true` is a second `builtin:canary`,
+//! `canary-shadow`, in `advisory` mode with a stricter latency limit
+//! ([`Case::dry_run`]): Argo leaves a dry-run metric's results out of the
+//! run's phase (they go to its `dryRunSummary`), and the enforced canary
+//! must not count the shadow's breaches either.
 //!
 //! Where Shipgate answers otherwise on purpose, the case is listed in
 //! [`DELIBERATE`] with the reason; the test fails on any other difference
@@ -63,7 +69,7 @@ impl Argo {
             report
                 .findings
                 .iter()
-                .any(|f| f.finding.rule == rule && f.finding.verdict == verdict)
+                .any(|f| !f.advisory && f.finding.rule == rule && f.finding.verdict == verdict)
         };
         report.verdict == verdict
             && match (self, rule) {
@@ -79,7 +85,7 @@ fn answer(report: &Report) -> String {
     let rules: Vec<&str> = report
         .findings
         .iter()
-        .filter(|f| f.finding.verdict == report.verdict)
+        .filter(|f| !f.advisory && f.finding.verdict == report.verdict)
         .map(|f| f.finding.rule.as_str())
         .collect();
     format!("{} ({})", report.verdict, rules.join(", "))
@@ -87,8 +93,9 @@ fn answer(report: &Report) -> String {
 
 /// One case: the limits (Argo's keys, unset = Argo's default), the
 /// measurements of `error_rate` and `latency_p95` (`S`uccessful, `F`ailed,
-/// `I`nconclusive, `E`rror; one letter per interval, both the same length)
-/// and the phase Argo reaches. `ended` is the interval (from 1) where Argo's
+/// `I`nconclusive, `E`rror; one letter per interval, both the same length;
+/// for latency also `D`, a value only a dry-run metric's stricter limit
+/// fails) and the phase Argo reaches. `ended` is the interval (from 1) where Argo's
 /// run ended when that is before the last: Argo measures no more after it,
 /// the canary keeps watching.
 struct Case {
@@ -102,6 +109,7 @@ struct Case {
     latency: &'static str,
     argo: Argo,
     ended: Option<usize>,
+    dry_run: bool,
 }
 
 const fn case(name: &'static str, source: &'static str, error_rate: &'static str) -> Case {
@@ -116,6 +124,7 @@ const fn case(name: &'static str, source: &'static str, error_rate: &'static str
         latency: "",
         argo: Argo::Running,
         ended: None,
+        dry_run: false,
     }
 }
 
@@ -146,6 +155,12 @@ impl Case {
     }
     const fn ended(mut self, interval: usize) -> Self {
         self.ended = Some(interval);
+        self
+    }
+    /// Latency is also measured by a dry-run metric: an advisory
+    /// `canary-shadow` with `max_latency_ratio = 1.02`.
+    const fn dry_run(mut self) -> Self {
+        self.dry_run = true;
         self
     }
 }
@@ -272,6 +287,19 @@ const CASES: &[Case] = &[
     case("one-error-running", GO, "E").argo(Argo::Running),
     // Without count the analysis runs for the whole rollout (Running).
     case("no-count-all-successful", GO, "SS").argo(Argo::Running),
+    // A dry-run metric's results never count (`dryRun: true`: analysis.go
+    // keeps them in `dryRunSummary`, out of `assessRunStatus`): the shadow's
+    // latency breaches leave the enforced count as it is.
+    case("dry-run-breaches-not-counted", GO, "SS")
+        .latency("DD")
+        .count(2)
+        .dry_run()
+        .argo(Argo::Successful),
+    case("dry-run-breaches-then-one-tolerated-failure", GO, "SSF")
+        .latency("DDS")
+        .fl(1)
+        .dry_run()
+        .argo(Argo::Running),
 ];
 
 /// `(case, reason)`: where the canary's verdict differs from Argo's phase on
@@ -310,6 +338,8 @@ fn values(metric: &str, phase: char) -> (f64, Option<f64>) {
         ("latency_p95", 'F') => (0.25, Some(0.75)),
         // 1.4x: above 1.10x, below 2x.
         ("latency_p95", 'I') => (0.25, Some(0.35)),
+        // 1.05x: within the 1.10x success criterion, above a dry run's 1.02x.
+        ("latency_p95", 'D') => (0.25, Some(0.2625)),
         (_, 'E') => (0.25, None),
         other => panic!("no values for {other:?}"),
     }
@@ -369,9 +399,17 @@ fn config(case: &Case) -> String {
         // Per-metric counting with Argo's defaults.
         keys.push_str("failure_limit = 0\n");
     }
-    format!(
+    let canary = format!(
         "[[policies]]\nname = \"canary\"\nsource = \"builtin:canary\"\n[policies.config]\n\
          latency_metrics = [\"latency_p95\"]\n{keys}"
+    );
+    if !case.dry_run {
+        return canary;
+    }
+    format!(
+        "{canary}\n[[policies]]\nname = \"canary-shadow\"\nsource = \"builtin:canary\"\n\
+         mode = \"advisory\"\n[policies.config]\nlatency_metrics = [\"latency_p95\"]\n\
+         max_latency_ratio = 1.02\nsuccess_max_latency_ratio = 1.02\n{keys}"
     )
 }
 
@@ -388,14 +426,7 @@ fn reports(case: &Case) -> Vec<Report> {
     let mut out = Vec::new();
     for i in 0..case.error_rate.len() {
         let report = policies.evaluate(Stage::Canary, &snapshot(case, i, &history));
-        let rules = shipgate::watch::concern_rules(&report);
-        history.push(IntervalResult {
-            phase: 0,
-            at: Timestamp(1_000 * i as i64),
-            verdict: report.verdict,
-            data_missing: rules.iter().any(|r| r == "canary.data-missing"),
-            rules,
-        });
+        history.push(report.interval_result(0, Timestamp(1_000 * i as i64)));
         out.push(report);
     }
     out

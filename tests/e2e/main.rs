@@ -26,6 +26,7 @@ mod runtime;
 mod scaffold;
 mod scenarios;
 mod secrets;
+mod shadow;
 mod support;
 mod watch;
 mod watch_safety;

@@ -138,7 +138,9 @@ macro_rules! foreach_record {
             EnvVar { name, required, has_default, documented, added }
             Environment { declared, present }
             RolloutStep { traffic_percent, hold_seconds }
-            IntervalResult { phase, at, verdict, data_missing, rules }
+            MetricInterval { metric, outcome, rules }
+            PolicyInterval { policy, advisory, verdict, data_missing, rules, metrics }
+            IntervalResult { phase, at, verdict, data_missing, rules, policies }
             Rollout { strategy, phase, traffic_percent, seconds_in_phase, steps, history }
             StaleValue { value, age_seconds }
             Metric { name, unit, baseline, canary }
@@ -196,6 +198,7 @@ macro_rules! foreach_enum {
             FileStatus { Added, Modified, Deleted, Renamed }
             DependencyChangeKind { Added, Removed, Updated }
             RolloutStrategy { Canary, BlueGreen, Rolling, AllAtOnce }
+            MetricOutcome { Failed, Inconclusive, DataMissing }
             Measurement { Value(value), Samples(samples), NoData, Error(message), Stale(stale) }
             DeploymentOutcome { Succeeded, Failed, RolledBack }
             Requirement {

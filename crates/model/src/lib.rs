@@ -29,6 +29,7 @@
 
 pub mod contract;
 mod decision;
+mod history;
 mod kinds;
 mod snapshot;
 mod timestamp;
@@ -36,6 +37,7 @@ mod validate;
 mod verdict;
 
 pub use decision::{Decision, Evidence, Finding, Requirement};
+pub use history::*;
 pub use kinds::*;
 pub use snapshot::*;
 pub use timestamp::{Timestamp, TimestampError};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::kinds::*;
-use crate::{Finding, Section, Stage, Timestamp, Verdict};
+use crate::{IntervalResult, Section, Stage, Timestamp};
 
 /// Free-form key/value labels.
 pub type Labels = BTreeMap<String, String>;
@@ -87,6 +87,26 @@ impl Snapshot {
             labels: kept(has(Section::Labels), &self.labels),
             gaps: self.gaps.clone(),
         }
+    }
+
+    /// The snapshot as the policy named `policy` is given it, when that
+    /// differs from this one: each interval of the rollout's history
+    /// [as that policy found it](IntervalResult::seen_by), so that a policy
+    /// counts only its own results. `None` when no interval records
+    /// per-policy results (no history, or one written before them).
+    pub fn seen_by(&self, policy: &str) -> Option<Snapshot> {
+        let rollout = self.rollout.as_ref()?;
+        if !rollout.history.iter().any(IntervalResult::is_per_policy) {
+            return None;
+        }
+        let history = rollout.history.iter().map(|i| i.seen_by(policy)).collect();
+        Some(Snapshot {
+            rollout: Some(Rollout {
+                history,
+                ..rollout.clone()
+            }),
+            ..self.clone()
+        })
     }
 
     /// A snapshot with only the deployment section filled in.
@@ -443,59 +463,6 @@ pub struct RolloutStep {
     pub traffic_percent: u8,
     /// How long to hold and watch at this share.
     pub hold_seconds: u32,
-}
-
-/// The result of one earlier analysis interval of a rollout.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct IntervalResult {
-    /// The phase (index into the steps) it ran in.
-    pub phase: u32,
-    /// When it ended.
-    pub at: Timestamp,
-    /// What the policies decided.
-    pub verdict: Verdict,
-    /// Whether metric data was missing, stale or errored.
-    #[serde(default)]
-    pub data_missing: bool,
-    /// The rule ids of the findings that asked for more than `go` in the
-    /// interval's decision (`hold`, `no-go` or `rollback`), across all
-    /// policies, sorted and without repeats (`canary.error-rate`,
-    /// `canary.inconclusive`, ...). A finding that names its metric adds a
-    /// second entry, [`metric_rule`] of the two (`canary.latency[latency_p99]`),
-    /// so that a policy can count per metric. Policies count failed,
-    /// inconclusive and data-less intervals from these, so that a replay of
-    /// any interval counts the same.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<String>,
-}
-
-/// The entry of [`IntervalResult::rules`] for a finding of `rule` that names
-/// `metric`: `rule[metric]` (`canary.latency[latency_p99]`).
-pub fn metric_rule(rule: &str, metric: &str) -> String {
-    format!("{rule}[{metric}]")
-}
-
-/// What an interval's [`IntervalResult::rules`] records of its `findings`:
-/// the rule of each finding that asked for more than `go`, and
-/// [`metric_rule`] of it when it names its metric; sorted, without repeats.
-///
-/// The one definition of what gets recorded: `shipgate watch` writes it, and
-/// a policy that counts its own findings of this interval reads it the same
-/// way.
-pub fn concern_entries<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> Vec<String> {
-    let mut rules: Vec<String> = findings
-        .into_iter()
-        .filter(|f| f.verdict != Verdict::Go)
-        .flat_map(|f| {
-            let qualified = f.metric.as_deref().map(|m| metric_rule(&f.rule, m));
-            std::iter::once(f.rule.clone()).chain(qualified)
-        })
-        .collect();
-    rules.sort();
-    rules.dedup();
-    rules
 }
 
 /// A progressive rollout in progress.

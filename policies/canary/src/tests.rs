@@ -94,6 +94,7 @@ fn history(missing: &[bool]) -> Vec<IntervalResult> {
             verdict: if m { Verdict::Hold } else { Verdict::Go },
             data_missing: m,
             rules: vec![],
+            policies: vec![],
         })
         .collect()
 }
@@ -717,6 +718,7 @@ fn interval(phase: u32, rules: &[&str], data_missing: bool) -> IntervalResult {
         },
         data_missing,
         rules: rules.iter().map(|r| r.to_string()).collect(),
+        policies: vec![],
     }
 }
 
@@ -1500,6 +1502,7 @@ fn run_in_turn(snapshots: &[Snapshot], config: &str) -> Vec<Decision> {
             verdict: d.verdict,
             data_missing: rules.iter().any(|r| r == RULE_DATA_MISSING),
             rules,
+            policies: vec![],
         });
         out.push(d);
     }

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use shipgate_sdk::{
     CheckConclusion, DependencyChangeKind, DeployKind, DeploymentOutcome, FileStatus, MergeState,
-    ReviewState, RolloutStrategy, Severity, Verdict,
+    MetricOutcome, ReviewState, RolloutStrategy, Severity, Verdict,
 };
 
 /// A type an expression can have, as far as the checker can tell.
@@ -377,6 +377,31 @@ pub static INTERVAL: Record = Record {
         ("at", F::Timestamp),
         ("verdict", F::Enum("verdict", Verdict::NAMES)),
         ("data_missing", F::Bool),
+        ("rules", F::Strings),
+        ("policies", F::Records(&POLICY_INTERVAL)),
+    ],
+};
+
+/// An element of an interval's `policies`: always empty in what a policy is
+/// given (its own results are the interval's top fields).
+pub static POLICY_INTERVAL: Record = Record {
+    name: "policy interval",
+    fields: &[
+        ("policy", F::String),
+        ("advisory", F::Bool),
+        ("verdict", F::Enum("verdict", Verdict::NAMES)),
+        ("data_missing", F::Bool),
+        ("rules", F::Strings),
+        ("metrics", F::Records(&METRIC_INTERVAL)),
+    ],
+};
+
+/// An element of a policy interval's `metrics`.
+pub static METRIC_INTERVAL: Record = Record {
+    name: "metric interval",
+    fields: &[
+        ("metric", F::String),
+        ("outcome", F::Enum("metric outcome", MetricOutcome::NAMES)),
         ("rules", F::Strings),
     ],
 };

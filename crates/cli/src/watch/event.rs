@@ -89,6 +89,9 @@ pub struct Concern {
     pub verdict: Verdict,
     /// Its message.
     pub message: String,
+    /// Whether its policy is advisory: shown, never counted.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub advisory: bool,
 }
 
 /// The `interval` event.
@@ -145,7 +148,7 @@ impl Interval {
                 verdict: report
                     .findings
                     .iter()
-                    .filter(|f| f.finding.metric.as_deref() == Some(m.name.as_str()))
+                    .filter(|f| !f.advisory && f.finding.metric.as_deref() == Some(m.name.as_str()))
                     .map(|f| f.finding.verdict)
                     .max(),
             })
@@ -157,7 +160,7 @@ impl Interval {
             seconds_in_phase: rollout.map_or(0, |r| u64::from(r.seconds_in_phase)),
             hold_seconds,
             verdict: report.verdict,
-            data_missing: data_missing(report),
+            data_missing: report.data_missing(),
             metrics,
             concerns: report
                 .findings
@@ -168,6 +171,7 @@ impl Interval {
                     rule: f.finding.rule.clone(),
                     verdict: f.finding.verdict,
                     message: f.finding.message.clone(),
+                    advisory: f.advisory,
                 })
                 .collect(),
             failed: failed_policies(report),
@@ -181,33 +185,7 @@ impl Interval {
     }
 }
 
-/// Whether an interval was decided on missing data: an enforced policy
-/// said so in a finding that asks for more than `go` ([`says_data_missing`]).
-///
-/// A metric the collector left empty that no enforced policy reads (the CPU
-/// of a pod without a CPU limit, say) does not make an interval data-less,
-/// nor does a gap of a source no enforced policy needs: counting those as
-/// missing data would roll back a healthy canary at the no-data limit.
-pub fn data_missing(report: &Report) -> bool {
-    report
-        .findings
-        .iter()
-        .any(|f| !f.advisory && f.finding.verdict != Verdict::Go && says_data_missing(&f.finding))
-}
-
-/// What a `rules` policy's finding says when a rule could not be decided
-/// for missing data (its `on_missing` verdict).
-pub const RULES_MISSING_PREFIX: &str = "cannot decide, data missing";
-
-/// Whether a finding says its policy could not decide for missing data: its
-/// rule id is `data-missing` or ends in `.data-missing` (the `canary`
-/// built-in's `canary.data-missing`, and its rules twin's), or it is a
-/// `rules` policy's `on_missing` finding.
-pub fn says_data_missing(finding: &shipgate_model::Finding) -> bool {
-    finding.rule == "data-missing"
-        || finding.rule.ends_with(".data-missing")
-        || finding.message.starts_with(RULES_MISSING_PREFIX)
-}
+pub use shipgate_model::{RULES_MISSING_PREFIX, says_data_missing};
 
 /// How a watch ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

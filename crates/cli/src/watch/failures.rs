@@ -143,6 +143,7 @@ mod tests {
             rule: "x\n    GO canary.success".into(),
             verdict: Verdict::Hold,
             message: "\x1b[2K\rall clear".into(),
+            advisory: false,
         });
         let text = super::super::view::line(&super::super::event::Event::Interval(i));
         assert!(!text.contains('\x1b') && !text.contains('\r'), "{text}");

@@ -21,7 +21,7 @@
 //!   rollout (a source that does not answer, no enforced policy) the watch
 //!   does not start and no traffic moves.
 //! - An interval is *without data* when an enforced policy says so
-//!   ([`event::data_missing`]), not when the collector left a metric no
+//!   ([`Report::data_missing`](shipgate_engine::report::Report::data_missing)), not when the collector left a metric no
 //!   policy reads empty.
 //! - An enforced policy that fails (a trap, its deadline or fuel, an
 //!   `Err`) holds the interval (`on_error`); the watch counts the
@@ -285,13 +285,10 @@ async fn drive(
                 phase.hold.as_secs(),
                 p.next_log_entry.map(|n| n - 1),
             );
-            p.history.push(IntervalResult {
-                phase: u32::try_from(index).unwrap_or(u32::MAX),
-                at: snapshot.deployment.requested_at,
-                verdict: report.verdict,
-                data_missing: interval.data_missing,
-                rules: concern_rules(&report),
-            });
+            p.history.push(report.interval_result(
+                u32::try_from(index).unwrap_or(u32::MAX),
+                snapshot.deployment.requested_at,
+            ));
             p.intervals.push(interval.clone());
             p.emit(Event::Interval(interval));
             if report.verdict == Verdict::Rollback {
@@ -384,13 +381,6 @@ fn log(
     decision_log::append(path, &record).map_err(|e| e.to_string())?;
     p.next_log_entry = p.next_log_entry.map(|n| n + 1);
     Ok(())
-}
-
-/// The rule ids of the findings that asked for more than `go`, sorted; a
-/// finding that names its metric adds `rule[metric]` too
-/// ([`shipgate_model::metric_rule`]), for counting per metric.
-pub fn concern_rules(report: &Report) -> Vec<String> {
-    shipgate_model::concern_entries(report.findings.iter().map(|f| &f.finding))
 }
 
 /// The findings that asked for the rollback, in one line.

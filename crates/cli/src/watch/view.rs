@@ -13,7 +13,7 @@ use shipgate_core::escape::escape_line;
 
 use super::Observer;
 use super::event::PolicyFailure;
-use super::event::{Event, Interval, MetricValue, Summary, WatchEnd};
+use super::event::{Concern, Event, Interval, MetricValue, Summary, WatchEnd};
 use super::hook::{HookRun, HookStatus};
 
 /// `--format json`: one JSON object per line, flushed as it happens.
@@ -179,18 +179,28 @@ fn live_status(i: &Interval) -> String {
     }
     let _ = write!(s, "  last decision: {}", verdict_word(i.verdict));
     for c in i.concerns.iter().take(4) {
-        let _ = write!(
-            s,
-            "\n    {} {}: {}",
-            verdict_word(c.verdict),
-            escape_line(&c.rule),
-            escape_line(&c.message)
-        );
+        let _ = write!(s, "\n    {}", concern(c));
     }
     for f in &i.failed {
         let _ = write!(s, "\n    {}", failure(f));
     }
     s
+}
+
+/// `HOLD canary.latency: ...`, on one line; an advisory policy's ends
+/// `(advisory `name`: not counted)`.
+fn concern(c: &Concern) -> String {
+    let advisory = if c.advisory {
+        format!(" (advisory `{}`: not counted)", escape_line(&c.policy))
+    } else {
+        String::new()
+    };
+    format!(
+        "{} {}: {}{advisory}",
+        verdict_word(c.verdict),
+        escape_line(&c.rule),
+        escape_line(&c.message)
+    )
 }
 
 /// `HOLD policy `canary` failed (trap): ...`, on one line.
@@ -245,13 +255,7 @@ pub fn line(event: &Event) -> String {
                 s.push('\n');
             }
             for c in &i.concerns {
-                let _ = writeln!(
-                    s,
-                    "    {} {}: {}",
-                    verdict_word(c.verdict),
-                    escape_line(&c.rule),
-                    escape_line(&c.message)
-                );
+                let _ = writeln!(s, "    {}", concern(c));
             }
             for f in &i.failed {
                 let _ = writeln!(s, "    {}", failure(f));

@@ -173,7 +173,18 @@ impl PolicySet {
         let policies: Vec<PolicyReport> = self
             .entries
             .iter()
-            .map(|entry| evaluate_entry(entry, stage, &question))
+            .map(|entry| {
+                // A policy counts only its own results in the rollout's
+                // history: it is given the intervals as it found them.
+                let own = entry
+                    .stages
+                    .contains(&stage)
+                    .then(|| snapshot.seen_by(&entry.config.name));
+                match own.flatten() {
+                    Some(own) => evaluate_entry(entry, stage, &Question::new(stage, &own)),
+                    None => evaluate_entry(entry, stage, &question),
+                }
+            })
             .collect();
         let report = aggregate(stage, snapshot, policies);
         self.warn_once_if_undecided(&report);

@@ -9,6 +9,7 @@ use shipgate_model::{Decision, Gap, Requirement, RiskLevel, Snapshot, Stage, Ver
 use crate::config::{Mode, OnError};
 use crate::exit::ExitCode;
 
+mod interval;
 pub mod json;
 
 /// Why a policy produced no decision.

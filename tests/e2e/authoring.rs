@@ -388,3 +388,40 @@ fn a_new_policy_goes_from_scaffold_to_tested_and_a_rule_change_is_reviewed() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("1 passed; 0 failed; 0 new"), "{out}");
 }
+
+/// The contract of `info().reads`: a policy that reads a section it does not
+/// declare (the hostile guest's `snoop` reads the CI results, declaring only
+/// the rollout) decides without it in production; `shipgate test` asks every
+/// case a second time with every section and fails the case that answers
+/// otherwise, naming the policy. A policy that keeps to what it declares
+/// passes.
+#[test]
+fn a_policy_that_reads_a_section_it_does_not_declare_fails_its_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir_all(&cases).unwrap();
+    let snapshot = shipgate_tests::example_snapshot("release-full");
+    for mode in ["snoop", "behave"] {
+        let config = dir.path().join(format!("{mode}.toml"));
+        std::fs::write(&config, crate::support::hostile(mode, mode, "")).unwrap();
+        std::fs::write(
+            cases.join(format!("{mode}.toml")),
+            format!("snapshot = {snapshot:?}\nconfig = {config:?}\nstage = \"gate\"\n"),
+        )
+        .unwrap();
+    }
+    let (code, out, err) = run(shipgate().arg("test").arg(&cases).arg("--accept"));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("ERROR    snoop"), "{out}");
+    assert!(
+        out.contains(
+            "policy `snoop` reads a section of the snapshot it does not declare: given the \
+             sections its `info().reads` declares (rollout) it says `go`, given every section \
+             `no-go`"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("ERROR    behave"), "{out}");
+    assert!(cases.join("behave.expected.toml").exists(), "{out}");
+    assert!(!cases.join("snoop.expected.toml").exists(), "{out}");
+}

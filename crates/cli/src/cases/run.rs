@@ -13,7 +13,7 @@ use super::file::{Case, LoadedFile, Policies};
 use shipgate_core::config::{Config, ConfigError};
 use shipgate_engine::outcome::{Difference, Outcome};
 use shipgate_engine::policy_set::{PolicySet, SetupError};
-use shipgate_engine::report::PolicyOutcome;
+use shipgate_engine::report::{PolicyOutcome, Report};
 use shipgate_engine::runtime::CacheMode;
 
 /// The policy crate whose cases are run: its built component.
@@ -325,6 +325,9 @@ impl Runner {
                 answers.join(", ")
             ));
         }
+        if let Some(problem) = undeclared_reads(set, stage, &snapshot, &report) {
+            return Err(problem);
+        }
         for f in &report.findings {
             let entry = self.coverage.entry(f.policy.clone()).or_default();
             if entry.declared.contains(&f.finding.rule) {
@@ -461,4 +464,53 @@ fn policy_table_error(case_file: &Path, e: &ConfigError) -> String {
         case_file.display(),
         e.message
     )
+}
+
+/// The contract test of a policy's `info().reads`: asked again with every
+/// section of the snapshot, each policy must answer the same (verdict, rules
+/// and their verdicts). One that does not reads a section it does not
+/// declare, and in production decides without it (it is given only what it
+/// declares): the case fails, naming the policy.
+fn undeclared_reads(
+    set: &PolicySet,
+    stage: Stage,
+    snapshot: &Snapshot,
+    report: &Report,
+) -> Option<String> {
+    let every = set.evaluate_with_every_section(stage, snapshot);
+    let answer = |r: &Report, name: &str| {
+        let verdict = r
+            .policies
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.verdict);
+        let rules: Vec<(String, Verdict)> = r
+            .findings
+            .iter()
+            .filter(|f| f.policy == name)
+            .map(|f| (f.finding.rule.clone(), f.finding.verdict))
+            .collect();
+        (verdict, rules)
+    };
+    let said = |v: Option<Verdict>| v.map_or("nothing".to_owned(), |v| format!("`{v}`"));
+    let problems: Vec<String> = set
+        .policies()
+        .filter_map(|(name, policy)| {
+            let (only, rules_only) = answer(report, name);
+            let (all, rules_all) = answer(&every, name);
+            if (only, &rules_only) == (all, &rules_all) {
+                return None;
+            }
+            let declared: Vec<&str> = policy.info().reads.iter().map(|s| s.as_str()).collect();
+            Some(format!(
+                "policy `{name}` reads a section of the snapshot it does not declare: given the \
+                 sections its `info().reads` declares ({}) it says {}, given every section {}; \
+                 it is only ever given what it declares, so declare every section it reads",
+                declared.join(", "),
+                said(only),
+                said(all),
+            ))
+        })
+        .collect();
+    (!problems.is_empty()).then(|| problems.join("; "))
 }

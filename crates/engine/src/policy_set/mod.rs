@@ -166,10 +166,30 @@ impl PolicySet {
     }
 
     /// Asks every policy that answers `stage` about `snapshot`, each in a
-    /// fresh sandbox, and aggregates the answers.
+    /// fresh sandbox given only the sections it declares, and aggregates the
+    /// answers.
     pub fn evaluate(&self, stage: Stage, snapshot: &Snapshot) -> Report {
+        self.ask(stage, snapshot, false)
+    }
+
+    /// As [`PolicySet::evaluate`], but every policy is given every section
+    /// whatever it declares: a policy whose answer differs from
+    /// [`PolicySet::evaluate`]'s reads a section it did not declare (and so
+    /// decides, in production, on a section it is never given).
+    pub fn evaluate_with_every_section(&self, stage: Stage, snapshot: &Snapshot) -> Report {
+        self.ask(stage, snapshot, true)
+    }
+
+    fn ask(&self, stage: Stage, snapshot: &Snapshot, every_section: bool) -> Report {
+        fn question_of(stage: Stage, snapshot: &Snapshot, every_section: bool) -> Question<'_> {
+            if every_section {
+                Question::with_every_section(stage, snapshot)
+            } else {
+                Question::new(stage, snapshot)
+            }
+        }
         // Converted once, asked of every policy.
-        let question = Question::new(stage, snapshot);
+        let question = question_of(stage, snapshot, every_section);
         let policies: Vec<PolicyReport> = self
             .entries
             .iter()
@@ -181,7 +201,9 @@ impl PolicySet {
                     .contains(&stage)
                     .then(|| snapshot.seen_by(&entry.config.name));
                 match own.flatten() {
-                    Some(own) => evaluate_entry(entry, stage, &Question::new(stage, &own)),
+                    Some(own) => {
+                        evaluate_entry(entry, stage, &question_of(stage, &own, every_section))
+                    }
                     None => evaluate_entry(entry, stage, &question),
                 }
             })

@@ -413,6 +413,9 @@ impl PolicyBytes {
 pub struct Question<'a> {
     stage: Stage,
     snapshot: &'a Snapshot,
+    /// Every policy is given every section, whatever it declares (a
+    /// contract test's second look: [`Question::with_every_section`]).
+    every_section: bool,
     /// The inputs made so far, by the sections they carry (one bit each).
     inputs: Mutex<Vec<(u16, Arc<crate::bindings::api::Evaluation>)>>,
 }
@@ -423,13 +426,29 @@ impl<'a> Question<'a> {
         Question {
             stage,
             snapshot,
+            every_section: false,
             inputs: Mutex::default(),
+        }
+    }
+
+    /// The question `stage` about `snapshot`, giving every policy every
+    /// section whatever it declares: a policy that decides otherwise here
+    /// reads a section it did not declare (`shipgate test` checks this).
+    pub fn with_every_section(stage: Stage, snapshot: &'a Snapshot) -> Question<'a> {
+        Question {
+            every_section: true,
+            ..Question::new(stage, snapshot)
         }
     }
 
     /// The input of a policy that reads the sections of `reads` (a
     /// [`reads_mask`]).
     fn input(&self, reads: u16) -> Arc<crate::bindings::api::Evaluation> {
+        let reads = if self.every_section {
+            reads_mask(&[])
+        } else {
+            reads
+        };
         let mut inputs = self.inputs.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, input)) = inputs.iter().find(|(m, _)| *m == reads) {
             return Arc::clone(input);

@@ -36,6 +36,10 @@ pub enum Mode {
     /// drive a terminal: a newline that would start a forged `go` row, ANSI
     /// escapes that erase the line and print a green `GO`.
     Forge,
+    /// Read a section it does not declare (it declares only `rollout`):
+    /// `no-go` when the snapshot's CI results are there, `go` when not.
+    /// Given only what it declares, it never sees them.
+    Snoop,
 }
 
 /// What [`Mode::Forge`] writes after a newline in its rule id.
@@ -125,6 +129,13 @@ impl Policy for Hostile {
                     .collect(),
             )),
             Mode::Fail => Err("hostile policy refuses to decide".into()),
+            Mode::Snoop => Ok(match &snapshot.ci {
+                Some(_) => Decision::from_findings(vec![Finding::no_go(
+                    "hostile.snoop",
+                    "read the CI results it did not declare",
+                )]),
+                None => Decision::go(),
+            }),
             Mode::Count => {
                 let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 let configured = CONFIGURED.load(std::sync::atomic::Ordering::Relaxed);

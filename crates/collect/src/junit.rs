@@ -208,6 +208,7 @@ fn flatten(suite: &junit_parser::TestSuite, fallback: &str, out: &mut Vec<TestSu
             errors: count(junit_parser::TestStatus::is_error),
             skipped: count(junit_parser::TestStatus::is_skipped),
             duration_ms: millis(suite.time).or_else(|| millis(cases_time)),
+            smoke: false,
         });
     } else if suite.suites.is_empty() {
         let narrow = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
@@ -218,6 +219,7 @@ fn flatten(suite: &junit_parser::TestSuite, fallback: &str, out: &mut Vec<TestSu
             errors: narrow(suite.errors),
             skipped: narrow(suite.skipped),
             duration_ms: millis(suite.time),
+            smoke: false,
         });
     }
     for nested in &suite.suites {
@@ -312,6 +314,7 @@ mod tests {
             errors: counts[2],
             skipped: counts[3],
             duration_ms,
+            smoke: false,
         }
     }
 

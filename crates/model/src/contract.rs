@@ -65,7 +65,7 @@ macro_rules! same {
     };
 }
 
-same!(String, bool, u8, u32, u64, i32, f64);
+same!(String, bool, u8, u16, u32, u64, i32, f64);
 
 /// A WIT `timestamp` is milliseconds since the Unix epoch.
 impl Conv<i64> for Timestamp {
@@ -109,7 +109,7 @@ impl Conv<Labels> for Vec<(String, String)> {
 /// }
 /// shipgate_model::foreach_record!(field_counts);
 /// assert!(COUNTS.contains(&("Gap", 2)));
-/// assert!(COUNTS.contains(&("Snapshot", 11)));
+/// assert!(COUNTS.contains(&("Snapshot", 12)));
 /// ```
 #[macro_export]
 macro_rules! foreach_record {
@@ -122,7 +122,7 @@ macro_rules! foreach_record {
                 requested_at, utc_offset_minutes, actor,
             }
             Check { name, conclusion, required, url }
-            TestSuite { name, tests, failures, errors, skipped, duration_ms }
+            TestSuite { name, tests, failures, errors, skipped, duration_ms, smoke }
             Artifact { name, kind, reference, built, digest }
             Approval { reviewer, state, human, at }
             Ci {
@@ -141,6 +141,9 @@ macro_rules! foreach_record {
             MetricInterval { metric, outcome, rules }
             PolicyInterval { policy, advisory, verdict, data_missing, rules, metrics }
             IntervalResult { phase, at, verdict, data_missing, rules, policies }
+            ProbeResult { status, latency_ms, body_matched, error, tries }
+            Probe { name, url, expected_status, results }
+            Health { probes }
             Rollout { strategy, phase, traffic_percent, seconds_in_phase, steps, history }
             StaleValue { value, age_seconds }
             Metric { name, unit, baseline, canary }
@@ -149,8 +152,8 @@ macro_rules! foreach_record {
             PastDeployment { version, at, outcome, kind }
             Gap { source, reason }
             Snapshot {
-                deployment, ci, change, environment, rollout, metrics, alerts, error_signatures,
-                history, labels, gaps,
+                deployment, ci, change, environment, rollout, health, metrics, alerts,
+                error_signatures, history, labels, gaps,
             }
             Evidence { observed, expected }
             Finding { rule, verdict, message, evidence, metric }
@@ -180,12 +183,12 @@ macro_rules! foreach_enum {
     ($callback:path $(, $($args:tt)*)?) => {
         $callback! {
             $($($args)*;)?
-            Stage { Gate, Canary, Risk }
+            Stage { Gate, Canary, Risk, Verify }
             Verdict { Go, Hold, NoGo, Rollback }
             RiskLevel { Low, Medium, High, Critical }
             Section {
                 Deployment, Ci, Change, Environment, Rollout, Metrics, Alerts, ErrorSignatures,
-                History, Labels,
+                History, Labels, Health,
             }
             DeployKind { Regular, Hotfix, Rollback }
             Severity { P0, P1, P2, P3 }
@@ -259,9 +262,9 @@ macro_rules! conv_records {
 ///
 /// ```
 /// mod api {
-///     pub enum Stage { Gate, Canary, Risk }
+///     pub enum Stage { Gate, Canary, Risk, Verify }
 /// }
-/// shipgate_model::conv_enums!(api; Stage { Gate, Canary, Risk });
+/// shipgate_model::conv_enums!(api; Stage { Gate, Canary, Risk, Verify });
 /// ```
 ///
 /// A `match` names every case of its source, so a case the list forgets
@@ -269,9 +272,9 @@ macro_rules! conv_records {
 ///
 /// ```compile_fail,E0004
 /// mod api {
-///     pub enum Stage { Gate, Canary, Risk, Review }
+///     pub enum Stage { Gate, Canary, Risk, Verify, Review }
 /// }
-/// shipgate_model::conv_enums!(api; Stage { Gate, Canary, Risk });
+/// shipgate_model::conv_enums!(api; Stage { Gate, Canary, Risk, Verify });
 /// ```
 #[macro_export]
 macro_rules! conv_enums {

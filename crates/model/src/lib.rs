@@ -29,6 +29,7 @@
 
 pub mod contract;
 mod decision;
+mod health;
 mod history;
 mod kinds;
 mod snapshot;
@@ -37,6 +38,7 @@ mod validate;
 mod verdict;
 
 pub use decision::{Decision, Evidence, Finding, Requirement};
+pub use health::*;
 pub use history::*;
 pub use kinds::*;
 pub use snapshot::*;

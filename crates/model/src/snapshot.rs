@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::kinds::*;
-use crate::{IntervalResult, Section, Stage, Timestamp};
+use crate::{Health, IntervalResult, Section, Stage, Timestamp};
 
 /// Free-form key/value labels.
 pub type Labels = BTreeMap<String, String>;
@@ -32,6 +32,10 @@ pub struct Snapshot {
     /// The progressive rollout in progress, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<Rollout>,
+    /// What the health probes found after the deploy; `None` when not
+    /// collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
     /// Baseline and canary measurements, one entry per metric.
     #[serde(default)]
     pub metrics: Vec<Metric>,
@@ -80,6 +84,7 @@ impl Snapshot {
             change: kept(has(Section::Change), &self.change),
             environment: kept(has(Section::Environment), &self.environment),
             rollout: kept(has(Section::Rollout), &self.rollout),
+            health: kept(has(Section::Health), &self.health),
             metrics: kept(has(Section::Metrics), &self.metrics),
             alerts: kept(has(Section::Alerts), &self.alerts),
             error_signatures: kept(has(Section::ErrorSignatures), &self.error_signatures),
@@ -117,6 +122,7 @@ impl Snapshot {
             change: None,
             environment: None,
             rollout: None,
+            health: None,
             metrics: Vec::new(),
             alerts: Vec::new(),
             error_signatures: Vec::new(),
@@ -234,6 +240,10 @@ pub struct TestSuite {
     /// How long the suite took.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
+    /// Whether it is a smoke test of the deployed service (a JUnit source
+    /// with `smoke = true`), which the `verify` stage judges.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub smoke: bool,
 }
 
 /// A build artifact, e.g. a container image.

@@ -143,6 +143,8 @@ string_enum! {
         Canary = "canary",
         /// What is the risk of this change.
         Risk = "risk",
+        /// Is the deployed version healthy: keep it, or roll it back.
+        Verify = "verify",
     }
 }
 
@@ -198,6 +200,8 @@ string_enum! {
         History = "history",
         /// Free-form labels.
         Labels = "labels",
+        /// [`crate::Health`].
+        Health = "health",
     }
 }
 

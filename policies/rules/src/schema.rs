@@ -242,6 +242,7 @@ pub static TEST_SUITE: Record = Record {
         ("errors", F::Number),
         ("skipped", F::Number),
         ("duration_ms", F::Number),
+        ("smoke", F::Bool),
     ],
 };
 
@@ -406,6 +407,35 @@ pub static METRIC_INTERVAL: Record = Record {
     ],
 };
 
+/// `health`: what the HTTP health probes found.
+pub static HEALTH: Record = Record {
+    name: "health",
+    fields: &[("probes", F::Records(&PROBE))],
+};
+
+/// An element of `health.probes`.
+pub static PROBE: Record = Record {
+    name: "probe",
+    fields: &[
+        ("name", F::String),
+        ("url", F::String),
+        ("expected_status", F::Number),
+        ("results", F::Records(&PROBE_RESULT)),
+    ],
+};
+
+/// An element of a probe's `results`.
+pub static PROBE_RESULT: Record = Record {
+    name: "probe result",
+    fields: &[
+        ("status", F::Number),
+        ("latency_ms", F::Number),
+        ("body_matched", F::Bool),
+        ("error", F::String),
+        ("tries", F::Number),
+    ],
+};
+
 /// An element of `metrics`.
 pub static METRIC: Record = Record {
     name: "metric",
@@ -468,6 +498,7 @@ pub static SNAPSHOT: Record = Record {
         ("change", F::Record(&CHANGE)),
         ("environment", F::Record(&ENVIRONMENT)),
         ("rollout", F::Record(&ROLLOUT)),
+        ("health", F::Record(&HEALTH)),
         ("metrics", F::Records(&METRIC)),
         ("alerts", F::Records(&ALERT)),
         ("error_signatures", F::Records(&ERROR_SIGNATURE)),

@@ -312,7 +312,7 @@ fn load_entry(
 pub fn failure_verdict(stage: Stage, on_error: OnError) -> Verdict {
     match (on_error, stage) {
         (OnError::FailOpen, _) => Verdict::Go,
-        (OnError::FailClosed, Stage::Canary) => Verdict::Hold,
+        (OnError::FailClosed, Stage::Canary | Stage::Verify) => Verdict::Hold,
         (OnError::FailClosed, Stage::Gate | Stage::Risk) => Verdict::NoGo,
     }
 }

@@ -53,6 +53,32 @@ fn a_stage_no_enforced_policy_answers_holds_in_a_canary() {
     );
 }
 
+/// `verify` after a deploy: with no enforced policy answering it (the
+/// built-in default's policies answer gate, canary and risk), both `eval
+/// --stage verify` and the `shipgate verify` command hold, never `go`.
+#[test]
+fn a_verify_nobody_answers_holds() {
+    let (code, report, err) = eval(CANARY_ONLY_AT_GATE, "verify", "canary-healthy");
+    assert_eq!(code, 4, "{report:#}\n{err}");
+    assert_eq!(undecided(&report)["verdict"], "hold");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("shipgate.toml"), CANARY_ONLY_AT_GATE).unwrap();
+    let (code, out, err) = run(shipgate()
+        .current_dir(dir.path())
+        .args(["verify", "--no-log", "--format", "json"]));
+    assert_eq!(code, 4, "{out}\n{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["stage"], "verify", "{report:#}");
+    assert_eq!(report["verdict"], "hold", "{report:#}");
+    assert!(
+        undecided(&report)["message"]
+            .as_str()
+            .unwrap()
+            .contains("`verify` stage")
+    );
+}
+
 #[test]
 fn a_stage_no_enforced_policy_answers_is_no_go_at_the_gate_and_risk() {
     let only_canary = "[[policies]]\nname = \"canary\"\nsource = \"builtin:canary\"\n\

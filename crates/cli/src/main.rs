@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => cli::replay::run(args, &mut out),
         Command::Snapshot(args) => cli::snapshot::run(args, &mut out),
         Command::Test(args) => cli::test::run(args, &mut out),
+        Command::Verify(args) => cli::check::run_verify(args, &mut out),
         Command::Watch(args) => cli::watch::run(args, &mut out),
     };
     drop(out);

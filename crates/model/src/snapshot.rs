@@ -58,11 +58,13 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// The question to ask when none is given: `canary` while a rollout is
-    /// in progress, else `gate` (what `shipgate eval` and `shipgate test`
-    /// ask).
+    /// in progress, else `verify` when health probes ran (after a deploy),
+    /// else `gate` (what `shipgate eval` and `shipgate test` ask).
     pub fn default_stage(&self) -> Stage {
         if self.rollout.is_some() {
             Stage::Canary
+        } else if self.health.is_some() {
+            Stage::Verify
         } else {
             Stage::Gate
         }

@@ -1,5 +1,6 @@
 //! `shipgate check`: collect a snapshot, evaluate the policies, print the
 //! report, append the decision to the log, and exit with the decision's code.
+//! `shipgate verify` is `check --stage verify`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -19,13 +20,31 @@ use crate::render;
 /// Arguments of `shipgate check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// What to collect, and where the decision goes.
+    #[command(flatten)]
+    pub decide: DecideArgs,
+    /// The question: `gate` (go / no-go before a deploy), `canary` (promote /
+    /// hold / roll back), `risk`, or `verify` (after a deploy: keep it, wait
+    /// or roll back).
+    #[arg(long, value_name = "STAGE", default_value = "gate")]
+    pub stage: Stage,
+}
+
+/// Arguments of `shipgate verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// What to collect, and where the decision goes.
+    #[command(flatten)]
+    pub decide: DecideArgs,
+}
+
+/// What `check` and `verify` share: what to collect, how to print, where
+/// to log.
+#[derive(Debug, Args)]
+pub struct DecideArgs {
     /// What to collect.
     #[command(flatten)]
     pub collect: CollectArgs,
-    /// The question: `gate` (go / no-go before a deploy), `canary` (promote /
-    /// hold / roll back) or `risk`.
-    #[arg(long, value_name = "STAGE", default_value = "gate")]
-    pub stage: Stage,
     /// Output format; default from the configuration's `[output]`, else text.
     #[arg(long, short = 'f', value_parser = super::format_parser())]
     pub format: Option<Format>,
@@ -47,6 +66,16 @@ pub struct CheckArgs {
 
 /// Runs `shipgate check`; returns the decision's exit code.
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    decide(&args.decide, args.stage, out)
+}
+
+/// Runs `shipgate verify` (`check --stage verify`); returns the decision's
+/// exit code.
+pub fn run_verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    decide(&args.decide, Stage::Verify, out)
+}
+
+fn decide(args: &DecideArgs, stage: Stage, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let collected = collect(&args.collect)?;
     let (config, snapshot) = (collected.config, collected.snapshot);
     let cache = if args.no_cache {
@@ -55,7 +84,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
         CacheMode::Default
     };
     let policies = PolicySet::load(&config, &cache)?;
-    let report = policies.evaluate(args.stage, &snapshot);
+    let report = policies.evaluate(stage, &snapshot);
 
     let text = render::report(
         &report,
@@ -79,7 +108,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
 }
 
 /// The step summary file: `--summary`, else `$GITHUB_STEP_SUMMARY`.
-fn summary_path(args: &CheckArgs) -> Option<PathBuf> {
+fn summary_path(args: &DecideArgs) -> Option<PathBuf> {
     args.summary.clone().or_else(|| {
         std::env::var_os("GITHUB_STEP_SUMMARY")
             .filter(|v| !v.is_empty())

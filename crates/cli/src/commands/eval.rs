@@ -39,8 +39,9 @@ pub struct EvalArgs {
     /// the repository root, else the built-in default.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The question: `gate`, `canary` or `risk`. Default: `canary` if the
-    /// snapshot has a rollout in progress, else `gate`.
+    /// The question: `gate`, `canary`, `risk` or `verify`. Default: `canary`
+    /// if the snapshot has a rollout in progress, else `verify` if it has
+    /// health-probe results, else `gate`.
     #[arg(long, value_name = "STAGE")]
     pub stage: Option<Stage>,
     /// Output format; default from the configuration's `[output]`, else text.

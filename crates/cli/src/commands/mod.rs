@@ -62,6 +62,10 @@ pub enum Command {
     /// Run policy test cases and compare each decision with its reviewed
     /// one (builds a policy crate first).
     Test(test::TestArgs),
+    /// After a deploy: collect (health probes, smoke tests, metrics) and ask
+    /// the `verify` stage whether to keep it or roll it back (`check --stage
+    /// verify`).
+    Verify(check::VerifyArgs),
     /// Drive a phased canary rollout: move traffic with hooks, decide every
     /// interval, roll back when a trigger fires.
     Watch(watch::WatchArgs),

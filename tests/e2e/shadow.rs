@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use shipgate_engine::decision_log;
 use shipgate_model::{MetricOutcome, Stage, Verdict};
-use shipgate_tests::prometheus::{Behaviour, Latency};
 
 use crate::support::{example, run, setup, shipgate};
 use crate::watch::{
-    Rollout, WINDOW, assert_every_interval_replays, healthy, of_kind, start_prometheus, verdicts,
+    Rollout, WINDOW, assert_every_interval_replays, of_kind, slower, start_prometheus, verdicts,
 };
 
 /// The enforced canary counts per metric as Argo does, tolerating one
@@ -39,13 +38,7 @@ const LATENCY: &str = "canary.latency[latency_p95]";
 #[test]
 fn a_shadow_canarys_breaches_are_logged_and_shown_never_counted() {
     // Slower by a ratio only the shadow's limit breaches: every interval.
-    let slower = Latency::new(&[(0.05, 0.5), (0.1, 0.4), (0.25, 0.1)]);
-    let ratio = slower.quantile(0.95) / healthy().latency.quantile(0.95);
-    assert!(ratio > 1.10 && ratio < 2.0, "{ratio}");
-    let (exporter, prometheus) = start_prometheus(Behaviour {
-        latency: slower,
-        ..healthy()
-    });
+    let (exporter, prometheus) = start_prometheus(slower());
     prometheus.settled(&exporter, Duration::from_secs(5));
     let rollout = Rollout::new(&prometheus.url(), CANARY_AND_SHADOW, WINDOW);
     let (code, events, stderr) = rollout.start(&["--plan", "10:3s,100:2s"]).finish_within(12);

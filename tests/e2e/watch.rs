@@ -465,15 +465,21 @@ fn prometheus_killed_mid_rollout_holds_then_rolls_back_at_the_no_data_limit() {
 /// (1.10x), below the rollback trigger (2x). p95 is read as a series and
 /// judged with the Mann–Whitney U test. The phase is held, never promoted,
 /// until the inconclusive limit rolls it back.
+/// A canary whose p95 is between the canary's success criterion (1.10x
+/// the baseline's) and its rollback trigger (2x).
+pub(crate) fn slower() -> Behaviour {
+    let latency = Latency::new(&[(0.05, 0.5), (0.1, 0.4), (0.25, 0.1)]);
+    let ratio = latency.quantile(0.95) / healthy().latency.quantile(0.95);
+    assert!(ratio > 1.10 && ratio < 2.0, "{ratio}");
+    Behaviour {
+        latency,
+        ..healthy()
+    }
+}
+
 #[test]
 fn a_latency_regression_between_the_thresholds_holds_and_is_not_promoted() {
-    let slower = Latency::new(&[(0.05, 0.5), (0.1, 0.4), (0.25, 0.1)]);
-    let ratio = slower.quantile(0.95) / healthy().latency.quantile(0.95);
-    assert!(ratio > 1.10 && ratio < 2.0, "{ratio}");
-    let (exporter, prometheus) = start_prometheus(Behaviour {
-        latency: slower,
-        ..healthy()
-    });
+    let (exporter, prometheus) = start_prometheus(slower());
     // Enough history for the first interval's series to have its samples.
     prometheus.settled(&exporter, Duration::from_secs(6));
     let rollout = Rollout::new(

@@ -150,9 +150,7 @@ mod tests {
             rt.cache_stats(),
             CacheStats {
                 compiled: 1,
-                cache_hits: 0,
-                precompiled: 0,
-                preinitialised: 0,
+                ..CacheStats::default()
             }
         );
     }
@@ -177,9 +175,7 @@ mod tests {
             rt.cache_stats(),
             CacheStats {
                 compiled: 1,
-                cache_hits: 0,
-                precompiled: 0,
-                preinitialised: 0,
+                ..CacheStats::default()
             }
         );
     }

@@ -177,8 +177,13 @@ fn table(engines: &[Box<dyn Engine>], stats: &[Stats]) {
         .zip(stats)
         .find(|(e, _)| e.name() == YARDSTICK)
         .map(|(_, s)| s.median);
+    let width = engines
+        .iter()
+        .map(|e| e.name().chars().count())
+        .max()
+        .unwrap_or(0);
     println!(
-        "  {:<46} {:>11} {:>25} {:>8}",
+        "  {:<width$} {:>11} {:>25} {:>8}",
         "engine", "median", "p10 – p90", "× Cedar"
     );
     for (engine, s) in engines.iter().zip(stats) {
@@ -190,7 +195,7 @@ fn table(engines: &[Box<dyn Engine>], stats: &[Stats]) {
             },
         );
         println!(
-            "  {:<46} {:>11} {:>25} {:>8}",
+            "  {:<width$} {:>11} {:>25} {:>8}",
             engine.name(),
             micros(s.median),
             format!("{} – {}", micros(s.p10), micros(s.p90)),

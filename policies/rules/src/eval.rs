@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use cel::{Context, ExecutionError, Value};
-use shipgate_sdk::{Decision, Finding, Requirement, Snapshot, Stage};
+use shipgate_sdk::{Decision, Finding, RULES_MISSING_PREFIX, Requirement, Snapshot, Stage};
 
 use crate::functions::{self, MISSING};
 use crate::rules::{MessagePiece, Rule, Rules};
@@ -48,7 +48,7 @@ pub fn evaluate(rules: &Rules, stage: Stage, snapshot: &Snapshot) -> Result<Deci
             RuleResult::Missing(why) => Finding::new(
                 rule.config.id.clone(),
                 rule.config.on_missing,
-                format!("cannot decide, data missing: {why}"),
+                format!("{RULES_MISSING_PREFIX}: {why}"),
             ),
         };
         findings.push(match &rule.config.metric {

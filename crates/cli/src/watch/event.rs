@@ -185,8 +185,6 @@ impl Interval {
     }
 }
 
-pub use shipgate_model::{RULES_MISSING_PREFIX, says_data_missing};
-
 /// How a watch ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -336,7 +334,7 @@ pub fn failed_policies(report: &Report) -> Vec<PolicyFailure> {
 
 #[cfg(test)]
 mod tests {
-    use shipgate_model::Stage;
+    use shipgate_model::{Stage, says_data_missing};
     use shipgate_sdk::testing::evaluate;
 
     use super::*;

@@ -7,7 +7,7 @@
 //! - no enforced policy answers the canary stage (nothing would judge the
 //!   rollout: every interval would hold on nobody's decision);
 //! - an enforced policy failed (a trap, a deadline, an error);
-//! - an enforced policy says data is missing ([`event::says_data_missing`])
+//! - an enforced policy says data is missing ([`shipgate_model::says_data_missing`])
 //!   other than the canary's side of a metric whose baseline has a value:
 //!   with no traffic yet the canary may well have no data, but a metrics
 //!   source that cannot be read, or a baseline without data, will not get
@@ -17,7 +17,6 @@
 
 use shipgate_model::{Rollout, RolloutStrategy, Snapshot, Stage, Verdict};
 
-use super::event;
 use shipgate_core::config::watch::Plan;
 use shipgate_engine::policy_set::PolicySet;
 use shipgate_engine::report::{PolicyOutcome, Report};
@@ -83,7 +82,7 @@ fn reasons(report: &Report, snapshot: &Snapshot) -> Vec<String> {
         .iter()
         .filter(|f| !f.advisory && f.finding.verdict != Verdict::Go)
     {
-        let missing = event::says_data_missing(&f.finding);
+        let missing = shipgate_model::says_data_missing(&f.finding);
         // The canary's own side may lack data while it has no traffic; its
         // baseline must not.
         let only_the_canary = f

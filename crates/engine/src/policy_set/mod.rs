@@ -169,7 +169,7 @@ impl PolicySet {
     /// fresh sandbox given only the sections it declares, and aggregates the
     /// answers.
     pub fn evaluate(&self, stage: Stage, snapshot: &Snapshot) -> Report {
-        self.ask(stage, snapshot, false)
+        self.ask(&Question::new(stage, snapshot))
     }
 
     /// As [`PolicySet::evaluate`], but every policy is given every section
@@ -177,34 +177,27 @@ impl PolicySet {
     /// [`PolicySet::evaluate`]'s reads a section it did not declare (and so
     /// decides, in production, on a section it is never given).
     pub fn evaluate_with_every_section(&self, stage: Stage, snapshot: &Snapshot) -> Report {
-        self.ask(stage, snapshot, true)
+        self.ask(&Question::with_every_section(stage, snapshot))
     }
 
-    fn ask(&self, stage: Stage, snapshot: &Snapshot, every_section: bool) -> Report {
-        fn question_of(stage: Stage, snapshot: &Snapshot, every_section: bool) -> Question<'_> {
-            if every_section {
-                Question::with_every_section(stage, snapshot)
-            } else {
-                Question::new(stage, snapshot)
-            }
-        }
-        // Converted once, asked of every policy.
-        let question = question_of(stage, snapshot, every_section);
+    /// Asks `question` of every policy (converted once, shared by all) and
+    /// aggregates the answers.
+    fn ask(&self, question: &Question) -> Report {
+        let (stage, snapshot) = (question.stage(), question.snapshot());
         let policies: Vec<PolicyReport> = self
             .entries
             .iter()
             .map(|entry| {
                 // A policy counts only its own results in the rollout's
                 // history: it is given the intervals as it found them.
-                let own = entry
-                    .stages
-                    .contains(&stage)
-                    .then(|| snapshot.seen_by(&entry.config.name));
-                match own.flatten() {
-                    Some(own) => {
-                        evaluate_entry(entry, stage, &question_of(stage, &own, every_section))
-                    }
-                    None => evaluate_entry(entry, stage, &question),
+                let own = if entry.stages.contains(&stage) {
+                    snapshot.seen_by(&entry.config.name)
+                } else {
+                    None
+                };
+                match own {
+                    Some(own) => evaluate_entry(entry, stage, &question.about(&own)),
+                    None => evaluate_entry(entry, stage, question),
                 }
             })
             .collect();

@@ -441,6 +441,24 @@ impl<'a> Question<'a> {
         }
     }
 
+    /// The same question (stage, sections given) about another snapshot.
+    pub fn about<'b>(&self, snapshot: &'b Snapshot) -> Question<'b> {
+        Question {
+            every_section: self.every_section,
+            ..Question::new(self.stage, snapshot)
+        }
+    }
+
+    /// The stage asked.
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
+    /// The snapshot asked about.
+    pub fn snapshot(&self) -> &'a Snapshot {
+        self.snapshot
+    }
+
     /// The input of a policy that reads the sections of `reads` (a
     /// [`reads_mask`]).
     fn input(&self, reads: u16) -> Arc<crate::bindings::api::Evaluation> {

@@ -106,14 +106,13 @@ impl Snapshot {
         if !rollout.history.iter().any(IntervalResult::is_per_policy) {
             return None;
         }
-        let history = rollout.history.iter().map(|i| i.seen_by(policy)).collect();
-        Some(Snapshot {
-            rollout: Some(Rollout {
-                history,
-                ..rollout.clone()
-            }),
-            ..self.clone()
-        })
+        let mut own = self.clone();
+        if let Some(rollout) = &mut own.rollout {
+            for interval in &mut rollout.history {
+                *interval = interval.seen_by(policy);
+            }
+        }
+        Some(own)
     }
 
     /// A snapshot with only the deployment section filled in.

@@ -229,7 +229,7 @@ fn write_md_findings(out: &mut String, report: &Report) -> fmt::Result {
     for rf in &report.findings {
         let f = &rf.finding;
         let verdict = if rf.advisory {
-            format!("{} (advisory: not counted)", md_verdict(f.verdict))
+            format!("{} {}", md_verdict(f.verdict), super::ADVISORY)
         } else {
             md_verdict(f.verdict)
         };

@@ -71,6 +71,9 @@ pub(super) fn shout(verdict: Verdict) -> String {
     verdict.as_str().to_uppercase()
 }
 
+/// How a report marks an advisory policy's finding.
+pub(super) const ADVISORY: &str = "(advisory: not counted)";
+
 /// What to do next, in a few words.
 pub(super) fn next_step(stage: Stage, verdict: Verdict) -> &'static str {
     match (verdict, stage) {

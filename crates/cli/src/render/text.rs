@@ -229,7 +229,7 @@ fn write_text_findings(out: &mut String, report: &Report, p: Paint) -> fmt::Resu
         for rf in findings {
             let f = &rf.finding;
             let advisory = if rf.advisory {
-                format!(" {}", p.paint(DIM, "(advisory: not counted)"))
+                format!(" {}", p.paint(DIM, super::ADVISORY))
             } else {
                 String::new()
             };

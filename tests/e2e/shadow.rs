@@ -11,7 +11,8 @@ use shipgate_model::{MetricOutcome, Stage, Verdict};
 
 use crate::support::{example, run, setup, shipgate};
 use crate::watch::{
-    Rollout, WINDOW, assert_every_interval_replays, of_kind, slower, start_prometheus, verdicts,
+    Rollout, WINDOW, assert_every_interval_replays, metric, of_kind, slower, start_prometheus,
+    verdicts,
 };
 
 /// The enforced canary counts per metric as Argo does, tolerating one
@@ -77,12 +78,7 @@ fn a_shadow_canarys_breaches_are_logged_and_shown_never_counted() {
                 .all(|c| c["policy"] == "canary-shadow"),
             "the enforced canary found nothing: {i}"
         );
-        let p95 = i["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == "latency_p95")
-            .unwrap();
+        let p95 = metric(i, "latency_p95");
         assert_ne!(p95["verdict"], "rollback", "{p95}");
     }
     assert!(

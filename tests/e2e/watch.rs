@@ -219,6 +219,16 @@ pub(crate) fn verdicts(events: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// The interval event's entry for `metric`.
+pub(crate) fn metric<'a>(interval: &'a Value, name: &str) -> &'a Value {
+    interval["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("no metric `{name}` in {interval}"))
+}
+
 pub(crate) fn rules(interval: &Value) -> Vec<&str> {
     interval["concerns"]
         .as_array()
@@ -504,12 +514,7 @@ fn a_latency_regression_between_the_thresholds_holds_and_is_not_promoted() {
             ),
             "{message}"
         );
-        let p95 = i["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == "latency_p95")
-            .unwrap();
+        let p95 = metric(i, "latency_p95");
         assert_eq!(p95["verdict"], "hold", "{p95}");
     }
     // The phase's 2 s hold passed without a promotion.

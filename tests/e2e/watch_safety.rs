@@ -9,8 +9,8 @@ use shipgate_engine::decision_log;
 
 use crate::support::{hostile, run};
 use crate::watch::{
-    Rollout, WINDOW, assert_every_interval_replays, healthy, of_kind, rules, start_prometheus,
-    verdicts,
+    Rollout, WINDOW, assert_every_interval_replays, healthy, metric, of_kind, rules,
+    start_prometheus, verdicts,
 };
 
 /// A traffic hook that records each invocation (its arguments and the
@@ -256,12 +256,7 @@ fn a_metric_no_policy_reads_without_data_is_not_missing_data() {
     for i in &healthy_ones {
         assert_eq!(i["verdict"], "go", "{i}");
         assert_eq!(i["data_missing"], false, "{i}");
-        let cpu = i["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == "cpu_usage")
-            .unwrap();
+        let cpu = metric(i, "cpu_usage");
         assert!(
             cpu["canary"].is_null() && cpu["baseline"].is_null(),
             "{cpu}"

@@ -145,11 +145,9 @@ fn prepare(probe: &ProbeConfig, ctx: &Context) -> Result<Ready, SourceError> {
         header_value.set_sensitive(true);
         headers.insert(header_name, header_value);
     }
-    let url = reqwest::Url::parse(&parsed.to_string())
-        .map_err(|e| SourceError::new(format!("probe `{name}`: `url` is not a URL ({e})")))?;
     Ok(Ready {
         name: name.clone(),
-        url,
+        url: parsed,
         shown,
         expected_status: probe.expected_status,
         pattern,
@@ -338,6 +336,43 @@ mod tests {
             );
             assert!(!result.healthy(200));
         }
+    }
+
+    #[test]
+    fn a_redirect_is_the_answer_never_followed() {
+        // `/healthz` redirects to a login page that answers 200 "ok": a
+        // client that follows it would call the endpoint healthy.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let health = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let app = axum::Router::new()
+                .route(
+                    "/healthz",
+                    axum::routing::get(|| async {
+                        (
+                            axum::http::StatusCode::FOUND,
+                            [("location", "/login")],
+                            "moved",
+                        )
+                    }),
+                )
+                .route("/login", axum::routing::get(|| async { "ok" }));
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            let config = config(&format!(
+                "[[probes]]\nname = \"api\"\nurl = \"{base}/healthz\"\nbody_contains = \"ok\"\n"
+            ));
+            collect(&config, &ctx(&[])).await.unwrap()
+        });
+        let result = &health.probes[0].results[0];
+        assert_eq!(
+            (result.status, result.body_matched),
+            (Some(302), Some(false))
+        );
+        assert!(!result.healthy(200));
     }
 
     #[test]

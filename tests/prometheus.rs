@@ -6,6 +6,9 @@
 //!   `http_request_duration_seconds`, and cAdvisor's CPU and memory series.
 //!   Each track's [`Behaviour`] (request rate, error ratio, latency
 //!   distribution, CPU and memory fractions) can be changed while it runs.
+//!   It also serves kube-state-metrics's restart counter,
+//!   `kube_pod_container_status_restarts_total`, per track (0 until
+//!   [`Exporter::restart`]).
 //!   Counters are the exact integral of the behaviour over time, and every
 //!   sample carries the exporter's own timestamp, on a grid of whole
 //!   seconds (one per scrape), so `rate()` over a window of whole seconds
@@ -242,6 +245,8 @@ struct Gauge {
 struct ExporterState {
     tracks: BTreeMap<String, Track>,
     gauges: Vec<Gauge>,
+    /// Container restarts per track, since the start.
+    restarts: BTreeMap<String, u64>,
     first_scrape: Option<i64>,
     last_scrape: Option<i64>,
 }
@@ -354,6 +359,11 @@ impl Exporter {
             value,
             lag,
         });
+    }
+
+    /// Counts one container restart of `track` from now on.
+    pub fn restart(&self, track: &str) {
+        *self.state().restarts.entry(track.to_owned()).or_default() += 1;
     }
 
     /// When the latest scrape was served (ms), if any.
@@ -522,6 +532,20 @@ fn render(service: &str, state: &mut ExporterState) -> String {
             now,
         );
     }
+    let _ = writeln!(
+        out,
+        "# TYPE kube_pod_container_status_restarts_total counter"
+    );
+    for name in state.tracks.keys() {
+        let restarts = state.restarts.get(name).copied().unwrap_or(0);
+        line(
+            &mut out,
+            "kube_pod_container_status_restarts_total",
+            &cadvisor(name, "app"),
+            restarts as f64,
+            now,
+        );
+    }
     let mut names: Vec<&str> = state.gauges.iter().map(|g| g.name.as_str()).collect();
     names.dedup();
     for name in names {
@@ -562,8 +586,23 @@ impl PrometheusServer {
         Self::start_scraping(&exporter.target(), rules)
     }
 
+    /// Starts Prometheus scraping `exporter`, its target labelled `labels`
+    /// (so its `up` series carries them; the exporter's own labels win over
+    /// them, `honor_labels`).
+    pub fn start_labelled(exporter: &Exporter, labels: &[(&str, &str)]) -> PrometheusServer {
+        Self::launch_scraping(&exporter.target(), None, labels)
+    }
+
     /// Starts Prometheus scraping `target` (`host:port`, path `/metrics`).
     pub fn start_scraping(target: &str, rules: Option<&str>) -> PrometheusServer {
+        Self::launch_scraping(target, rules, &[])
+    }
+
+    fn launch_scraping(
+        target: &str,
+        rules: Option<&str>,
+        target_labels: &[(&str, &str)],
+    ) -> PrometheusServer {
         let bin = prometheus_bin();
         if !bin.exists() {
             panic!(
@@ -578,6 +617,13 @@ impl PrometheusServer {
              scrape_configs:\n  - job_name: exporter\n    honor_timestamps: true\n    \
              static_configs:\n      - targets: [\"{target}\"]\n"
         );
+        if !target_labels.is_empty() {
+            config.push_str("        labels:\n");
+            for (name, value) in target_labels {
+                config.push_str(&format!("          {name}: \"{value}\"\n"));
+            }
+            config.push_str("    honor_labels: true\n");
+        }
         if let Some(rules) = rules {
             std::fs::write(dir.path().join("rules.yml"), rules).expect("write rules.yml");
             config.push_str("rule_files:\n  - rules.yml\n");

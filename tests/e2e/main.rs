@@ -17,6 +17,7 @@ mod escapes;
 mod failclosed;
 mod fuzz_corpus;
 mod hostile;
+mod http_probes;
 mod migrations;
 mod preflight;
 mod prometheus;

@@ -183,7 +183,7 @@ impl Scratch {
                 self.write("report.xml", data)?;
                 let config = junit::JunitConfig {
                     paths: vec!["report.xml".to_owned()],
-                    timeout: None,
+                    ..junit::JunitConfig::default()
                 };
                 junit::collect(&config, &self.ctx)
                     .map(|s| format!("{s:?}"))

@@ -28,6 +28,22 @@
 //! A name that appears more than once, in one report or in several (a
 //! sharded or matrix build writes one report per shard), is one entry whose
 //! counts and durations are the sums. The list is sorted by name.
+//!
+//! **Smoke tests.** The reports matched by `smoke` are those of the smoke
+//! tests run against the deployed service; their suites are tagged
+//! `smoke = true` for the `verify` stage:
+//!
+//! ```toml
+//! [sources.junit]
+//! paths = ["target/junit/*.xml"]
+//! smoke = ["reports/smoke/*.xml"]
+//! ```
+//!
+//! A file both lists match is a smoke report (read once). A smoke suite and
+//! a regular one of the same name stay two entries (one tagged), never
+//! summed: a smoke run's failures are not the build's, and the other way
+//! round. Either list alone is enough; every glob of both must match a
+//! file (a smoke report that is not there is a gap, not a pass).
 
 pub use shipgate_core::config::sources::junit::JunitConfig;
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,19 +55,27 @@ use super::support::{Context, SourceError};
 
 /// Reads the reports. Blocking: reads files.
 pub fn collect(config: &JunitConfig, ctx: &Context) -> Result<Vec<TestSuite>, SourceError> {
-    if config.paths.is_empty() {
+    if config.paths.is_empty() && config.smoke.is_empty() {
         return Err(SourceError::new(
-            "no reports configured: set `paths` in [sources.junit], e.g. paths = [\"target/junit/*.xml\"]",
+            "no reports configured: set `paths` in [sources.junit], e.g. paths = [\"target/junit/*.xml\"] (or `smoke` for smoke-test reports)",
         ));
     }
+    let smoke_files = matching_files(&config.smoke, ctx)?;
     let files = matching_files(&config.paths, ctx)?;
-    let mut merged: BTreeMap<String, TestSuite> = BTreeMap::new();
-    for file in &files {
-        for suite in read_report(file, ctx)? {
-            match merged.get_mut(&suite.name) {
+    let tagged = smoke_files
+        .iter()
+        .map(|file| (file, true))
+        .chain(files.difference(&smoke_files).map(|file| (file, false)));
+    // Keyed by (name, smoke): a smoke suite is never summed into a regular
+    // one of the same name.
+    let mut merged: BTreeMap<(String, bool), TestSuite> = BTreeMap::new();
+    for (file, smoke) in tagged {
+        for mut suite in read_report(file, ctx)? {
+            suite.smoke = smoke;
+            match merged.get_mut(&(suite.name.clone(), smoke)) {
                 Some(existing) => add(existing, &suite),
                 None => {
-                    merged.insert(suite.name.clone(), suite);
+                    merged.insert((suite.name.clone(), smoke), suite);
                 }
             }
         }
@@ -275,9 +299,66 @@ mod tests {
     fn run(base: &Path, paths: &[&str]) -> Result<Vec<TestSuite>, SourceError> {
         let config = JunitConfig {
             paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+            ..JunitConfig::default()
+        };
+        collect(&config, &ctx(base))
+    }
+
+    fn run_smoke(
+        base: &Path,
+        paths: &[&str],
+        smoke: &[&str],
+    ) -> Result<Vec<TestSuite>, SourceError> {
+        let config = JunitConfig {
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+            smoke: smoke.iter().map(|p| (*p).to_owned()).collect(),
             timeout: None,
         };
         collect(&config, &ctx(base))
+    }
+
+    fn smoke(mut suite: TestSuite) -> TestSuite {
+        suite.smoke = true;
+        suite
+    }
+
+    #[test]
+    fn smoke_reports_are_tagged_and_kept_apart_from_the_builds() {
+        // `shard-1.xml` (suite `unit`) is both a build report and, named
+        // in `smoke` too, a smoke report: smoke wins and it is read once.
+        let suites = run_smoke(
+            &fixtures(),
+            &["junit/shard-*.xml"],
+            &["junit/single-suite.xml", "junit/shard-1.xml"],
+        )
+        .unwrap();
+        assert_eq!(
+            suites,
+            vec![
+                smoke(suite("checkout::api", [4, 1, 0, 1], Some(1_234))),
+                // shard-2 alone: the build's `unit`.
+                suite("unit", [2, 1, 0, 0], Some(1_500)),
+                // shard-1, the smoke run's `unit`: not summed with the build's.
+                smoke(suite("unit", [2, 0, 0, 0], Some(1_000))),
+            ]
+        );
+    }
+
+    #[test]
+    fn smoke_alone_is_enough_and_a_missing_smoke_report_is_a_gap() {
+        let suites = run_smoke(&fixtures(), &[], &["junit/single-suite.xml"]).unwrap();
+        assert_eq!(
+            suites,
+            vec![smoke(suite("checkout::api", [4, 1, 0, 1], Some(1_234)))]
+        );
+        let err = run_smoke(&fixtures(), &["junit/testsuites.xml"], &["smoke/*.xml"]).unwrap_err();
+        assert_eq!(
+            err.0,
+            format!(
+                "no JUnit report matches `smoke/*.xml` (in {})",
+                fixtures().display()
+            )
+        );
     }
 
     /// A report of `depth` suites, each nested in the one before.

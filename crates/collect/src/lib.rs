@@ -14,6 +14,7 @@
 //! | [`coverage`] | a Cobertura XML or LCOV file | `coverage` |
 //! | [`github`] | checks, statuses, pull request, reviews (REST API) | `github` |
 //! | [`prometheus`] | baseline / canary metrics and firing alerts | `prometheus` |
+//! | [`http`] | health probes of the deployed service (`health`) | `http` |
 //! | clock | the current time and the organisation's UTC offset | — |
 //!
 //! The configuration's types are `shipgate-core`'s (`config::sources`);
@@ -52,6 +53,7 @@ pub mod coverage;
 pub mod environment;
 pub mod git;
 pub mod github;
+pub mod http;
 pub mod junit;
 pub mod prometheus;
 mod support;
@@ -176,12 +178,17 @@ async fn blocking<T: Send + 'static>(
 /// An HTTP client for the network sources. rustls with the `ring`
 /// provider; the system's root certificates.
 fn http_client() -> Result<reqwest::Client, SourceError> {
-    // Installing twice is harmless: the first provider stays.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .user_agent(concat!("shipgate/", env!("CARGO_PKG_VERSION")))
+    client_builder()
         .build()
         .map_err(|e| SourceError::new(format!("cannot set up HTTP: {e}")))
+}
+
+/// The settings every HTTP client of the sources shares: rustls with the
+/// `ring` provider, the system's root certificates, Shipgate's user agent.
+fn client_builder() -> reqwest::ClientBuilder {
+    // Installing twice is harmless: the first provider stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().user_agent(concat!("shipgate/", env!("CARGO_PKG_VERSION")))
 }
 
 /// The HTTP client a network source runs with, or why there is none.
@@ -257,8 +264,25 @@ pub async fn collect_async(
                 .map(|config| async move { prometheus::collect(config, ctx, client(http)?).await }),
         )
     };
-    let (git, environment, junit, coverage, github, prometheus) =
-        tokio::join!(git, environment, junit, coverage, github, prometheus);
+    // The probes' own timeouts are results; the source's limit covers them
+    // all (`http::time_limit`).
+    let http_probes = {
+        let config = sources.http.as_ref();
+        let ctx = &ctx;
+        timed(
+            Duration(config.map_or(std::time::Duration::ZERO, http::time_limit)),
+            config.map(|config| http::collect(config, ctx)),
+        )
+    };
+    let (git, environment, junit, coverage, github, prometheus, http_probes) = tokio::join!(
+        git,
+        environment,
+        junit,
+        coverage,
+        github,
+        prometheus,
+        http_probes
+    );
 
     let timings = [
         ("git", &git.result.is_some(), git.millis),
@@ -275,6 +299,7 @@ pub async fn collect_async(
             &prometheus.result.is_some(),
             prometheus.millis,
         ),
+        ("http", &http_probes.result.is_some(), http_probes.millis),
     ]
     .into_iter()
     .filter(|(_, ran, _)| **ran)
@@ -290,6 +315,7 @@ pub async fn collect_async(
     let coverage_percent = take(&mut gaps, "coverage", coverage.result);
     let github = take(&mut gaps, "github", github.result);
     let prometheus = take(&mut gaps, "prometheus", prometheus.result);
+    let health = take(&mut gaps, "http", http_probes.result);
 
     let mut snapshot = Snapshot::new(deployment_section(
         deployment,
@@ -331,6 +357,7 @@ pub async fn collect_async(
         snapshot.metrics = prometheus.metrics;
         snapshot.alerts = prometheus.alerts;
     }
+    snapshot.health = health;
     gaps.sort_by(|a, b| a.source.cmp(&b.source));
     snapshot.gaps = gaps;
     normalise(&mut snapshot);
@@ -339,8 +366,8 @@ pub async fn collect_async(
 }
 
 /// Masks every secret in the error texts of `snapshot` (the gaps' reasons,
-/// the metrics' errors): they quote other systems, which may echo a request's
-/// credentials. Policies, and everything written from the snapshot, then
+/// the metrics' errors, the health probes' errors): they quote other
+/// systems, which may echo a request's credentials. Policies, and everything written from the snapshot, then
 /// never see them.
 fn redact_errors(snapshot: &mut Snapshot) {
     let scrub = |text: &mut String| {
@@ -355,6 +382,13 @@ fn redact_errors(snapshot: &mut Snapshot) {
         for measurement in [&mut metric.baseline, &mut metric.canary] {
             if let shipgate_model::Measurement::Error(reason) = measurement {
                 scrub(reason);
+            }
+        }
+    }
+    for probe in snapshot.health.iter_mut().flat_map(|h| h.probes.iter_mut()) {
+        for result in &mut probe.results {
+            if let Some(error) = result.error.as_mut() {
+                scrub(error);
             }
         }
     }

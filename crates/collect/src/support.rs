@@ -141,3 +141,43 @@ pub enum BodyError {
     #[error("the answer was cut off: {0}")]
     Transport(reqwest::Error),
 }
+
+/// The I/O error at the root of `err`, if any.
+pub(crate) fn io_error<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a std::io::Error> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// An I/O error in a few words.
+pub(crate) fn io_words(err: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match err.kind() {
+        K::ConnectionRefused => "connection refused".into(),
+        K::ConnectionReset => "connection reset".into(),
+        K::ConnectionAborted => "connection aborted".into(),
+        K::TimedOut => "connecting timed out".into(),
+        K::AddrNotAvailable => "address not available".into(),
+        _ => err.to_string(),
+    }
+}
+
+/// The message of the innermost error of `err`'s chain (reqwest's own
+/// message names the whole URL, query included).
+pub(crate) fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut last: &(dyn std::error::Error + 'static) = err;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    if let Some(io) = last.downcast_ref::<std::io::Error>() {
+        return io_words(io);
+    }
+    last.to_string()
+}

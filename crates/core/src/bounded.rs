@@ -21,6 +21,7 @@
 //! | the GitHub event payload (`GITHUB_EVENT_PATH`) | [`GITHUB_EVENT`], 16 MiB |
 //! | one GitHub API answer | [`GITHUB_BODY`], 16 MiB |
 //! | one Prometheus API answer | [`PROMETHEUS_BODY`], 16 MiB |
+//! | one answer to an HTTP health probe | [`PROBE_BODY`], 1 MiB |
 //! | a component given to `shipgate policy inspect` | [`COMPONENT`], 256 MiB |
 //!
 //! ```
@@ -106,6 +107,11 @@ pub const COMPONENT: Cap = Cap {
 pub const PROMETHEUS_BODY: Cap = Cap {
     what: "a Prometheus answer",
     bytes: 16 * MIB,
+};
+/// The body of one answer to an HTTP health probe (`[sources.http]`).
+pub const PROBE_BODY: Cap = Cap {
+    what: "a health probe's answer",
+    bytes: MIB,
 };
 
 /// Why a capped read failed.

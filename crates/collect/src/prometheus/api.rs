@@ -13,6 +13,8 @@ use shipgate_model::Timestamp;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use crate::support::{innermost, io_error, io_words};
+
 /// What a query answered.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Answer {
@@ -213,44 +215,6 @@ impl Api {
             format!("the request failed: {}", innermost(err))
         }
     }
-}
-
-/// The I/O error at the root of `err`, if any.
-fn io_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = current {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            return Some(io);
-        }
-        current = e.source();
-    }
-    None
-}
-
-/// An I/O error in a few words.
-fn io_words(err: &std::io::Error) -> String {
-    use std::io::ErrorKind as K;
-    match err.kind() {
-        K::ConnectionRefused => "connection refused".into(),
-        K::ConnectionReset => "connection reset".into(),
-        K::ConnectionAborted => "connection aborted".into(),
-        K::TimedOut => "connecting timed out".into(),
-        K::AddrNotAvailable => "address not available".into(),
-        _ => err.to_string(),
-    }
-}
-
-/// The message of the innermost error of `err`'s chain (reqwest's own
-/// message names the whole URL, query included).
-fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut last: &(dyn std::error::Error + 'static) = err;
-    while let Some(next) = last.source() {
-        last = next;
-    }
-    if let Some(io) = last.downcast_ref::<std::io::Error>() {
-        return io_words(io);
-    }
-    last.to_string()
 }
 
 /// The envelope of every API answer.

@@ -3,7 +3,7 @@
 //! the settings every query of one collection shares ([`Asking`]).
 
 use shipgate_core::config::sources::prometheus::{
-    PrometheusConfig, QUERY_PLACEHOLDERS, STANDARD_METRICS, TRACK_PLACEHOLDERS, TRACKS, template,
+    PrometheusConfig, QUERY_PLACEHOLDERS, TRACK_PLACEHOLDERS, TRACKS, standard_metric, template,
 };
 use shipgate_model::Timestamp;
 
@@ -21,7 +21,7 @@ pub(super) struct Planned {
 /// leaves out (only a config built in code can have one) is not asked for.
 pub(super) fn plan(config: &PrometheusConfig) -> Vec<Planned> {
     let standard = config.metrics.iter().filter_map(|name| {
-        let metric = STANDARD_METRICS.iter().find(|m| m.name == name)?;
+        let metric = standard_metric(name)?;
         Some(Planned {
             name: metric.name.to_owned(),
             unit: Some(metric.unit.to_owned()),
@@ -176,7 +176,8 @@ mod tests {
         assert!(err("bogus = 1").contains("unknown field"));
         assert!(err("series = [\"error_rates\"]").contains(
             "`error_rates` is not a standard metric; they are error_rate, latency_p50, \
-                 latency_p95, latency_p99, request_rate, cpu_usage, memory_usage (a custom \
+                 latency_p95, latency_p99, request_rate, cpu_usage, memory_usage, http_5xx_rate, \
+                 restarts, up (a custom \
                  metric is read as a series with `range = true`)"
         ));
         assert!(err("series = [\"error_rate\", \"error_rate\"]").contains("listed twice"));

@@ -321,7 +321,7 @@ fn series_mistakes_are_config_errors_naming_the_key() {
         err("series = [\"error_rate\", \"latency_95\"]\n"),
         "shipgate.toml:3:10: key `sources.prometheus.series`: `latency_95` is not a standard \
          metric; they are error_rate, latency_p50, latency_p95, latency_p99, request_rate, \
-         cpu_usage, memory_usage (a custom metric is read as a series with `range = true`)"
+         cpu_usage, memory_usage, http_5xx_rate, restarts, up (a custom metric is read as a series with `range = true`)"
     );
     assert_eq!(
         err("metrics = [\"error_rate\"]\nseries = [\"latency_p95\"]\n"),

@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod environment;
 pub mod git;
 pub mod github;
+pub mod http;
 pub mod junit;
 pub mod prometheus;
 
@@ -28,6 +29,8 @@ pub struct SourcesConfig {
     pub github: Option<github::GithubConfig>,
     /// `[sources.prometheus]`.
     pub prometheus: Option<prometheus::PrometheusConfig>,
+    /// `[sources.http]`: health probes of the deployed service.
+    pub http: Option<http::HttpConfig>,
     /// `[sources.clock]`.
     pub clock: ClockConfig,
 }

@@ -59,6 +59,50 @@ pub const STANDARD_METRICS: [StandardMetric; 7] = [
     },
 ];
 
+/// The metrics of the `verify` stage: standard names a configuration may
+/// list in `metrics` (and override under `queries`), but not collected by
+/// default: a canary's configuration does not ask for them. In a verify
+/// snapshot the deployed version's value is each metric's `canary`
+/// measurement (set `canary` to the deployed service's matchers).
+///
+/// - `http_5xx_rate`: the fraction of requests answered 5xx (0 to 1), from
+///   the same `http_requests_total{code}` series as `error_rate` (which a
+///   configuration may point elsewhere, gRPC codes say; this one is always
+///   HTTP 5xx).
+/// - `restarts`: container restarts during the window, a count, from
+///   kube-state-metrics's `kube_pod_container_status_restarts_total`
+///   (assumed to carry the track's labels, as for the resource metrics;
+///   override it otherwise).
+/// - `up`: the fraction of the service's scrape targets that are up (0 to
+///   1), Prometheus's own `up` series (the targets' labels must match the
+///   track's matchers: relabel them, or override the query).
+pub const VERIFY_METRICS: [StandardMetric; 3] = [
+    StandardMetric {
+        name: "http_5xx_rate",
+        unit: "ratio",
+        query: r#"sum(rate(http_requests_total{$selector, code=~"5.."}[$window])) / sum(rate(http_requests_total{$selector}[$window]))"#,
+    },
+    StandardMetric {
+        name: "restarts",
+        unit: "count",
+        query: "sum(increase(kube_pod_container_status_restarts_total{$selector}[$window]))",
+    },
+    StandardMetric {
+        name: "up",
+        unit: "ratio",
+        query: "avg(up{$selector})",
+    },
+];
+
+/// A standard metric (of [`STANDARD_METRICS`] or [`VERIFY_METRICS`]) by
+/// name.
+pub fn standard_metric(name: &str) -> Option<&'static StandardMetric> {
+    STANDARD_METRICS
+        .iter()
+        .chain(VERIFY_METRICS.iter())
+        .find(|m| m.name == name)
+}
+
 /// The placeholders of a metric's query.
 pub const QUERY_PLACEHOLDERS: &[&str] = &["service", "selector", "window", "track"];
 /// The placeholders of a track's matchers.
@@ -112,7 +156,8 @@ pub struct PrometheusConfig {
     #[serde(default = "default_stale_after")]
     pub stale_after: Duration,
     /// Which standard metrics to collect, in this order; default all of
-    /// [`STANDARD_METRICS`].
+    /// [`STANDARD_METRICS`]. The [`VERIFY_METRICS`] are collected only when
+    /// listed here.
     #[serde(default = "default_metrics", deserialize_with = "metric_names")]
     pub metrics: Vec<String>,
     /// Which of `metrics` to read as series of samples over the window (a
@@ -255,18 +300,19 @@ fn alert_matchers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, 
     Ok(matchers)
 }
 
-/// The names of the standard metrics, listed.
+/// The names of the standard metrics (the verify ones included), listed.
 fn standard_names() -> String {
     STANDARD_METRICS
         .iter()
+        .chain(VERIFY_METRICS.iter())
         .map(|m| m.name)
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// Whether `name` is a metric of the standard set.
+/// Whether `name` is a metric of the standard set or of the verify set.
 pub fn is_standard(name: &str) -> bool {
-    STANDARD_METRICS.iter().any(|m| m.name == name)
+    standard_metric(name).is_some()
 }
 
 /// `metrics`: standard names, each once.
@@ -399,5 +445,32 @@ mod tests {
     fn the_standard_set_is_the_models_in_its_order() {
         let names: Vec<&str> = STANDARD_METRICS.iter().map(|m| m.name).collect();
         assert_eq!(names, shipgate_model::STANDARD_METRICS);
+    }
+
+    fn parse(text: &str) -> Result<PrometheusConfig, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn verify_metrics_are_listed_only_when_asked_for_and_overridable() {
+        let config = parse("url = \"http://x\"\n").unwrap();
+        assert_eq!(config.metrics, default_metrics());
+        assert!(!config.metrics.iter().any(|m| m == "up"));
+        let config = parse(
+            "url = \"http://x\"\nmetrics = [\"http_5xx_rate\", \"restarts\", \"up\"]\n\
+             [queries]\nup = 'min(up{$selector})'\n",
+        )
+        .unwrap();
+        assert_eq!(config.metrics, ["http_5xx_rate", "restarts", "up"]);
+        assert_eq!(config.queries["up"], "min(up{$selector})");
+        assert_eq!(standard_metric("restarts").map(|m| m.unit), Some("count"));
+        let err = parse("url = \"http://x\"\nmetrics = [\"uptime\"]\n").unwrap_err();
+        assert!(
+            err.contains("`uptime` is not a standard metric; they are error_rate, latency_p50, latency_p95, latency_p99, request_rate, cpu_usage, memory_usage, http_5xx_rate, restarts, up"),
+            "{err}"
+        );
+        let err =
+            parse("url = \"http://x\"\n[[custom]]\nname = \"up\"\nquery = \"up\"\n").unwrap_err();
+        assert!(err.contains("`up` is a standard metric"), "{err}");
     }
 }

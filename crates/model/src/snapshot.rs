@@ -58,11 +58,14 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// The question to ask when none is given: `canary` while a rollout is
-    /// in progress, else `gate` (what `shipgate eval` and `shipgate test`
+    /// in progress, else `verify` when health probes ran (they run after a
+    /// deploy), else `gate` (what `shipgate eval` and `shipgate test`
     /// ask).
     pub fn default_stage(&self) -> Stage {
         if self.rollout.is_some() {
             Stage::Canary
+        } else if self.health.is_some() {
+            Stage::Verify
         } else {
             Stage::Gate
         }
@@ -652,5 +655,20 @@ mod tests {
         assert!(part.ci.is_none() && part.change.is_none() && part.labels.is_empty());
         assert!(part.history.is_empty() && part.alerts.is_empty());
         assert_eq!(full.only(Section::ALL), full);
+    }
+
+    #[test]
+    fn health_probes_without_a_rollout_ask_verify() {
+        let json = include_str!("../../../examples/snapshots/release-full.json");
+        let mut s: Snapshot = serde_json::from_str(json).unwrap_or_else(|e| unreachable!("{e}"));
+        s.rollout = None;
+        assert_eq!(s.default_stage(), Stage::Gate);
+        s.health = Some(Health::default());
+        assert_eq!(s.default_stage(), Stage::Verify);
+        s.rollout = serde_json::from_str(
+            r#"{"strategy": "canary", "phase": 0, "traffic_percent": 10, "seconds_in_phase": 0}"#,
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(s.default_stage(), Stage::Canary);
     }
 }

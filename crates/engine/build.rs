@@ -28,6 +28,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("risk", "shipgate-policy-risk"),
     ("window", "shipgate-policy-window"),
     ("canary", "shipgate-policy-canary"),
+    ("verify", "shipgate-policy-verify"),
     ("rules", "shipgate-policy-rules"),
 ];
 

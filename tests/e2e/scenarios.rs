@@ -168,6 +168,7 @@ fn native(
         "risk" => evaluate::<shipgate_policy_risk::Risk>(stage, snapshot, config),
         "window" => evaluate::<shipgate_policy_window::Window>(stage, snapshot, config),
         "canary" => evaluate::<shipgate_policy_canary::Canary>(stage, snapshot, config),
+        "verify" => evaluate::<shipgate_policy_verify::Verify>(stage, snapshot, config),
         "error-ratio" => evaluate::<error_ratio_policy::ErrorRatio>(stage, snapshot, config),
         other => panic!("no native twin for builtin `{other}`"),
     }

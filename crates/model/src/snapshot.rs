@@ -654,4 +654,19 @@ mod tests {
         assert!(part.history.is_empty() && part.alerts.is_empty());
         assert_eq!(full.only(Section::ALL), full);
     }
+
+    #[test]
+    fn health_probes_without_a_rollout_ask_verify() {
+        let json = include_str!("../../../examples/snapshots/release-full.json");
+        let mut s: Snapshot = serde_json::from_str(json).unwrap_or_else(|e| unreachable!("{e}"));
+        s.rollout = None;
+        assert_eq!(s.default_stage(), Stage::Gate);
+        s.health = Some(Health::default());
+        assert_eq!(s.default_stage(), Stage::Verify);
+        s.rollout = serde_json::from_str(
+            r#"{"strategy": "canary", "phase": 0, "traffic_percent": 10, "seconds_in_phase": 0}"#,
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(s.default_stage(), Stage::Canary);
+    }
 }

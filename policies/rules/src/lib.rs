@@ -57,13 +57,14 @@ impl Policy for RulesPolicy {
             "rules",
             "declarative rules: CEL expressions over the snapshot, each with a verdict",
         )
-        .stages(&[Stage::Gate, Stage::Canary, Stage::Risk])
+        .stages(&[Stage::Gate, Stage::Canary, Stage::Risk, Stage::Verify])
         .reads(&[
             Section::Deployment,
             Section::Ci,
             Section::Change,
             Section::Environment,
             Section::Rollout,
+            Section::Health,
             Section::Metrics,
             Section::Alerts,
             Section::ErrorSignatures,

@@ -530,4 +530,4 @@ pub static LOCAL_TIME: Record = Record {
 };
 
 /// The stage names, for `stage == '...'`.
-pub const STAGES: &[&str] = &["gate", "canary", "risk"];
+pub const STAGES: &[&str] = &["gate", "canary", "risk", "verify"];

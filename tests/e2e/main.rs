@@ -31,3 +31,4 @@ mod shadow;
 mod support;
 mod watch;
 mod watch_safety;
+mod watch_verify;

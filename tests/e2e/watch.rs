@@ -238,18 +238,31 @@ pub(crate) fn rules(interval: &Value) -> Vec<&str> {
         .collect()
 }
 
-/// Every interval is in the log in order, with the rollout history the
-/// policies saw, and `shipgate eval --from-log LOG --entry N` gives each
-/// one's verdict and findings again.
+/// Every interval is in the log in order, at its stage, a canary one with
+/// the rollout history the policies saw (a verify one with no rollout), and
+/// `shipgate eval --from-log LOG --entry N` gives each one's verdict and
+/// findings again.
 pub(crate) fn assert_every_interval_replays(rollout: &Rollout, events: &[Value]) {
     let intervals = of_kind(events, "interval");
     let records = decision_log::read(&rollout.path("decisions.jsonl")).unwrap();
     assert_eq!(records.len(), intervals.len(), "one record per interval");
+    let mut canary = 0;
     for (n, (record, event)) in records.iter().zip(&intervals).enumerate() {
         assert_eq!(record.command, "watch");
         assert_eq!(event["log_entry"], n + 1);
-        let history = &record.snapshot.rollout.as_ref().unwrap().history;
-        assert_eq!(history.len(), n, "record {}: the history before it", n + 1);
+        assert_eq!(event["stage"], record.stage.as_str(), "record {}", n + 1);
+        if record.stage == shipgate_model::Stage::Verify {
+            assert!(record.snapshot.rollout.is_none(), "record {}", n + 1);
+        } else {
+            let history = &record.snapshot.rollout.as_ref().unwrap().history;
+            assert_eq!(
+                history.len(),
+                canary,
+                "record {}: the history before it",
+                n + 1
+            );
+            canary += 1;
+        }
         let entry = (n + 1).to_string();
         let (code, stdout, stderr) = run(shipgate().current_dir(rollout.dir.path()).args([
             "eval",

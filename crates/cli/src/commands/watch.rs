@@ -101,7 +101,7 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
         let signals = watch::listen_for_signals();
         // A first collection resolves what is deployed (the version for the
         // hooks), feeds the risk stage when no plan is given, and is put to
-        // the canary-stage policies before any traffic moves.
+        // the first phase's policies before any traffic moves.
         let ctx = prepared.context(shipgate_collect::now());
         let first = shipgate_collect::collect_async(&prepared.sources, &prepared.deployment, ctx)
             .await
@@ -133,6 +133,8 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
                 env: config.watch.hook_env.clone(),
             },
             max_failed_evaluations: config.watch.max_failed_evaluations,
+            verify_window: config.watch.verify_window.0,
+            verify_timeout: config.watch.verify_timeout.0,
             log,
             config_ref: ConfigRef::of(config),
         };

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use shipgate_engine::exit::ExitCode;
-use shipgate_model::{Snapshot, Verdict};
+use shipgate_model::{Snapshot, Stage, Verdict};
 
 use super::hook::HookRun;
 use shipgate_engine::report::{PolicyOutcome, Report};
@@ -46,18 +46,55 @@ pub struct Start {
     pub interval_seconds: f64,
     /// Whether hooks are only shown, not run.
     pub dry_run: bool,
+    /// When the verify stage is asked.
+    pub verify: VerifyPlan,
 }
 
-/// The `phase` event.
+/// When a watch asks the verify stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerifyPlan {
+    /// Never: no enforced policy answers it.
+    None,
+    /// In a step after the last phase, with no traffic move.
+    AfterLastPhase,
+    /// In every interval: the plan is a single phase at 100% of traffic (a
+    /// deploy without a canary), which has no baseline to compare against.
+    EveryInterval,
+}
+
+/// The `phase` event: a phase of the plan, or the verify step after the
+/// last one (numbered one past the plan's phases).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PhaseStart {
     /// The phase, from 1.
     pub phase: usize,
+    /// The question its intervals ask: `canary`, or `verify`.
+    pub stage: Stage,
     /// How many phases the plan has.
     pub phases: usize,
     /// Its share of traffic.
     pub percent: u8,
     /// Its hold, in seconds.
+    pub hold_seconds: u64,
+    /// A verify step: how long past its hold it is asked again while it
+    /// holds, before the watch ends unverified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+}
+
+/// Where an interval stands in the watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    /// The phase (or verify step), from 1.
+    pub phase: usize,
+    /// The share of traffic.
+    pub percent: u8,
+    /// The question asked.
+    pub stage: Stage,
+    /// Seconds since the phase started.
+    pub seconds_in_phase: u64,
+    /// The phase's hold, in seconds.
     pub hold_seconds: u64,
 }
 
@@ -99,15 +136,17 @@ pub struct Concern {
 pub struct Interval {
     /// Intervals so far in the whole watch, this one included.
     pub number: usize,
-    /// The phase, from 1.
+    /// The phase, from 1 (one past the plan's phases for the verify step).
     pub phase: usize,
     /// The phase's share of traffic.
     pub percent: u8,
+    /// The question asked: `canary`, or `verify`.
+    pub stage: Stage,
     /// Seconds since the phase's traffic moved.
     pub seconds_in_phase: u64,
     /// The phase's hold, in seconds.
     pub hold_seconds: u64,
-    /// The canary-stage verdict.
+    /// The verdict.
     pub verdict: Verdict,
     /// Whether data was missing, as the deciding policies said
     /// ([`data_missing`]).
@@ -133,10 +172,9 @@ impl Interval {
         snapshot: &Snapshot,
         report: &Report,
         number: usize,
-        hold_seconds: u64,
+        place: Place,
         log_entry: Option<usize>,
     ) -> Interval {
-        let rollout = snapshot.rollout.as_ref();
         let metrics = snapshot
             .metrics
             .iter()
@@ -155,10 +193,11 @@ impl Interval {
             .collect();
         Interval {
             number,
-            phase: rollout.map_or(0, |r| r.phase as usize + 1),
-            percent: rollout.map_or(0, |r| r.traffic_percent),
-            seconds_in_phase: rollout.map_or(0, |r| u64::from(r.seconds_in_phase)),
-            hold_seconds,
+            phase: place.phase,
+            percent: place.percent,
+            stage: place.stage,
+            seconds_in_phase: place.seconds_in_phase,
+            hold_seconds: place.hold_seconds,
             verdict: report.verdict,
             data_missing: report.data_missing(),
             metrics,
@@ -197,6 +236,9 @@ pub enum WatchEnd {
     /// A rollback was decided, but the rollback hook failed: roll back by
     /// hand.
     RollbackFailed,
+    /// Every phase completed, but the verify stage still held at the end of
+    /// its timeout: traffic stays where it is, and a person decides.
+    Unverified,
     /// Ctrl-C or SIGTERM stopped the watch; traffic stays where it is.
     Interrupted,
     /// The watch could not go on (the decision log could not be written).
@@ -235,7 +277,8 @@ pub struct Summary {
     pub exit_code: ExitCode,
     /// Why, in a sentence.
     pub reason: String,
-    /// The phase it ended in, from 1 (0 if none started).
+    /// The phase it ended in, from 1 (0 if none started; one past the
+    /// plan's phases in the verify step).
     pub phase: usize,
     /// How many phases the plan has.
     pub phases: usize,
@@ -253,6 +296,16 @@ pub struct Summary {
     pub rollback_hook: Option<HookRun>,
     /// A hook still to run by hand (on interruption or a failed rollback).
     pub advice: Option<String>,
+}
+
+/// Where the watch stands, in words: `phase 2 of 3`, or `the verify step
+/// after phase 3` (the step numbered one past the plan's phases).
+pub fn whereabouts(phase: usize, phases: usize) -> String {
+    if phase > phases {
+        format!("the verify step after phase {phases}")
+    } else {
+        format!("phase {phase} of {phases}")
+    }
 }
 
 /// Builds the comparison table from the intervals, in order.

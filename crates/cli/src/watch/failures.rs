@@ -64,6 +64,7 @@ mod tests {
             number: 0,
             phase: 1,
             percent: 10,
+            stage: shipgate_model::Stage::Canary,
             seconds_in_phase: 0,
             hold_seconds: 60,
             verdict: if failed.is_empty() {

@@ -31,6 +31,17 @@
 //!   does not hold a rollout forever.
 //! - A traffic hook that fails counts as a rollback (fail closed): the
 //!   canary's share is unknown.
+//! - After the last phase, when an enforced policy answers the verify stage,
+//!   the watch asks it every interval without moving traffic (the *verify
+//!   step*, numbered one past the plan's phases): `go` once
+//!   `[watch] verify_window` has passed completes the watch, `rollback`
+//!   rolls back, and a verify still holding `[watch] verify_timeout` past its
+//!   window ends the watch *unverified* (exit 4): traffic stays, a person
+//!   decides. A plan of a single phase at 100% (a deploy without a canary:
+//!   `--plan 100:15m`) has no baseline to compare against, so its intervals
+//!   ask the verify stage instead of the canary stage, and it has no step
+//!   after. Verify intervals carry no `rollout` in their snapshot, so
+//!   `shipgate eval --from-log` replays them as verify.
 //! - Ctrl-C or SIGTERM stops between steps: a running hook is let finish
 //!   (it is in its own process group, so the terminal's Ctrl-C does not
 //!   reach it), every decided interval is logged, and the summary says where
@@ -47,7 +58,7 @@ use std::time::{Duration, Instant};
 use shipgate_model::{IntervalResult, Rollout, RolloutStrategy, Snapshot, Stage, Verdict};
 use tokio::sync::watch as channel;
 
-use event::{Event, Interval, PhaseStart, Start, Summary, WatchEnd};
+use event::{Event, Interval, PhaseStart, Place, Start, Summary, VerifyPlan, WatchEnd};
 use hook::{HookCommand, HookContext, HookKind, HookRun, HookRunner};
 use shipgate_collect::{Context, DeploymentConfig, SourcesConfig};
 use shipgate_core::config::watch::{Plan, PlanSource};
@@ -80,6 +91,11 @@ pub struct Watch<'a> {
     pub runner: HookRunner,
     /// Consecutive intervals with a failed enforced policy that roll back.
     pub max_failed_evaluations: shipgate_core::config::watch::FailureLimit,
+    /// `[watch] verify_window`: how long the verify step lasts at least.
+    pub verify_window: Duration,
+    /// `[watch] verify_timeout`: how long past its window a holding verify
+    /// step is asked again.
+    pub verify_timeout: Duration,
     /// The decision log and the number of records already in it.
     pub log: Option<(std::path::PathBuf, usize)>,
     /// What log records name as their configuration.
@@ -161,6 +177,76 @@ async fn wait_for_signal() -> Signal {
     Signal::Interrupt
 }
 
+/// One step of a watch: a phase of the plan, or the verify step after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// The share of traffic.
+    pub percent: u8,
+    /// How long it lasts at least (it ends at the first `go` after that).
+    pub hold: Duration,
+    /// The question its intervals ask.
+    pub stage: Stage,
+    /// Whether the traffic hook runs when it starts (not for the verify
+    /// step after the last phase, which keeps the traffic where it is).
+    pub moves_traffic: bool,
+    /// How long past its hold a verify that still holds is asked again;
+    /// none for a canary phase (it is extended until the policies decide).
+    pub timeout: Option<Duration>,
+}
+
+impl Watch<'_> {
+    /// When the verify stage is asked: never when no enforced policy answers
+    /// it, in every interval of a plan that is a single phase at 100%, else
+    /// in a step after the last phase.
+    pub fn verify_plan(&self) -> VerifyPlan {
+        verify_plan(self.policies, &self.plan.0)
+    }
+
+    /// The steps: the plan's phases, then the verify step if any.
+    pub fn steps(&self) -> Vec<Step> {
+        let verify = self.verify_plan();
+        let mut steps: Vec<Step> = self
+            .plan
+            .0
+            .phases()
+            .iter()
+            .map(|ph| Step {
+                percent: ph.percent,
+                hold: ph.hold,
+                stage: if verify == VerifyPlan::EveryInterval {
+                    Stage::Verify
+                } else {
+                    Stage::Canary
+                },
+                moves_traffic: true,
+                timeout: (verify == VerifyPlan::EveryInterval).then_some(self.verify_timeout),
+            })
+            .collect();
+        if verify == VerifyPlan::AfterLastPhase {
+            let percent = steps.last().map_or(100, |s| s.percent);
+            steps.push(Step {
+                percent,
+                hold: self.verify_window,
+                stage: Stage::Verify,
+                moves_traffic: false,
+                timeout: Some(self.verify_timeout),
+            });
+        }
+        steps
+    }
+}
+
+/// When a watch of `plan` under `policies` asks the verify stage.
+pub fn verify_plan(policies: &PolicySet, plan: &Plan) -> VerifyPlan {
+    if !policies.decides(Stage::Verify) {
+        VerifyPlan::None
+    } else if matches!(plan.phases(), [only] if only.percent == 100) {
+        VerifyPlan::EveryInterval
+    } else {
+        VerifyPlan::AfterLastPhase
+    }
+}
+
 /// The state of a watch in progress.
 struct Progress<'o> {
     observer: &'o mut dyn Observer,
@@ -208,6 +294,7 @@ pub async fn run(
         hold_seconds: plan.phases().iter().map(|ph| ph.hold.as_secs()).collect(),
         interval_seconds: watch.interval.as_secs_f64(),
         dry_run: watch.runner.dry_run,
+        verify: watch.verify_plan(),
     }));
     let outcome = drive(watch, &mut p, &mut signals).await;
     let summary = summarise(watch, &p, outcome);
@@ -218,6 +305,7 @@ pub async fn run(
 /// How [`drive`] ended, before it is summarised.
 enum Ending {
     Completed,
+    Unverified(String),
     Rollback { reason: String, hook: HookRun },
     Interrupted(Signal),
     LogFailed(String),
@@ -228,31 +316,34 @@ async fn drive(
     p: &mut Progress<'_>,
     signals: &mut channel::Receiver<Option<Signal>>,
 ) -> Ending {
-    let (plan, _) = &watch.plan;
-    let phases = plan.phases();
-    for (index, phase) in phases.iter().enumerate() {
+    let phases = watch.plan.0.phases().len();
+    for (index, step) in watch.steps().into_iter().enumerate() {
         let previous = p.percent;
         p.phase = index + 1;
-        p.percent = phase.percent;
+        p.percent = step.percent;
         p.emit(Event::Phase(PhaseStart {
             phase: index + 1,
-            phases: phases.len(),
-            percent: phase.percent,
-            hold_seconds: phase.hold.as_secs(),
+            stage: step.stage,
+            phases,
+            percent: step.percent,
+            hold_seconds: step.hold.as_secs(),
+            timeout_seconds: step.timeout.map(|t| t.as_secs()),
         }));
-        let ctx = hook_context(watch, HookKind::Traffic, index + 1, phase.percent, previous);
-        let traffic = watch.runner.run(watch.traffic_hook.as_ref(), &ctx).await;
-        p.emit(Event::Hook(traffic.clone()));
-        let failed = !traffic.status.succeeded();
-        let reason = format!(
-            "the traffic hook for phase {} ({}%) failed: {}",
-            index + 1,
-            phase.percent,
-            traffic.status
-        );
-        p.unlogged_hooks.push(traffic);
-        if failed {
-            return rollback(watch, p, reason).await;
+        if step.moves_traffic {
+            let ctx = hook_context(watch, HookKind::Traffic, index + 1, step.percent, previous);
+            let traffic = watch.runner.run(watch.traffic_hook.as_ref(), &ctx).await;
+            p.emit(Event::Hook(traffic.clone()));
+            let failed = !traffic.status.succeeded();
+            let reason = format!(
+                "the traffic hook for phase {} ({}%) failed: {}",
+                index + 1,
+                step.percent,
+                traffic.status
+            );
+            p.unlogged_hooks.push(traffic);
+            if failed {
+                return rollback(watch, p, reason).await;
+            }
         }
         if let Some(signal) = *signals.borrow() {
             return Ending::Interrupted(signal);
@@ -268,27 +359,36 @@ async fn drive(
             }
             let in_phase = phase_started.elapsed();
             let snapshot = tokio::select! {
-                s = collect_interval(watch, p, index, in_phase) => s,
+                s = collect_interval(watch, p, index, &step, in_phase) => s,
                 _ = signalled(signals) => {
                     let signal = signals.borrow().unwrap_or(Signal::Interrupt);
                     return Ending::Interrupted(signal);
                 }
             };
-            let report = watch.policies.evaluate(Stage::Canary, &snapshot);
+            let report = watch.policies.evaluate(step.stage, &snapshot);
             if let Err(e) = log(watch, p, &snapshot, &report) {
                 return Ending::LogFailed(e);
             }
+            let place = Place {
+                phase: index + 1,
+                percent: step.percent,
+                stage: step.stage,
+                seconds_in_phase: in_phase.as_secs(),
+                hold_seconds: step.hold.as_secs(),
+            };
             let interval = Interval::of(
                 &snapshot,
                 &report,
                 p.intervals.len() + 1,
-                phase.hold.as_secs(),
+                place,
                 p.next_log_entry.map(|n| n - 1),
             );
-            p.history.push(report.interval_result(
-                u32::try_from(index).unwrap_or(u32::MAX),
-                snapshot.deployment.requested_at,
-            ));
+            if step.stage == Stage::Canary {
+                p.history.push(report.interval_result(
+                    u32::try_from(index).unwrap_or(u32::MAX),
+                    snapshot.deployment.requested_at,
+                ));
+            }
             p.intervals.push(interval.clone());
             p.emit(Event::Interval(interval));
             if report.verdict == Verdict::Rollback {
@@ -300,8 +400,13 @@ async fn drive(
             {
                 return rollback(watch, p, reason).await;
             }
-            if report.verdict == Verdict::Go && in_phase >= phase.hold {
+            if report.verdict == Verdict::Go && in_phase >= step.hold {
                 break;
+            }
+            if let Some(timeout) = step.timeout
+                && in_phase >= step.hold + timeout
+            {
+                return Ending::Unverified(unverified_reason(&report, step.hold + timeout));
             }
             if let Some(signal) = *signals.borrow() {
                 return Ending::Interrupted(signal);
@@ -309,6 +414,30 @@ async fn drive(
         }
     }
     Ending::Completed
+}
+
+/// Why a verify step that still holds at its timeout ends the watch.
+fn unverified_reason(report: &Report, after: Duration) -> String {
+    let concerns: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| !f.advisory && f.finding.verdict != Verdict::Go)
+        .map(|f| format!("{}: {}", f.finding.rule, f.finding.message))
+        .chain(
+            event::failed_policies(report)
+                .into_iter()
+                .map(|f| format!("policy `{}` failed ({}): {}", f.policy, f.kind, f.message)),
+        )
+        .collect();
+    let why = if concerns.is_empty() {
+        format!("its verdict was {}", report.verdict)
+    } else {
+        concerns.join("; ")
+    };
+    format!(
+        "the verify stage did not pass within {}: {why}",
+        humantime::format_duration(after)
+    )
 }
 
 /// Sleeps until `due`, ticking the observer; stops early on a signal.
@@ -344,25 +473,30 @@ async fn signalled(signals: &mut channel::Receiver<Option<Signal>>) {
     }
 }
 
-/// Collects one interval's snapshot and puts the rollout's state in it.
+/// Collects one interval's snapshot and, in a canary phase, puts the
+/// rollout's state in it (a verify step's snapshot has none: it is asked
+/// about the deployment as it stands).
 async fn collect_interval(
     watch: &Watch<'_>,
     p: &Progress<'_>,
     index: usize,
+    step: &Step,
     in_phase: Duration,
 ) -> Snapshot {
     let ctx = (watch.context)(shipgate_collect::now());
     let mut snapshot = shipgate_collect::collect_async(watch.sources, watch.deployment, ctx)
         .await
         .snapshot;
-    snapshot.rollout = Some(Rollout {
-        strategy: RolloutStrategy::Canary,
-        phase: u32::try_from(index).unwrap_or(u32::MAX),
-        traffic_percent: p.percent,
-        seconds_in_phase: u32::try_from(in_phase.as_secs()).unwrap_or(u32::MAX),
-        steps: watch.plan.0.steps(),
-        history: p.history.clone(),
-    });
+    if step.stage == Stage::Canary {
+        snapshot.rollout = Some(Rollout {
+            strategy: RolloutStrategy::Canary,
+            phase: u32::try_from(index).unwrap_or(u32::MAX),
+            traffic_percent: p.percent,
+            seconds_in_phase: u32::try_from(in_phase.as_secs()).unwrap_or(u32::MAX),
+            steps: watch.plan.0.steps(),
+            history: p.history.clone(),
+        });
+    }
     snapshot
 }
 
@@ -450,10 +584,30 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
     });
     match ending {
         Ending::Completed => {
+            let verified = match watch.verify_plan() {
+                VerifyPlan::None => {
+                    "; no enforced policy answers the verify stage, so nothing verified it"
+                }
+                VerifyPlan::AfterLastPhase | VerifyPlan::EveryInterval => {
+                    ", and the verify stage passed"
+                }
+            };
             summary.reason = format!(
-                "every phase completed with its criteria met: {}% of traffic is on {}",
+                "every phase completed with its criteria met{verified}: {}% of traffic is on {}",
                 p.percent, watch.subject.version
             );
+        }
+        Ending::Unverified(reason) => {
+            summary.outcome = WatchEnd::Unverified;
+            summary.exit_code = ExitCode::Hold;
+            summary.reason = reason;
+            summary.advice = Some(match &rollback_line {
+                Some(line) => format!(
+                    "traffic stays at {}%: check the deployment, and to roll back: {line}",
+                    p.percent
+                ),
+                None => format!("traffic stays at {}%: check the deployment", p.percent),
+            });
         }
         Ending::Rollback { reason, hook } => {
             let ok = hook.status.succeeded();
@@ -485,9 +639,9 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
             summary.outcome = WatchEnd::Interrupted;
             summary.exit_code = signal.exit_code();
             summary.reason = format!(
-                "stopped by {} in phase {} of {phases}; traffic stays at {}%",
+                "stopped by {} in {}; traffic stays at {}%",
                 signal.name(),
-                p.phase,
+                event::whereabouts(p.phase, phases),
                 p.percent
             );
             summary.advice = rollback_line.map(|line| format!("to roll back: {line}"));
@@ -496,8 +650,9 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
             summary.outcome = WatchEnd::Failed;
             summary.exit_code = ExitCode::Error;
             summary.reason = format!(
-                "the decision log could not be written ({e}); stopped in phase {} with {}% of traffic",
-                p.phase, p.percent
+                "the decision log could not be written ({e}); stopped in {} with {}% of traffic",
+                event::whereabouts(p.phase, phases),
+                p.percent
             );
             summary.advice = rollback_line.map(|line| format!("to roll back: {line}"));
         }

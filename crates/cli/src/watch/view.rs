@@ -13,7 +13,7 @@ use shipgate_core::escape::escape_line;
 
 use super::Observer;
 use super::event::PolicyFailure;
-use super::event::{Concern, Event, Interval, MetricValue, Summary, WatchEnd};
+use super::event::{Concern, Event, Interval, MetricValue, PhaseStart, Summary, WatchEnd};
 use super::hook::{HookRun, HookStatus};
 
 /// `--format json`: one JSON object per line, flushed as it happens.
@@ -129,7 +129,11 @@ impl Observer for Live {
         match event {
             Event::Phase(p) => {
                 self.hold = Duration::from_secs(p.hold_seconds.max(1));
-                self.head = format!("phase {}/{} {:>3}%", p.phase, p.phases, p.percent);
+                self.head = if p.phase > p.phases {
+                    format!("verify   {:>3}%", p.percent)
+                } else {
+                    format!("phase {}/{} {:>3}%", p.phase, p.phases, p.percent)
+                };
                 self.status.clear();
                 self.bar
                     .println(shipgate_core::redact::scrub(line(event).trim_end()));
@@ -232,13 +236,7 @@ pub fn line(event: &Event) -> String {
                 ""
             },
         ),
-        Event::Phase(p) => format!(
-            "phase {}/{}: {}% of traffic, hold {}\n",
-            p.phase,
-            p.phases,
-            p.percent,
-            humantime::format_duration(Duration::from_secs(p.hold_seconds))
-        ),
+        Event::Phase(p) => phase_line(p),
         Event::Hook(h) => hook_line(h),
         Event::Interval(i) => {
             let mut s = first_line(i);
@@ -266,12 +264,46 @@ pub fn line(event: &Event) -> String {
     }
 }
 
-/// `  interval 3 · 50% · 1m00s of 10m · GO · log #12`.
+/// `phase 2/3: 50% of traffic, hold 10m`; a phase or step that asks the
+/// verify stage says so, with its timeout.
+fn phase_line(p: &PhaseStart) -> String {
+    let hold = humantime::format_duration(Duration::from_secs(p.hold_seconds));
+    let timeout = p.timeout_seconds.map_or_else(String::new, |t| {
+        format!(
+            ", then up to {} more while it holds",
+            humantime::format_duration(Duration::from_secs(t))
+        )
+    });
+    if p.phase > p.phases {
+        format!(
+            "verify after phase {}: {}% of traffic stays, window {hold}{timeout}\n",
+            p.phases, p.percent
+        )
+    } else if p.stage == shipgate_model::Stage::Verify {
+        format!(
+            "phase {}/{}: {}% of traffic, verify over {hold}{timeout}\n",
+            p.phase, p.phases, p.percent
+        )
+    } else {
+        format!(
+            "phase {}/{}: {}% of traffic, hold {hold}\n",
+            p.phase, p.phases, p.percent
+        )
+    }
+}
+
+/// `  interval 3 · 50% · 1m00s of 10m · GO · log #12`; a verify interval
+/// says `verify` after its share.
 fn first_line(i: &Interval) -> String {
     let mut s = format!(
-        "  interval {} · {}% · {} of {} · {}",
+        "  interval {} · {}%{} · {} of {} · {}",
         i.number,
         i.percent,
+        if i.stage == shipgate_model::Stage::Verify {
+            " · verify"
+        } else {
+            ""
+        },
         clock(Duration::from_secs(i.seconds_in_phase)),
         humantime::format_duration(Duration::from_secs(i.hold_seconds)),
         verdict_word(i.verdict)
@@ -325,14 +357,14 @@ pub fn final_report(s: &Summary) -> String {
         WatchEnd::Completed => "ROLLOUT COMPLETE".to_owned(),
         WatchEnd::RolledBack => "ROLLED BACK".to_owned(),
         WatchEnd::RollbackFailed => "ROLLBACK DECIDED, BUT THE ROLLBACK HOOK FAILED".to_owned(),
+        WatchEnd::Unverified => "NOT VERIFIED".to_owned(),
         WatchEnd::Interrupted => "STOPPED".to_owned(),
         WatchEnd::Failed => "FAILED".to_owned(),
     };
     let _ = writeln!(
         out,
-        "{head} at phase {} of {} ({}% of traffic) after {} {}, {}",
-        s.phase,
-        s.phases,
+        "{head} at {} ({}% of traffic) after {} {}, {}",
+        super::event::whereabouts(s.phase, s.phases),
         s.percent,
         s.intervals,
         if s.intervals == 1 {
@@ -363,7 +395,11 @@ pub fn final_report(s: &Summary) -> String {
 pub fn comparison_table(s: &Summary) -> String {
     let mut out = String::from("| Metric | Baseline |");
     for (phase, percent) in &s.columns {
-        let _ = write!(out, " Phase {phase} ({percent}%) |");
+        if *phase > s.phases {
+            let _ = write!(out, " Verify ({percent}%) |");
+        } else {
+            let _ = write!(out, " Phase {phase} ({percent}%) |");
+        }
     }
     out.push_str("\n|---|--:|");
     for _ in &s.columns {
@@ -532,5 +568,83 @@ mod tests {
         );
         assert!(text.contains("roll back by hand"), "{text}");
         assert!(text.ends_with("exit 3\n"), "{text}");
+    }
+
+    /// The verify step after the last phase reads as such: its phase line,
+    /// its intervals, its column of the table and where the watch ended.
+    #[test]
+    fn the_verify_step_reads_as_verify() {
+        use crate::watch::event::PhaseStart;
+        use shipgate_model::Stage;
+        let step = PhaseStart {
+            phase: 3,
+            stage: Stage::Verify,
+            phases: 2,
+            percent: 100,
+            hold_seconds: 120,
+            timeout_seconds: Some(900),
+        };
+        assert_eq!(
+            line(&Event::Phase(step.clone())),
+            "verify after phase 2: 100% of traffic stays, window 2m, then up to 15m more \
+             while it holds\n"
+        );
+        let only = PhaseStart {
+            phase: 1,
+            phases: 1,
+            hold_seconds: 900,
+            ..step
+        };
+        assert_eq!(
+            line(&Event::Phase(only)),
+            "phase 1/1: 100% of traffic, verify over 15m, then up to 15m more while it holds\n"
+        );
+        let summary = Summary {
+            outcome: WatchEnd::Unverified,
+            exit_code: shipgate_engine::exit::ExitCode::Hold,
+            reason: "the verify stage did not pass within 17m: verify.probe-slow: …".into(),
+            phase: 3,
+            phases: 2,
+            percent: 100,
+            intervals: 20,
+            elapsed_seconds: 1_200,
+            columns: vec![(1, 10), (2, 100), (3, 100)],
+            table: vec![Row {
+                metric: "up".into(),
+                unit: Some("ratio".into()),
+                baseline: None,
+                phases: vec![
+                    Cell {
+                        canary: Some(1.0),
+                        verdict: None,
+                    },
+                    Cell {
+                        canary: Some(1.0),
+                        verdict: None,
+                    },
+                    Cell {
+                        canary: Some(1.0),
+                        verdict: Some(Verdict::Go),
+                    },
+                ],
+            }],
+            rollback_hook: None,
+            advice: None,
+        };
+        let text = final_report(&summary);
+        assert!(
+            text.starts_with(
+                "NOT VERIFIED at the verify step after phase 2 (100% of traffic) after 20 \
+                 intervals, 20m00s\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "| Metric | Baseline | Phase 1 (10%) | Phase 2 (100%) | Verify (100%) |\n"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("exit 4\n"), "{text}");
     }
 }

@@ -1,5 +1,5 @@
-//! The `[watch]` table: the rollout plan, the interval, the hooks and the
-//! bound on failing policies. `shipgate watch` gives them their behaviour;
+//! The `[watch]` table: the rollout plan, the interval, the hooks, the
+//! bound on failing policies and the verify step after the last phase. `shipgate watch` gives them their behaviour;
 //! here they are the file's schema.
 
 mod hook;
@@ -37,6 +37,14 @@ pub struct WatchConfig {
     /// Consecutive intervals in which an enforced policy failed that roll
     /// the canary back; default 3, 1 to 100.
     pub max_failed_evaluations: FailureLimit,
+    /// How long the verify stage is watched after the last phase, when an
+    /// enforced policy answers it: it passes at its first `go` once this
+    /// long has passed; default 0s (the first `go`).
+    pub verify_window: Duration,
+    /// How long past its window a verify that still holds is asked again
+    /// before the watch ends unverified (exit 4, traffic left where it is);
+    /// default 15m, the playbook's "first 15 minutes".
+    pub verify_timeout: Duration,
 }
 
 impl Default for WatchConfig {
@@ -49,6 +57,8 @@ impl Default for WatchConfig {
             hook_timeout: Duration::from_secs(300),
             hook_env: Vec::new(),
             max_failed_evaluations: FailureLimit::default(),
+            verify_window: Duration::from_secs(0),
+            verify_timeout: Duration::from_secs(15 * 60),
         }
     }
 }

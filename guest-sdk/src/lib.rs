@@ -84,7 +84,7 @@ mod time_of_day;
 #[doc(hidden)]
 pub mod __private;
 
-pub use config::{ConfigError, NoConfig, parse_config};
+pub use config::{ConfigError, NoConfig, or_off, parse_config};
 pub use info::Info;
 pub use metrics::{Ratio, ratio};
 pub use rules::{Rule, Rules};

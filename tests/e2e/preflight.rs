@@ -111,3 +111,41 @@ fn a_source_that_collects_what_the_policies_need_loads() {
         assert!(!out.is_empty(), "{err}");
     }
 }
+
+/// The same check for the verify stage: the `verify` built-in needs the
+/// deployed version's restarts and `up` by default; a source that does not
+/// collect them is refused at load, and turning their rules off loads.
+#[test]
+fn a_verify_metric_the_source_does_not_collect_is_a_config_error_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = example_snapshot("canary-healthy");
+    let verify = |config: &str| {
+        let path = dir.path().join("shipgate.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[[policies]]\nname = \"verify\"\nsource = \"builtin:verify\"\n\n\
+                 [policies.config]\n{config}\n\n[sources.prometheus]\n\
+                 url = \"http://127.0.0.1:1\"\nmetrics = [\"http_5xx_rate\"]\n"
+            ),
+        )
+        .unwrap();
+        run(shipgate()
+            .args(["eval", "--stage", "verify", "--snapshot"])
+            .arg(&snapshot)
+            .arg("--config")
+            .arg(&path))
+    };
+    let (code, out, err) = verify("");
+    assert_eq!(code, 1, "a decision was made:\n{out}\n{err}");
+    assert!(
+        err.contains(
+            "shipgate.toml:10:11: key `sources.prometheus.metrics`: enforced policy `verify` needs \
+             the metrics `restarts`, `up`, which the prometheus source is not configured to \
+             collect"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = verify("max_restarts = false\nmin_up = false");
+    assert_ne!(code, 1, "{err}");
+}

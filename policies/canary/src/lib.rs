@@ -42,7 +42,7 @@
 //! - An *inconclusive* interval has complete data and no breach, but a
 //!   success criterion unmet (`canary.inconclusive` in its `rules`, neither
 //!   `canary.data-missing` nor `data_missing`). This one plus the history's
-//!   are compared with `max_inconclusive_intervals` (default 10; `null`
+//!   are compared with `max_inconclusive_intervals` (default 10; `false`
 //!   turns it off): at the limit [`RULE_INCONCLUSIVE_LIMIT`] rolls back.
 //! - An interval *without data* has `data_missing` set or
 //!   `canary.data-missing` in its `rules`. The *consecutive* ones at the end
@@ -171,7 +171,7 @@ const MAX_LISTED: usize = 5;
 /// The `config` table of the `canary` policy in `shipgate.toml`.
 ///
 /// Rates are fractions (`0.02` = 2%), ratios are multiples of the baseline
-/// (`2.0` = 2x). An optional threshold set to `null` (or left unset, when its
+/// (`2.0` = 2x). An optional threshold set to `false` (or left unset, when its
 /// default is unset) turns its rule off.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -182,6 +182,7 @@ pub struct Config {
     /// Roll back when the canary's error rate is above this absolute ceiling
     /// (`0.02`; exactly at it passes). Playbook 003's "immediate rollback at
     /// an error rate above 10%" is `0.10`.
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub max_error_rate: Option<f64>,
     /// Roll back when the canary's error rate exceeds the baseline's by more
     /// than this many rate points (unset by default).
@@ -191,6 +192,7 @@ pub struct Config {
     /// when the canary is above 5.3%. A relative reading (5% more than the
     /// baseline: 0.300% → 0.315%) would fire on noise at low error rates;
     /// the relative comparison is what `success_max_error_ratio` is for.
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub max_error_rate_increase: Option<f64>,
     /// The latency metrics compared with the baseline (`latency_p95`,
     /// `latency_p99`, in seconds). All are required.
@@ -198,18 +200,21 @@ pub struct Config {
     /// Roll back when a latency metric is above this multiple of the
     /// baseline's (`2.0`; exactly at it passes). Playbook 003's "performance
     /// degradation > 50%" is `1.5`.
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub max_latency_ratio: Option<f64>,
     /// The CPU metric (`cpu_usage`, a fraction of the limit). Required only
     /// when `max_cpu` is set.
     pub cpu_metric: String,
     /// Roll back when the canary's CPU usage is above this fraction (unset
     /// by default; playbook 003 says `0.80`).
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub max_cpu: Option<f64>,
     /// The memory metric (`memory_usage`, a fraction of the limit). Required
     /// only when `max_memory` is set.
     pub memory_metric: String,
     /// Roll back when the canary's memory usage is above this fraction
     /// (unset by default; playbook 003 says `0.85`).
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub max_memory: Option<f64>,
     /// Roll back when the logs show error signatures that are both new and
     /// critical (`true`).
@@ -250,27 +255,32 @@ pub struct Config {
     pub max_failed_intervals: u32,
     /// Roll back when this many intervals of the rollout, this one
     /// included, were inconclusive: complete data, no breach, a success
-    /// criterion unmet (`10`; `null` turns it off). Argo Rollouts'
+    /// criterion unmet (`10`; `false` turns it off). Argo Rollouts'
     /// `inconclusiveLimit: N` is `N + 1` here.
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub max_inconclusive_intervals: Option<u32>,
     /// Argo Rollouts' `failureLimit`, counted per metric: a metric whose
     /// failed measurements exceed it fails the analysis (`rollback`). Setting
     /// any of `failure_limit`, `inconclusive_limit`, `consecutive_error_limit`
     /// or `count` switches to per-metric counting (unset: Argo's default, 0).
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub failure_limit: Option<u32>,
     /// Argo Rollouts' `inconclusiveLimit`, per metric: above it the analysis
     /// is inconclusive and holds for a person to decide (Argo pauses the
     /// rollout). Unset in per-metric counting: Argo's default, 0.
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub inconclusive_limit: Option<u32>,
     /// Argo Rollouts' `consecutiveErrorLimit`, per metric: more consecutive
     /// measurements without data than this is an error (`rollback`). Unset
     /// in per-metric counting: Argo's default, 4.
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub consecutive_error_limit: Option<u32>,
     /// Argo Rollouts' `count`: the analysis is complete once every metric has
     /// this many measurements (those without data do not count); within the
     /// limits it is successful (`go`), before it the rollout holds. Unset:
     /// the analysis runs for the whole rollout and an interval whose
     /// measurements all succeeded is `go`.
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub count: Option<u32>,
     /// Judge a metric's success criterion with the Mann–Whitney U test
     /// (Kayenta's judge) when both its baseline and canary are series of

@@ -128,7 +128,7 @@ const MAX_LISTED: usize = 5;
 
 /// The `config` table of the `verify` policy in `shipgate.toml`.
 ///
-/// Rates are fractions (`0.02` = 2%). A threshold set to `null` turns its
+/// Rates are fractions (`0.02` = 2%). A threshold set to `false` turns its
 /// rule off; a threshold that is set makes its metric required (missing
 /// data holds).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -144,7 +144,8 @@ pub struct Config {
     /// → ROLLBACK IMMEDIATELY", 000:341-342); `hold` or `rollback`.
     pub failed_probe_verdict: Verdict,
     /// A round that answered slower than this many milliseconds is slow
-    /// (`1000`, Kubernetes' default probe timeout; `null` turns it off).
+    /// (`1000`, Kubernetes' default probe timeout; `false` turns it off).
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub max_probe_latency_ms: Option<u32>,
     /// Slow rounds tolerated per probe (`0`).
     pub max_slow_probe_rounds: u32,
@@ -157,20 +158,24 @@ pub struct Config {
     pub http_5xx_metric: String,
     /// Roll back above this 5xx rate (`0.02`, the hot-fix playbook's error
     /// ceiling, 001:99; exactly at it passes).
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub max_http_5xx_rate: Option<f64>,
     /// The restarts metric (`restarts`, a count during the window).
     pub restarts_metric: String,
     /// Roll back when the service restarted more than this many times (`0`:
     /// any restart is a service failing to start or crashing).
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub max_restarts: Option<u32>,
     /// The up metric (`up`, the fraction of scrape targets up).
     pub up_metric: String,
     /// Roll back when fewer than this fraction of targets are up (`1.0`:
     /// "All containers running", 000:303).
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub min_up: Option<f64>,
     /// The error-rate metric (`error_rate`, a fraction of requests).
     pub error_rate_metric: String,
     /// Roll back above this error rate (unset by default).
+    #[serde(deserialize_with = "shipgate_sdk::or_off")]
     pub max_error_rate: Option<f64>,
     /// Roll back when the logs have new critical error signatures (`true`).
     pub rollback_on_new_critical_errors: bool,
@@ -250,7 +255,7 @@ impl Policy for Verify {
         if config.max_probe_latency_ms == Some(0) {
             return Err(ConfigError::new(
                 "max_probe_latency_ms",
-                "must be at least 1, got 0 (set it to null to turn the latency check off)",
+                "must be at least 1, got 0 (set it to false to turn the latency check off)",
             ));
         }
         check_rate("max_http_5xx_rate", config.max_http_5xx_rate)?;

@@ -11,14 +11,15 @@
 //! key and the policy.
 //!
 //! Which metrics a policy needs is asked of the policy itself, not
-//! hard-coded here: each enforced policy answering the `canary` stage is
+//! hard-coded here: each enforced policy answering the `canary` or the
+//! `verify` stage is
 //! evaluated once on a probe snapshot that holds exactly the metrics the
 //! source collects, each with the same small value on both sides and
 //! nothing else missing. A finding above `go` that names a metric
 //! (`Finding::metric`) the probe does not hold is a metric the policy needs
-//! and the source cannot give. (The built-in `canary` names the metric in
-//! its `canary.data-missing` finding; a policy that does not name it is not
-//! checked.)
+//! and the source cannot give. (The built-ins `canary` and `verify` name the
+//! metric in their data-missing findings; a policy that does not name it is
+//! not checked.)
 
 use std::collections::BTreeSet;
 
@@ -47,9 +48,19 @@ pub fn check(config: &Config, policies: &PolicySet) -> Result<(), ConfigError> {
     let Some(probe) = probe(&collected) else {
         return Ok(());
     };
-    let report = policies.evaluate(Stage::Canary, &probe);
+    // Only the stages an enforced policy answers: asking another would
+    // only warn that nobody decides it.
+    let reports: Vec<_> = [Stage::Canary, Stage::Verify]
+        .into_iter()
+        .filter(|stage| policies.decides(*stage))
+        .map(|stage| policies.evaluate(stage, &probe))
+        .collect();
     let mut needed: Vec<(&str, &str)> = Vec::new();
-    for reported in report.findings.iter().filter(|f| !f.advisory) {
+    for reported in reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .filter(|f| !f.advisory)
+    {
         let finding = &reported.finding;
         let Some(metric) = finding.metric.as_deref() else {
             continue;

@@ -92,6 +92,48 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// Deserializes a setting that can be turned off: `false` (the way to say it
+/// in `shipgate.toml`, which has no `null`) or `null` is `None`, any other
+/// value is `Some` of it. For a field whose default is on:
+///
+/// ```
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// #[serde(default)]
+/// struct Config {
+///     #[serde(deserialize_with = "shipgate_sdk::or_off")]
+///     max_restarts: Option<u32>,
+/// }
+/// impl Default for Config {
+///     fn default() -> Self {
+///         Config { max_restarts: Some(0) }
+///     }
+/// }
+///
+/// let parse = |json| serde_json::from_str::<Config>(json).map(|c| c.max_restarts);
+/// assert_eq!(parse("{}").unwrap(), Some(0));
+/// assert_eq!(parse(r#"{"max_restarts": 3}"#).unwrap(), Some(3));
+/// assert_eq!(parse(r#"{"max_restarts": false}"#).unwrap(), None);
+/// assert_eq!(parse(r#"{"max_restarts": null}"#).unwrap(), None);
+/// let e = parse(r#"{"max_restarts": true}"#).unwrap_err().to_string();
+/// assert!(e.starts_with("`true` is not a setting: give a value, or `false` to turn it off"), "{e}");
+/// ```
+pub fn or_off<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error as _;
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Null | serde_json::Value::Bool(false) => Ok(None),
+        serde_json::Value::Bool(true) => Err(D::Error::custom(
+            "`true` is not a setting: give a value, or `false` to turn it off",
+        )),
+        value => T::deserialize(value).map(Some).map_err(D::Error::custom),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,47 +187,5 @@ mod tests {
         let e = parse_config::<Unit>(r#"{"max": 3}"#).unwrap_err();
         assert_eq!(e.key, "max");
         assert_eq!(e.message, "unknown field `max`, there are no fields");
-    }
-}
-
-/// Deserializes a setting that can be turned off: `false` (the way to say it
-/// in `shipgate.toml`, which has no `null`) or `null` is `None`, any other
-/// value is `Some` of it. For a field whose default is on:
-///
-/// ```
-/// use serde::Deserialize;
-///
-/// #[derive(Deserialize)]
-/// #[serde(default)]
-/// struct Config {
-///     #[serde(deserialize_with = "shipgate_sdk::or_off")]
-///     max_restarts: Option<u32>,
-/// }
-/// impl Default for Config {
-///     fn default() -> Self {
-///         Config { max_restarts: Some(0) }
-///     }
-/// }
-///
-/// let parse = |json| serde_json::from_str::<Config>(json).map(|c| c.max_restarts);
-/// assert_eq!(parse("{}").unwrap(), Some(0));
-/// assert_eq!(parse(r#"{"max_restarts": 3}"#).unwrap(), Some(3));
-/// assert_eq!(parse(r#"{"max_restarts": false}"#).unwrap(), None);
-/// assert_eq!(parse(r#"{"max_restarts": null}"#).unwrap(), None);
-/// let e = parse(r#"{"max_restarts": true}"#).unwrap_err().to_string();
-/// assert!(e.starts_with("`true` is not a setting: give a value, or `false` to turn it off"), "{e}");
-/// ```
-pub fn or_off<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    use serde::de::Error as _;
-    match serde_json::Value::deserialize(deserializer)? {
-        serde_json::Value::Null | serde_json::Value::Bool(false) => Ok(None),
-        serde_json::Value::Bool(true) => Err(D::Error::custom(
-            "`true` is not a setting: give a value, or `false` to turn it off",
-        )),
-        value => T::deserialize(value).map(Some).map_err(D::Error::custom),
     }
 }

@@ -302,3 +302,31 @@ fn a_deploy_without_a_canary_and_without_health_probes_does_not_start() {
     assert!(rollout.lines("traffic.log").is_empty());
     assert!(!rollout.path("decisions.jsonl").exists());
 }
+
+/// The README's example: the merge-is-deploy configuration loads, and the
+/// bundled snapshot (one round of 500 among three) rolls back on that probe
+/// alone, asked `verify` by default.
+#[test]
+fn the_example_verify_config_rolls_back_the_example_snapshot() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let (code, out, err) = run(shipgate().current_dir(&root).args([
+        "eval",
+        "-s",
+        "examples/snapshots/verify-probe-500.json",
+        "-c",
+        "examples/verify/shipgate.toml",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 3, "{out}\n{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["stage"], "verify");
+    let not_go: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["verdict"] != "go")
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(not_go, ["verify.probe-failed"], "{out}");
+}

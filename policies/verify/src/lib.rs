@@ -812,7 +812,7 @@ impl Limit {
     fn within(self) -> String {
         match self {
             Limit::Ceiling(max) => format!("within the {} ceiling", percent(max)),
-            Limit::Count(max) => format!("within {max}"),
+            Limit::Count(max) => format!("within the limit of {max}"),
             Limit::Floor(min) => format!("at or above the {} floor", percent(min)),
         }
     }

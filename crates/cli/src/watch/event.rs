@@ -284,6 +284,9 @@ pub struct Summary {
     pub phases: usize,
     /// The share of traffic the last traffic hook was asked for.
     pub percent: u8,
+    /// Whether the verify stage passed (after the last phase, or in every
+    /// interval of a deploy without a canary).
+    pub verified: bool,
     /// Intervals decided.
     pub intervals: usize,
     /// Seconds since the watch started.

@@ -572,6 +572,7 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
         phase: p.phase,
         phases,
         percent: p.percent,
+        verified: false,
         intervals: p.intervals.len(),
         elapsed_seconds: p.started.elapsed().as_secs(),
         columns,
@@ -584,13 +585,11 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
     });
     match ending {
         Ending::Completed => {
-            let verified = match watch.verify_plan() {
-                VerifyPlan::None => {
-                    "; no enforced policy answers the verify stage, so nothing verified it"
-                }
-                VerifyPlan::AfterLastPhase | VerifyPlan::EveryInterval => {
-                    ", and the verify stage passed"
-                }
+            summary.verified = watch.verify_plan() != VerifyPlan::None;
+            let verified = if summary.verified {
+                ", and the verify stage passed"
+            } else {
+                "; no enforced policy answers the verify stage, so nothing verified it"
             };
             summary.reason = format!(
                 "every phase completed with its criteria met{verified}: {}% of traffic is on {}",

@@ -354,6 +354,7 @@ fn hook_line(h: &HookRun) -> String {
 pub fn final_report(s: &Summary) -> String {
     let mut out = String::new();
     let head = match s.outcome {
+        WatchEnd::Completed if s.verified => "ROLLOUT COMPLETE AND VERIFIED".to_owned(),
         WatchEnd::Completed => "ROLLOUT COMPLETE".to_owned(),
         WatchEnd::RolledBack => "ROLLED BACK".to_owned(),
         WatchEnd::RollbackFailed => "ROLLBACK DECIDED, BUT THE ROLLBACK HOOK FAILED".to_owned(),
@@ -517,6 +518,7 @@ mod tests {
             phase: 2,
             phases: 3,
             percent: 50,
+            verified: false,
             intervals: 5,
             elapsed_seconds: 75,
             columns: vec![(1, 10), (2, 50)],
@@ -606,6 +608,7 @@ mod tests {
             phase: 3,
             phases: 2,
             percent: 100,
+            verified: false,
             intervals: 20,
             elapsed_seconds: 1_200,
             columns: vec![(1, 10), (2, 100), (3, 100)],

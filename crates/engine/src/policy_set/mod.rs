@@ -96,8 +96,8 @@ impl PolicySet {
                     .into(),
                 help: Some(
                     "add `[[policies]]`, e.g. the built-ins (`source = \"builtin:canary\"`, \
-                     `builtin:readiness`, `builtin:risk`, `builtin:env`, `builtin:window`), \
-                     or start from a profile in examples/profiles/"
+                     `builtin:readiness`, `builtin:risk`, `builtin:env`, `builtin:window`, \
+                     `builtin:verify`), or start from a profile in examples/profiles/"
                         .into(),
                 ),
             }));

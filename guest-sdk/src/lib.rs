@@ -73,6 +73,7 @@
 // Lets the generated bindings name this crate by its public path.
 extern crate self as shipgate_sdk;
 
+pub mod checks;
 mod config;
 mod info;
 mod metrics;

@@ -363,17 +363,17 @@ impl Policy for Canary {
     }
 
     fn check_config(config: &Config) -> Result<(), ConfigError> {
-        check_name("error_rate_metric", &config.error_rate_metric)?;
-        check_name("cpu_metric", &config.cpu_metric)?;
-        check_name("memory_metric", &config.memory_metric)?;
+        shipgate_sdk::checks::metric_name("error_rate_metric", &config.error_rate_metric)?;
+        shipgate_sdk::checks::metric_name("cpu_metric", &config.cpu_metric)?;
+        shipgate_sdk::checks::metric_name("memory_metric", &config.memory_metric)?;
         for (i, name) in config.latency_metrics.iter().enumerate() {
-            check_name(&format!("latency_metrics[{i}]"), name)?;
+            shipgate_sdk::checks::metric_name(&format!("latency_metrics[{i}]"), name)?;
         }
         check_roles(config)?;
-        check_rate("max_error_rate", config.max_error_rate)?;
-        check_rate("max_error_rate_increase", config.max_error_rate_increase)?;
-        check_rate("max_cpu", config.max_cpu)?;
-        check_rate("max_memory", config.max_memory)?;
+        shipgate_sdk::checks::rate("max_error_rate", config.max_error_rate)?;
+        shipgate_sdk::checks::rate("max_error_rate_increase", config.max_error_rate_increase)?;
+        shipgate_sdk::checks::rate("max_cpu", config.max_cpu)?;
+        shipgate_sdk::checks::rate("max_memory", config.max_memory)?;
         if let Some(r) = config.max_latency_ratio
             && !(r > 1.0 && r.is_finite())
         {
@@ -476,13 +476,6 @@ impl Policy for Canary {
     }
 }
 
-fn check_name(key: &str, name: &str) -> Result<(), ConfigError> {
-    if name.trim().is_empty() {
-        return Err(ConfigError::new(key, "must be a metric name, got \"\""));
-    }
-    Ok(())
-}
-
 /// Each metric in one role: a metric judged twice (the error-rate metric
 /// also listed as a latency metric, a latency metric listed twice, the CPU
 /// metric one of them) would be one measure counted per metric, and one
@@ -523,16 +516,6 @@ fn check_roles(config: &Config) -> Result<(), ConfigError> {
         }
     }
     Ok(())
-}
-
-fn check_rate(key: &str, rate: Option<f64>) -> Result<(), ConfigError> {
-    match rate {
-        Some(r) if !(0.0..=1.0).contains(&r) => Err(ConfigError::new(
-            key,
-            format!("must be a rate in [0, 1], got {r}"),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// The rule itself, as a plain function (unit-tested and benchmarked

@@ -258,9 +258,9 @@ impl Policy for Verify {
                 "must be at least 1, got 0 (set it to false to turn the latency check off)",
             ));
         }
-        check_rate("max_http_5xx_rate", config.max_http_5xx_rate)?;
-        check_rate("min_up", config.min_up)?;
-        check_rate("max_error_rate", config.max_error_rate)?;
+        shipgate_sdk::checks::rate("max_http_5xx_rate", config.max_http_5xx_rate)?;
+        shipgate_sdk::checks::rate("min_up", config.min_up)?;
+        shipgate_sdk::checks::rate("max_error_rate", config.max_error_rate)?;
         let metrics = [
             ("http_5xx_metric", &config.http_5xx_metric),
             ("restarts_metric", &config.restarts_metric),
@@ -268,7 +268,7 @@ impl Policy for Verify {
             ("error_rate_metric", &config.error_rate_metric),
         ];
         for (i, (key, name)) in metrics.iter().enumerate() {
-            check_name(key, name)?;
+            shipgate_sdk::checks::metric_name(key, name)?;
             if let Some((first, _)) = metrics[..i].iter().find(|(_, n)| n == name) {
                 return Err(ConfigError::new(
                     *key,
@@ -305,23 +305,6 @@ fn check_verdict(key: &str, verdict: Verdict, allowed: &[Verdict]) -> Result<(),
         key,
         format!("must be {}, got `{verdict}`", names.join(" or ")),
     ))
-}
-
-fn check_name(key: &str, name: &str) -> Result<(), ConfigError> {
-    if name.trim().is_empty() {
-        return Err(ConfigError::new(key, "must be a metric name, got \"\""));
-    }
-    Ok(())
-}
-
-fn check_rate(key: &str, rate: Option<f64>) -> Result<(), ConfigError> {
-    match rate {
-        Some(r) if !(0.0..=1.0).contains(&r) => Err(ConfigError::new(
-            key,
-            format!("must be a rate in [0, 1], got {r}"),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// The rule itself, as a plain function (unit-tested natively).

@@ -86,13 +86,13 @@ fn setup(base: &str, down: &str) -> tempfile::TempDir {
     dir
 }
 
-/// `shipgate snapshot --out snapshot.json` in `dir` with tracing at
-/// `trace`: the snapshot, stdout and stderr.
+/// `shipgate snapshot --stage verify --out snapshot.json` in `dir` with
+/// tracing at `trace`: the snapshot, stdout and stderr.
 fn snapshot(dir: &Path, vars: &[(&str, &str)]) -> (Snapshot, String, String, String) {
     let out = dir.join("snapshot.json");
     let mut cmd = shipgate();
     cmd.current_dir(dir)
-        .args(["snapshot", "--out"])
+        .args(["snapshot", "--stage", "verify", "--out"])
         .arg(&out)
         .env("SHIPGATE_LOG", "trace")
         .env_remove("HEALTH_TOKEN");
@@ -389,4 +389,31 @@ fn verify_metrics_from_a_real_prometheus() {
     });
     let snapshot = collect_prometheus(&prometheus, down);
     assert_eq!(value(&snapshot.metric("up").unwrap().canary), 0.0);
+}
+
+/// The probes run only for the verify stage: a snapshot for any other
+/// question (or none), a gate check, never touch the service, so a
+/// pre-deploy snapshot is not mistaken for a verify one.
+#[test]
+fn the_probes_run_only_for_the_verify_stage() {
+    let service = service();
+    let down = free_port();
+    let dir = setup(&service.url(), &down.to_string());
+    let config = dir.path().join("shipgate.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[[policies]]\nname = \"window\"\nsource = \"builtin:window\"\n");
+    std::fs::write(&config, text).unwrap();
+    for args in [
+        vec!["snapshot"],
+        vec!["snapshot", "--stage", "gate"],
+        vec!["check", "--stage", "gate", "--no-log", "--format", "json"],
+    ] {
+        let (code, stdout, stderr) = run(shipgate()
+            .current_dir(dir.path())
+            .args(&args)
+            .env("HEALTH_TOKEN", TOKEN));
+        assert_ne!(code, 1, "{args:?}: {stderr}");
+        assert!(!stdout.contains("\"health\""), "{args:?}: {stdout}");
+    }
+    assert_eq!(service.requests(), 0, "a probe ran");
 }

@@ -346,6 +346,28 @@ fn round_failure(probe: &Probe, round: &ProbeResult) -> Option<String> {
     })
 }
 
+/// The rounds of `probe` that failed, 1-based, with why.
+fn failed_rounds(probe: &Probe) -> Vec<(usize, String)> {
+    probe
+        .results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| round_failure(probe, r).map(|why| (i + 1, why)))
+        .collect()
+}
+
+/// Whether `failed` of `rounds` rounds fail a probe that tolerates
+/// `tolerated`: more than that, or every round (a tolerance at or above
+/// the rounds run would otherwise pass an endpoint that is down).
+fn too_many(failed: usize, rounds: usize, tolerated: u32) -> bool {
+    failed > tolerated as usize || (failed > 0 && failed == rounds)
+}
+
+/// Whether a smoke suite ran a test it did not skip.
+fn ran_tests(suite: &TestSuite) -> bool {
+    suite.tests > suite.skipped
+}
+
 /// The smoke suites in the snapshot.
 fn smoke_suites(snapshot: &Snapshot) -> Vec<&TestSuite> {
     snapshot
@@ -397,14 +419,9 @@ impl Judge<'_> {
                 ));
                 continue;
             }
-            let failed: Vec<(usize, String)> = probe
-                .results
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| round_failure(probe, r).map(|why| (i + 1, why)))
-                .collect();
+            let failed = failed_rounds(probe);
             let max = config.max_failed_probe_rounds;
-            if failed.len() > max as usize {
+            if too_many(failed.len(), rounds, max) {
                 self.findings.push(
                     Finding::new(
                         RULE_PROBE_FAILED,
@@ -448,7 +465,7 @@ impl Judge<'_> {
                 .filter(|ms| *ms > limit)
                 .collect();
             let max = config.max_slow_probe_rounds;
-            if slow.len() > max as usize {
+            if too_many(slow.len(), answered.len(), max) {
                 let slowest = slow.iter().copied().max().unwrap_or_default();
                 self.findings.push(
                     Finding::new(
@@ -498,7 +515,7 @@ impl Judge<'_> {
         let suites = smoke_suites(self.snapshot);
         let mut failed = false;
         for suite in &suites {
-            let bad = suite.failures + suite.errors;
+            let bad = suite.failures.saturating_add(suite.errors);
             if bad > 0 {
                 failed = true;
                 self.findings.push(
@@ -522,7 +539,8 @@ impl Judge<'_> {
                 gap.source, gap.reason
             ));
         }
-        let ran: Vec<&&TestSuite> = suites.iter().filter(|t| t.tests > 0).collect();
+        // A suite whose every test was skipped verified nothing.
+        let ran: Vec<&&TestSuite> = suites.iter().filter(|t| ran_tests(t)).collect();
         if ran.is_empty() {
             if config.require_smoke_tests && !failed {
                 let why = if self.snapshot.ci.is_none() {
@@ -539,7 +557,10 @@ impl Judge<'_> {
             return;
         }
         if !failed {
-            let tests: u32 = ran.iter().map(|t| t.tests).sum();
+            let tests: u32 = ran
+                .iter()
+                .map(|t| t.tests - t.skipped)
+                .fold(0, u32::saturating_add);
             self.findings.push(Finding::pass(
                 RULE_SMOKE_FAILED,
                 format!(
@@ -697,25 +718,24 @@ impl Judge<'_> {
                 if probe.results.is_empty() {
                     Err(format!("its health probe `{name}` ran no round"))
                 } else {
-                    let failed = probe
-                        .results
-                        .iter()
-                        .filter(|r| !r.healthy(probe.expected_status))
-                        .count();
-                    Ok((failed > config.max_failed_probe_rounds as usize).then(|| {
-                        format!(
-                            "health probe `{name}` failed {failed} of {} rounds",
-                            probe.results.len()
-                        )
-                    }))
+                    let failed = failed_rounds(probe).len();
+                    let rounds = probe.results.len();
+                    Ok(
+                        too_many(failed, rounds, config.max_failed_probe_rounds).then(|| {
+                            format!(
+                                "health probe `{name}` failed {failed} of {} rounds",
+                                probe.results.len()
+                            )
+                        }),
+                    )
                 }
             } else if let Some(suite) = suites.iter().find(|s| &s.name == name) {
-                if suite.failures + suite.errors > 0 {
+                if suite.failures.saturating_add(suite.errors) > 0 {
                     Ok(Some(format!(
                         "smoke suite `{name}` has {} failed and {} errored tests",
                         suite.failures, suite.errors
                     )))
-                } else if suite.tests == 0 {
+                } else if !ran_tests(suite) {
                     Err(format!("its smoke suite `{name}` ran no test"))
                 } else {
                     Ok(None)

@@ -646,3 +646,56 @@ fn the_default_configuration_is_valid() {
         Config::default()
     );
 }
+
+/// A tolerance at or above the rounds run never passes an endpoint that is
+/// down, or one whose every round was slow.
+#[test]
+fn a_probe_failing_every_round_fails_whatever_the_tolerance() {
+    let mut s = healthy();
+    probes_mut(&mut s)[0].results = vec![round(None, 2000)];
+    let d = run(&s, r#"{"max_failed_probe_rounds": 2}"#);
+    assert_eq!(d.verdict, Verdict::Rollback, "{d:#?}");
+    assert!(
+        message(&d, RULE_PROBE_FAILED, Verdict::Rollback).contains("failed 1 of 1 round"),
+        "{d:#?}"
+    );
+    // The same for a migration check on that probe.
+    let config = r#"{"max_failed_probe_rounds": 2, "migration_checks": ["api-health"]}"#;
+    assert!(rules(&run(&s, config), Verdict::Rollback).contains(&RULE_MIGRATION_FAILED));
+    let mut s = healthy();
+    probes_mut(&mut s)[0].results = vec![round(Some(200), 5000)];
+    let d = run(&s, r#"{"max_slow_probe_rounds": 3}"#);
+    assert_eq!(d.verdict, Verdict::Hold, "{d:#?}");
+    assert!(rules(&d, Verdict::Hold).contains(&RULE_PROBE_SLOW));
+}
+
+/// Failures and errors near `u32::MAX` (a JUnit count saturates there) do
+/// not wrap round to "passed", and a smoke suite whose every test was
+/// skipped verified nothing.
+#[test]
+fn huge_counts_still_fail_and_skipped_smoke_tests_are_not_run() {
+    let mut s = healthy();
+    let mut huge = suite("smoke", u32::MAX, u32::MAX);
+    huge.errors = 1;
+    s.ci.as_mut().unwrap().test_suites = vec![huge];
+    assert_eq!(run(&s, "{}").verdict, Verdict::Rollback);
+
+    let mut skipped = suite("smoke", 12, 0);
+    skipped.skipped = 12;
+    s.ci.as_mut().unwrap().test_suites = vec![skipped];
+    let d = run(&s, r#"{"require_smoke_tests": true}"#);
+    assert_eq!(d.verdict, Verdict::Hold, "{d:#?}");
+    assert!(
+        message(&d, RULE_DATA_MISSING, Verdict::Hold).contains("no smoke test ran"),
+        "{d:#?}"
+    );
+    let mut partly = suite("smoke", 12, 0);
+    partly.skipped = 2;
+    s.ci.as_mut().unwrap().test_suites = vec![partly];
+    let d = run(&s, r#"{"require_smoke_tests": true}"#);
+    assert_eq!(d.verdict, Verdict::Go, "{d:#?}");
+    assert_eq!(
+        message(&d, RULE_SMOKE_FAILED, Verdict::Go),
+        "smoke tests passed: `smoke` (10 tests)"
+    );
+}

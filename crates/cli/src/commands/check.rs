@@ -76,7 +76,7 @@ pub fn run_verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<ExitCode, Cl
 }
 
 fn decide(args: &DecideArgs, stage: Stage, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let collected = collect(&args.collect)?;
+    let collected = collect(&args.collect, Some(stage))?;
     let (config, snapshot) = (collected.config, collected.snapshot);
     let cache = if args.no_cache {
         CacheMode::Disabled

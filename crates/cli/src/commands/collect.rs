@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use shipgate_model::{DeployKind, Severity, Snapshot, Timestamp};
+use shipgate_model::{DeployKind, Severity, Snapshot, Stage, Timestamp};
 
 use super::{CliError, load_config};
 use shipgate_collect::{Context, DeploymentConfig, ProcessVars, SourcesConfig, Vars};
@@ -70,17 +70,23 @@ pub struct Collected {
     pub snapshot: Snapshot,
 }
 
-/// Loads the configuration and collects a snapshot with it, reading
-/// variables from the process environment.
-pub fn collect(args: &CollectArgs) -> Result<Collected, CliError> {
-    collect_with(args, Arc::new(ProcessVars))
+/// Loads the configuration and collects a snapshot with it for `stage`
+/// ([`SourcesConfig::for_stage`]: the health probes run only for
+/// `verify`), reading variables from the process environment.
+pub fn collect(args: &CollectArgs, stage: Option<Stage>) -> Result<Collected, CliError> {
+    collect_with(args, stage, Arc::new(ProcessVars))
 }
 
 /// [`collect()`] with the given variables (tests pass a fixed set).
-pub fn collect_with(args: &CollectArgs, vars: Arc<dyn Vars>) -> Result<Collected, CliError> {
+pub fn collect_with(
+    args: &CollectArgs,
+    stage: Option<Stage>,
+    vars: Arc<dyn Vars>,
+) -> Result<Collected, CliError> {
     let prepared = prepare(args, vars)?;
     let ctx = prepared.context(args.now.unwrap_or_else(shipgate_collect::now));
-    let collection = shipgate_collect::collect(&prepared.sources, &prepared.deployment, ctx)
+    let sources = prepared.sources.for_stage(stage);
+    let collection = shipgate_collect::collect(&sources, &prepared.deployment, ctx)
         .map_err(|e| CliError::Other(e.to_string()))?;
     for (source, millis) in &collection.timings {
         tracing::info!(source, millis, "collected");

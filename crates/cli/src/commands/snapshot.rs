@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use shipgate_model::Snapshot;
+use shipgate_model::{Snapshot, Stage};
 
 use super::CliError;
 use super::collect::{CollectArgs, collect};
@@ -24,6 +24,10 @@ pub struct SnapshotArgs {
     /// Write the snapshot to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Collect for this question: the HTTP health probes (`[sources.http]`)
+    /// run only for `verify`, after a deploy.
+    #[arg(long, value_name = "STAGE")]
+    pub stage: Option<Stage>,
 }
 
 /// Subcommands of `shipgate snapshot`.
@@ -56,7 +60,7 @@ pub fn run(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode, CliErro
         out.write_all(schema().as_bytes())?;
         return Ok(ExitCode::Success);
     }
-    let collected = collect(&args.collect)?;
+    let collected = collect(&args.collect, args.stage)?;
     let text = to_file_text(&collected.snapshot)?;
     match &args.out {
         Some(path) => write_file(path, text.as_bytes())?,

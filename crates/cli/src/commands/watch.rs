@@ -21,6 +21,7 @@ use shipgate_engine::decision_log::ConfigRef;
 use shipgate_engine::policy_set::PolicySet;
 use shipgate_engine::report::Subject;
 use shipgate_engine::runtime::CacheMode;
+use shipgate_model::Stage;
 
 /// How the watch shows itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,8 +103,16 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
         // A first collection resolves what is deployed (the version for the
         // hooks), feeds the risk stage when no plan is given, and is put to
         // the first phase's policies before any traffic moves.
+        // With the health probes when a policy answers verify, so that the
+        // preflight sees what the verify stage will lack.
         let ctx = prepared.context(shipgate_collect::now());
-        let first = shipgate_collect::collect_async(&prepared.sources, &prepared.deployment, ctx)
+        let first_stage = if policies.decides(Stage::Verify) {
+            Stage::Verify
+        } else {
+            Stage::Canary
+        };
+        let sources = prepared.sources.for_stage(Some(first_stage));
+        let first = shipgate_collect::collect_async(&sources, &prepared.deployment, ctx)
             .await
             .snapshot;
         let subject = Subject::of(&first);
@@ -113,6 +122,14 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
             &policies,
             &first,
         );
+        if watch::verify_plan(&policies, &plan.0) == watch::event::VerifyPlan::EveryInterval
+            && policies.decides(Stage::Canary)
+        {
+            tracing::warn!(
+                "the plan is a single phase at 100%: with no baseline to compare against, its \
+                 intervals ask the verify stage, and the canary-stage policies are not asked"
+            );
+        }
         watch::preflight::check(&policies, &first, &plan.0).map_err(|refusal| {
             CliError::Other(shipgate_core::redact::scrub(&refusal.to_string()).into_owned())
         })?;

@@ -12,6 +12,10 @@
 //! `consecutiveErrorLimit` the same way: `max_failed_evaluations = N` is
 //! `consecutiveErrorLimit: N - 1`.
 //!
+//! In a verify step (or a deploy without a canary) the same streak ends
+//! the watch *unverified* instead (exit 4): traffic stays where it is, as
+//! when the verify stage keeps holding, and a person decides.
+//!
 //! A policy with `on_error = "fail-open"` asked for its failures to count
 //! as `go`: they neither hold the watch nor count here. The rollout history
 //! the policies see (`rollout.history`) is left as the policies decided:
@@ -21,6 +25,7 @@
 
 use shipgate_core::config::watch::FailureLimit;
 pub use shipgate_core::config::watch::{DEFAULT_LIMIT, MAX_LIMIT};
+use shipgate_model::Stage;
 
 use super::event::Interval;
 
@@ -42,9 +47,13 @@ pub fn limit_reached(intervals: &[Interval], limit: FailureLimit) -> Option<Stri
         .iter()
         .map(|f| format!("policy `{}` failed ({})", f.policy, f.kind))
         .collect();
+    let (what, outcome) = match now.stage {
+        Stage::Verify => ("the deployment", "a person decides"),
+        _ => ("the canary", "roll back"),
+    };
     Some(format!(
         "{} in {streak} consecutive {}, reaching [watch] max_failed_evaluations = {limit}: \
-         the canary cannot be judged, roll back",
+         {what} cannot be judged, {outcome}",
         which.join(" and "),
         if streak == 1 { "interval" } else { "intervals" },
     ))
@@ -116,6 +125,15 @@ mod tests {
             limit_reached(&[interval(&[("c", "fuel")])], one)
                 .unwrap()
                 .contains("failed (fuel) in 1 consecutive interval, reaching")
+        );
+        // In a verify step the watch does not roll back a deploy that
+        // passed its canary: a person decides.
+        let mut verify = interval(&[("verify", "trap")]);
+        verify.stage = Stage::Verify;
+        assert!(
+            limit_reached(&[verify], one)
+                .unwrap()
+                .ends_with("the deployment cannot be judged, a person decides")
         );
     }
 

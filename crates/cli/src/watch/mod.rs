@@ -398,15 +398,19 @@ async fn drive(
             if let Some(reason) =
                 failures::limit_reached(&p.intervals, watch.max_failed_evaluations)
             {
+                if step.stage == Stage::Verify {
+                    return Ending::Unverified(reason);
+                }
                 return rollback(watch, p, reason).await;
             }
             if report.verdict == Verdict::Go && in_phase >= step.hold {
                 break;
             }
             if let Some(timeout) = step.timeout
-                && in_phase >= step.hold + timeout
+                && in_phase >= step.hold.saturating_add(timeout)
             {
-                return Ending::Unverified(unverified_reason(&report, step.hold + timeout));
+                let after = step.hold.saturating_add(timeout);
+                return Ending::Unverified(unverified_reason(&report, after));
             }
             if let Some(signal) = *signals.borrow() {
                 return Ending::Interrupted(signal);
@@ -473,9 +477,10 @@ async fn signalled(signals: &mut channel::Receiver<Option<Signal>>) {
     }
 }
 
-/// Collects one interval's snapshot and, in a canary phase, puts the
-/// rollout's state in it (a verify step's snapshot has none: it is asked
-/// about the deployment as it stands).
+/// Collects one interval's snapshot for its stage (the health probes only
+/// for `verify`) and, in a canary phase, puts the rollout's state in it (a
+/// verify step's snapshot has none: it is asked about the deployment as it
+/// stands).
 async fn collect_interval(
     watch: &Watch<'_>,
     p: &Progress<'_>,
@@ -484,7 +489,8 @@ async fn collect_interval(
     in_phase: Duration,
 ) -> Snapshot {
     let ctx = (watch.context)(shipgate_collect::now());
-    let mut snapshot = shipgate_collect::collect_async(watch.sources, watch.deployment, ctx)
+    let sources = watch.sources.for_stage(Some(step.stage));
+    let mut snapshot = shipgate_collect::collect_async(&sources, watch.deployment, ctx)
         .await
         .snapshot;
     if step.stage == Stage::Canary {
@@ -738,5 +744,12 @@ mod tests {
             ),
         );
         assert!(error("[watch]\ninterval = \"often\"\n").contains("key `watch.interval`"));
+        assert_eq!(w.verify_timeout.0.as_secs(), 900);
+        assert!(
+            error("[watch]\nverify_timeout = \"2d\"\n")
+                .starts_with("shipgate.toml:2:18: key `watch.verify_timeout`: "),
+            "{}",
+            error("[watch]\nverify_timeout = \"2d\"\n")
+        );
     }
 }

@@ -16,8 +16,9 @@
 //!   data (no health probe configured, an unread metric) refuses too;
 //! - a watch that verifies after its last phase has a verify-stage policy
 //!   that fails on the first collection (it would fail only after the whole
-//!   rollout). Its missing data does not refuse: the new version is not
-//!   deployed yet.
+//!   rollout). Its missing data does not refuse — smoke reports and the new
+//!   version's metrics may come only with the deploy — but each line is
+//!   warned about before traffic moves.
 //!
 //! Nothing is logged: no interval was decided and no traffic moved.
 
@@ -78,12 +79,19 @@ pub fn check(policies: &PolicySet, first: &Snapshot, plan: &Plan) -> Result<Repo
         });
     }
     if verify == VerifyPlan::AfterLastPhase {
-        let failed = failures(&policies.evaluate(Stage::Verify, first));
+        let verify = policies.evaluate(Stage::Verify, first);
+        let failed = failures(&verify);
         if !failed.is_empty() {
             return Err(Refusal {
                 stage: Stage::Verify,
                 reasons: failed,
             });
+        }
+        for line in missing(&verify, first, Stage::Verify) {
+            tracing::warn!(
+                "the verify step after the last phase lacks this now (it may come with the \
+                 deploy; if not, the watch ends unverified): {line}"
+            );
         }
     }
     Ok(report)
@@ -121,6 +129,23 @@ fn reasons(report: &Report, snapshot: &Snapshot, stage: Stage) -> Vec<String> {
         ));
     }
     reasons.extend(failures(report));
+    reasons.extend(missing(report, snapshot, stage));
+    if !reasons.is_empty() {
+        for gap in &snapshot.gaps {
+            reasons.push(format!(
+                "source `{}` could not be read: {}",
+                gap.source, gap.reason
+            ));
+        }
+    }
+    reasons
+}
+
+/// The enforced findings of `report` that say data is missing, one line
+/// each; in a canary phase not the canary's side of a metric whose baseline
+/// has a value (the canary may have no data before it has traffic).
+fn missing(report: &Report, snapshot: &Snapshot, stage: Stage) -> Vec<String> {
+    let mut reasons = Vec::new();
     for f in report
         .findings
         .iter()
@@ -139,14 +164,6 @@ fn reasons(report: &Report, snapshot: &Snapshot, stage: Stage) -> Vec<String> {
             reasons.push(format!(
                 "{}: {}: {}",
                 f.policy, f.finding.rule, f.finding.message
-            ));
-        }
-    }
-    if !reasons.is_empty() {
-        for gap in &snapshot.gaps {
-            reasons.push(format!(
-                "source `{}` could not be read: {}",
-                gap.source, gap.reason
             ));
         }
     }

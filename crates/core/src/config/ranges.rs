@@ -73,6 +73,8 @@ const SOURCE_RANGES: &[DurationRange] = &[
 const WATCH_RANGES: &[DurationRange] = &[
     (&["interval"], Duration::from_millis(100), DAY),
     (&["hook_timeout"], Duration::from_millis(100), DAY),
+    (&["verify_window"], Duration::ZERO, DAY),
+    (&["verify_timeout"], Duration::ZERO, DAY),
 ];
 
 impl Document<'_> {
@@ -113,6 +115,8 @@ impl Document<'_> {
         for &(path, min, max) in WATCH_RANGES {
             let got = match path {
                 ["interval"] => watch.interval.0,
+                ["verify_window"] => watch.verify_window.0,
+                ["verify_timeout"] => watch.verify_timeout.0,
                 _ => watch.hook_timeout.0,
             };
             self.duration_in(value, "watch", path, got, min, max)?;

@@ -15,6 +15,7 @@
 //! policy at all cannot decide anything and is refused at load.
 
 pub mod preflight;
+pub mod rules_stages;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -291,7 +292,7 @@ fn load_entry(
     };
     let stages = match (&policy.stages, &loaded) {
         (Some(stages), _) => stages.clone(),
-        (None, Ok(p)) => p.info().stages.clone(),
+        (None, Ok(p)) => rules_stages::narrowed(policy, &p.info().stages),
         (None, Err(_)) => Stage::ALL.to_vec(),
     };
     Ok(Entry {

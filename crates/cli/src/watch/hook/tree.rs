@@ -134,7 +134,10 @@ mod tests {
             .parse()
             .unwrap();
         assert!(alive(pid), "the sleeper should run");
-        assert_eq!(kill(None, &value), 1);
+        // At least the sleeper; on a loaded machine the subshell or
+        // `setsid`'s own parent may not have exited yet and carry the marker
+        // too.
+        assert!(kill(None, &value) >= 1);
         let mut waited = 0;
         while alive(pid) && waited < 200 {
             std::thread::sleep(Duration::from_millis(10));

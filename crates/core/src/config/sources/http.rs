@@ -37,6 +37,10 @@ use serde::{Deserialize, Deserializer};
 
 use crate::config::Duration;
 
+/// The most probes `[sources.http]` may list: they run concurrently, every
+/// collection.
+pub const MAX_PROBES: usize = 50;
+
 /// The most time one probe's rounds may take, tries and waits included.
 pub const MAX_TOTAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
@@ -134,6 +138,12 @@ impl<'de> Deserialize<'de> for HttpConfig {
             return Err(serde::de::Error::custom(
                 "no probes: add at least one [[sources.http.probes]] with a `name` and a `url`",
             ));
+        }
+        if config.probes.len() > MAX_PROBES {
+            return Err(serde::de::Error::custom(format!(
+                "{} probes: at most {MAX_PROBES} (each runs at once, every collection)",
+                config.probes.len()
+            )));
         }
         for (i, probe) in config.probes.iter().enumerate() {
             if let Some(first) = config.probes[..i].iter().position(|p| p.name == probe.name) {
@@ -574,6 +584,15 @@ mod tests {
 
     #[test]
     fn probes_are_named_once_and_match_one_way() {
+        let many: String = (0..=MAX_PROBES)
+            .map(|i| format!("[[sources.http.probes]]\nname = \"p{i}\"\nurl = \"http://x/\"\n"))
+            .collect();
+        assert!(
+            error(&format!("[sources.http]\n{many}"))
+                .ends_with("51 probes: at most 50 (each runs at once, every collection)"),
+            "{}",
+            error(&format!("[sources.http]\n{many}"))
+        );
         assert_eq!(
             error("[sources.http]\ntimeout = \"1s\"\n"),
             "shipgate.toml:1:1: key `sources.http`: no probes: add at least one [[sources.http.probes]] with a `name` and a `url`"

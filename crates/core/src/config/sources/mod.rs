@@ -11,7 +11,7 @@ pub mod junit;
 pub mod prometheus;
 
 use serde::Deserialize;
-use shipgate_model::{DeployKind, Severity};
+use shipgate_model::{DeployKind, Severity, Stage};
 
 /// The `[sources]` table: which sources to read, and how.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -33,6 +33,22 @@ pub struct SourcesConfig {
     pub http: Option<http::HttpConfig>,
     /// `[sources.clock]`.
     pub clock: ClockConfig,
+}
+
+impl SourcesConfig {
+    /// The sources to collect for a question: the HTTP health probes run
+    /// only for `verify` (they probe the deployed version after a deploy;
+    /// before it they would probe the old one, slow every canary interval,
+    /// and a snapshot with their results is asked `verify` by default).
+    /// With no stage (`shipgate snapshot` without `--stage`), every source
+    /// but the probes.
+    pub fn for_stage(&self, stage: Option<Stage>) -> SourcesConfig {
+        let mut sources = self.clone();
+        if stage != Some(Stage::Verify) {
+            sources.http = None;
+        }
+        sources
+    }
 }
 
 /// `[sources.clock]`: the organisation's offset from UTC, which deploy

@@ -5,7 +5,9 @@
 //! The run's values are in the environment as `SHIPGATE_PERCENT`,
 //! `SHIPGATE_PHASE`, `SHIPGATE_SERVICE`, `SHIPGATE_ENVIRONMENT`,
 //! `SHIPGATE_VERSION`, with `SHIPGATE_HOOK` (`traffic` or `rollback`),
-//! `SHIPGATE_PREVIOUS_PERCENT` and, for a rollback, `SHIPGATE_REASON`. In
+//! `SHIPGATE_PREVIOUS_PERCENT` and, for a rollback, `SHIPGATE_REASON` (a
+//! rollback decided in the verify step after the last phase has that
+//! phase as `SHIPGATE_PHASE`: the step moves no traffic). In
 //! the list form the placeholders `{percent}`, `{phase}`, `{service}`,
 //! `{environment}` and `{version}` are replaced in the arguments, each value
 //! inside its one argument. A string hook is shell text, and a value pasted

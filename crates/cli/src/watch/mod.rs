@@ -541,11 +541,24 @@ fn rollback_reason(report: &Report) -> String {
 async fn rollback(watch: &Watch<'_>, p: &mut Progress<'_>, reason: String) -> Ending {
     let ctx = HookContext {
         reason: Some(reason.clone()),
-        ..hook_context(watch, HookKind::Rollback, p.phase, p.percent, p.percent)
+        ..hook_context(
+            watch,
+            HookKind::Rollback,
+            traffic_phase(watch, p),
+            p.percent,
+            p.percent,
+        )
     };
     let hook = watch.runner.run(watch.rollback_hook.as_ref(), &ctx).await;
     p.emit(Event::Hook(hook.clone()));
     Ending::Rollback { reason, hook }
+}
+
+/// The plan's phase the traffic is at: the current phase, or in the verify
+/// step the last one (the step moves no traffic), so that a hook mapping
+/// `SHIPGATE_PHASE` to a weight sees a phase of the plan.
+fn traffic_phase(watch: &Watch<'_>, p: &Progress<'_>) -> usize {
+    p.phase.min(watch.plan.0.phases().len())
 }
 
 fn hook_context(
@@ -587,7 +600,14 @@ fn summarise(watch: &Watch<'_>, p: &Progress<'_>, ending: Ending) -> Summary {
         advice: None,
     };
     let rollback_line = watch.rollback_hook.as_ref().map(|h| {
-        hook_context(watch, HookKind::Rollback, p.phase, p.percent, p.percent).command_line(h)
+        hook_context(
+            watch,
+            HookKind::Rollback,
+            traffic_phase(watch, p),
+            p.percent,
+            p.percent,
+        )
+        .command_line(h)
     });
     match ending {
         Ending::Completed => {

@@ -364,6 +364,15 @@ impl Context {
                     }
                 } else if e.is_connect() {
                     RegistryError::Unreachable { host, detail }
+                } else if let Some(status) = e.status() {
+                    match status.as_u16() {
+                        401 | 403 => RegistryError::Unauthorized { host, detail },
+                        404 => RegistryError::NotFound {
+                            reference: self.reference.clone(),
+                            detail,
+                        },
+                        _ => RegistryError::Registry { host, detail },
+                    }
                 } else {
                     RegistryError::Registry { host, detail }
                 }

@@ -263,13 +263,18 @@ impl TokenIssuer {
     /// A token allowing `actions` (`pull`, `push`) on `repository`, valid
     /// for `ttl` from now.
     pub fn token(&self, repository: &str, actions: &[&str], ttl: Duration) -> String {
+        self.sign_claims(repository, actions, ttl.as_secs() as i64)
+    }
+
+    /// A token expiring `ttl` seconds from now (in the past if negative).
+    fn sign_claims(&self, repository: &str, actions: &[&str], ttl: i64) -> String {
         use base64::Engine as _;
         let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let std = base64::engine::general_purpose::STANDARD;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()
-            .as_secs();
+            .as_secs() as i64;
         let header = serde_json::json!({
             "typ": "JWT",
             "alg": "ES256",
@@ -279,9 +284,9 @@ impl TokenIssuer {
             "iss": Self::ISSUER,
             "sub": "shipgate-test",
             "aud": Self::SERVICE,
-            "exp": now + ttl.as_secs(),
-            "nbf": now.saturating_sub(60),
-            "iat": now.saturating_sub(60),
+            "exp": now + ttl,
+            "nbf": now.min(now + ttl) - 7200,
+            "iat": now.min(now + ttl) - 7200,
             "jti": format!("jti-{now}-{}", rand_u64()),
             "access": [{"type": "repository", "name": repository, "actions": actions}],
         });
@@ -295,6 +300,13 @@ impl TokenIssuer {
             .sign(&ring::rand::SystemRandom::new(), signing_input.as_bytes())
             .unwrap();
         format!("{signing_input}.{}", b64url.encode(signature.as_ref()))
+    }
+}
+
+impl TokenIssuer {
+    /// A token for `repository` that expired an hour ago.
+    pub fn expired_token(&self, repository: &str, actions: &[&str]) -> String {
+        self.sign_claims(repository, actions, -3600)
     }
 }
 

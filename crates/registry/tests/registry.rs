@@ -16,7 +16,7 @@ use shipgate_registry::{
     Artifact, Blob, Client, Credentials, Digest, Layer, Limits, Options, Reference, RegistryError,
     Store,
 };
-use shipgate_tests::prometheus::{HttpStub, Reply};
+use shipgate_tests::prometheus::{HttpStub, Reply, Request};
 use shipgate_tests::registry::{Auth, DelayProxy, RegistryServer, TokenIssuer, closed_port};
 
 const TYPE: &str = "application/vnd.shipgate.test.v1";
@@ -381,7 +381,12 @@ async fn layers_answered_in_another_order_are_matched_by_digest() {
         }
     });
     let through = reference(&format!("oci://{}/acme/security:1", proxy.addr()));
+    let start = Instant::now();
     let pulled = client().pull(&through, TYPE).await.unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_millis(1500),
+        "the first layer was held"
+    );
     assert_same_files(&pulled, &a);
     let blob_requests: Vec<String> = proxy
         .paths()
@@ -482,17 +487,18 @@ async fn bearer_tokens_are_checked_by_the_registry_and_never_shown() {
     let other_repository = issuer.token("acme/other", &["pull", "push"], Duration::from_secs(600));
     let forged =
         TokenIssuer::new().token("acme/security", &["pull", "push"], Duration::from_secs(600));
+    let expired = issuer.expired_token("acme/security", &["pull", "push"]);
     let mut errors = Vec::new();
     let reader = with(pull_only.clone());
     assert_eq!(reader.pull(&tag, TYPE).await.unwrap().digest, digest);
     errors.push(reader.push(&tag, &artifact("2")).await.unwrap_err());
-    for token in [&other_repository, &forged] {
+    for token in [&other_repository, &forged, &expired] {
         errors.push(with(token.clone()).pull(&tag, TYPE).await.unwrap_err());
     }
     errors.push(client_anonymous_pull(&tag).await);
     for err in &errors {
         assert!(matches!(err, RegistryError::Unauthorized { .. }), "{err:?}");
-        for token in [&good, &pull_only, &other_repository, &forged] {
+        for token in [&good, &pull_only, &other_repository, &forged, &expired] {
             assert!(!err.to_string().contains(token.as_str()), "{err}");
             assert!(!format!("{err:?}").contains(token.as_str()), "{err:?}");
         }
@@ -551,4 +557,75 @@ async fn what_was_pulled_is_kept_for_offline_use_and_travels_as_an_image_layout(
         digest
     );
     assert_same_files(&client.pull(&there, TYPE).await.unwrap(), &a);
+}
+
+/// A registry that echoes the credentials it was sent back in its error
+/// (as some proxies and misconfigured servers do): the client's error shows
+/// `***` in their place, in every form they take on the wire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_echoed_by_a_registry_are_redacted() {
+    use base64::Engine as _;
+    let echo = |request: &Request| match request.headers.get("authorization") {
+        Some(auth) => {
+            let decoded = auth
+                .strip_prefix("Basic ")
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            Reply::text(500, &format!("refused `{auth}` (that is `{decoded}`)"))
+        }
+        None => Reply {
+            headers: vec![("WWW-Authenticate".into(), "Basic realm=\"echo\"".into())],
+            ..Reply::json(
+                401,
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"log in"}]}"#,
+            )
+        },
+    };
+    let stub = HttpStub::start(echo);
+    let r = reference(&format!("oci://{}/acme/security:1", stub.addr()));
+
+    let password = "echo-Pass-w0rd-5531";
+    let basic = Client::with_lookup(
+        Options {
+            credentials: Credentials::Basic {
+                username_env: "U".into(),
+                password_env: "P".into(),
+            },
+            ..options()
+        },
+        &|name: &str| Some(if name == "U" { "echo-user" } else { password }.into()),
+    )
+    .unwrap();
+    let pair = format!("echo-user:{password}");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&pair);
+    let err = basic.pull(&r, TYPE).await.unwrap_err();
+    let (text, debug) = (err.to_string(), format!("{err:?}"));
+    assert!(
+        text.contains("refused `Basic ***` (that is `***`)"),
+        "{text}"
+    );
+    for secret in [password, pair.as_str(), encoded.as_str()] {
+        assert!(!text.contains(secret), "{text}");
+        assert!(!debug.contains(secret), "{debug}");
+    }
+
+    let token = "echo-bearer-token-7f3a9c";
+    let bearer = Client::with_lookup(
+        Options {
+            credentials: Credentials::Bearer {
+                token_env: "T".into(),
+            },
+            ..options()
+        },
+        &|_| Some(token.into()),
+    )
+    .unwrap();
+    let err = bearer.pull(&r, TYPE).await.unwrap_err();
+    let (text, debug) = (err.to_string(), format!("{err:?}"));
+    assert!(text.contains("refused `Bearer ***`"), "{text}");
+    assert!(
+        !text.contains(token) && !debug.contains(token),
+        "{text} {debug}"
+    );
 }

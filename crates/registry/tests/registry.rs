@@ -330,6 +330,20 @@ async fn a_manifest_larger_than_the_cap_is_refused() {
         err.to_string(),
         format!("the manifest of `{tag}` is larger than 4 KiB, the limit ({size} bytes)")
     );
+    // Past the default cap (4 MiB), from a server that sends one anyway
+    // (distribution itself refuses to store one): refused, not parsed.
+    let huge = format!(
+        r#"{{"schemaVersion":2,"padding":"{}"}}"#,
+        "a".repeat(5 << 20)
+    );
+    let stub = HttpStub::start(move |_| Reply::json(200, &huge));
+    let r = reference(&format!("oci://{}/acme/security:1", stub.addr()));
+    let err = client().pull(&r, TYPE).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("is larger than 4 MiB, the limit (5242912 bytes)"),
+        "{err}"
+    );
     // A blob past its cap is refused before it is fetched.
     let capped = Client::new(Options {
         limits: Limits {

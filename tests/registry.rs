@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::prometheus::{free_port, http_get};
+use crate::prometheus::{HttpStub, Reply, free_port, http_get};
 
 /// The `docker-registry` binary: `$DOCKER_REGISTRY_BIN`, or Debian's.
 pub fn registry_bin() -> PathBuf {
@@ -51,8 +51,15 @@ pub enum Auth {
         /// The password (hashed with bcrypt into the htpasswd file).
         password: String,
     },
-    /// Token auth: JWTs signed by the issuer's key.
-    Token(Arc<TokenIssuer>),
+    /// Token auth: JWTs signed by the issuer's key. `realm` is where the
+    /// registry sends clients for a token ([`TokenServer::realm`]; any URL
+    /// when clients bring their own token).
+    Token {
+        /// Who signs the tokens the registry accepts.
+        issuer: Arc<TokenIssuer>,
+        /// The token server's URL.
+        realm: String,
+    },
 }
 
 /// A registry started for a test: see the module documentation.
@@ -87,11 +94,11 @@ impl RegistryServer {
                     dir.path().join("htpasswd").display()
                 )
             }
-            Auth::Token(issuer) => {
+            Auth::Token { issuer, realm } => {
                 std::fs::write(dir.path().join("token.crt"), &issuer.cert_pem)
                     .expect("write token.crt");
                 format!(
-                    "auth:\n  token:\n    realm: http://127.0.0.1:9/token\n    service: {}\n    \
+                    "auth:\n  token:\n    realm: {realm}\n    service: {}\n    \
                      issuer: {}\n    rootcertbundle: {}\n",
                     TokenIssuer::SERVICE,
                     TokenIssuer::ISSUER,
@@ -307,6 +314,56 @@ impl TokenIssuer {
     /// A token for `repository` that expired an hour ago.
     pub fn expired_token(&self, repository: &str, actions: &[&str]) -> String {
         self.sign_claims(repository, actions, -3600)
+    }
+}
+
+/// A minimal token server (the distribution token protocol): `GET
+/// /token?service=…&scope=repository:NAME:ACTIONS` with the right basic
+/// credentials gets `{"token": …}` for that scope, signed by the issuer;
+/// anything else a 401. How registries such as Docker Hub, GHCR and Harbor
+/// turn a user's password or access token into a bearer token.
+#[derive(Debug)]
+pub struct TokenServer {
+    stub: HttpStub,
+}
+
+impl TokenServer {
+    /// Starts it, accepting `user` and `password`.
+    pub fn start(issuer: Arc<TokenIssuer>, user: &str, password: &str) -> TokenServer {
+        use base64::Engine as _;
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        );
+        let stub = HttpStub::start(move |request| {
+            if request.path != "/token"
+                || request.headers.get("authorization") != Some(&expected)
+                || request.query.get("service").map(String::as_str) != Some(TokenIssuer::SERVICE)
+            {
+                return Reply::json(401, r#"{"details":"wrong credentials"}"#);
+            }
+            let scope = request.query.get("scope").cloned().unwrap_or_default();
+            let mut parts = scope.splitn(3, ':');
+            let (Some("repository"), Some(name), Some(actions)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return Reply::json(400, r#"{"details":"no repository scope"}"#);
+            };
+            let actions: Vec<&str> = actions.split(',').collect();
+            let token = issuer.token(name, &actions, Duration::from_secs(300));
+            Reply::json(200, &serde_json::json!({ "token": token }).to_string())
+        });
+        TokenServer { stub }
+    }
+
+    /// Its token endpoint, the registry's `realm`.
+    pub fn realm(&self) -> String {
+        format!("{}/token", self.stub.url())
+    }
+
+    /// The requests it has answered.
+    pub fn requests(&self) -> usize {
+        self.stub.requests()
     }
 }
 

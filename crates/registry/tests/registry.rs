@@ -17,7 +17,9 @@ use shipgate_registry::{
     Store,
 };
 use shipgate_tests::prometheus::{HttpStub, Reply, Request};
-use shipgate_tests::registry::{Auth, DelayProxy, RegistryServer, TokenIssuer, closed_port};
+use shipgate_tests::registry::{
+    Auth, DelayProxy, RegistryServer, TokenIssuer, TokenServer, closed_port,
+};
 
 const TYPE: &str = "application/vnd.shipgate.test.v1";
 
@@ -477,7 +479,10 @@ async fn basic_auth_with_the_right_and_the_wrong_password() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bearer_tokens_are_checked_by_the_registry_and_never_shown() {
     let issuer = TokenIssuer::new();
-    let registry = RegistryServer::start(Auth::Token(issuer.clone()));
+    let registry = RegistryServer::start(Auth::Token {
+        issuer: issuer.clone(),
+        realm: "http://127.0.0.1:9/no-token-server".into(),
+    });
     let tag = reference(&registry.reference("acme/security:1"));
     let with = |token: String| {
         Client::with_lookup(
@@ -642,4 +647,42 @@ async fn credentials_echoed_by_a_registry_are_redacted() {
         !text.contains(token) && !debug.contains(token),
         "{text} {debug}"
     );
+}
+
+/// Basic credentials against a registry with token auth: oci-client follows
+/// the registry's challenge to the token server, trades the credentials for
+/// a token there, and presents that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_credentials_are_exchanged_for_a_token_at_the_realm() {
+    let issuer = TokenIssuer::new();
+    let password = "exchange-Pass-w0rd-2290";
+    let tokens = TokenServer::start(issuer.clone(), "ci-bot", password);
+    let registry = RegistryServer::start(Auth::Token {
+        issuer,
+        realm: tokens.realm(),
+    });
+    let with = |password: &'static str| {
+        Client::with_lookup(
+            Options {
+                credentials: Credentials::Basic {
+                    username_env: "U".into(),
+                    password_env: "P".into(),
+                },
+                ..options()
+            },
+            &move |name: &str| Some(if name == "U" { "ci-bot" } else { password }.into()),
+        )
+        .unwrap()
+    };
+    let tag = reference(&registry.reference("acme/security:1"));
+    let right = with(password);
+    let digest = right.push(&tag, &artifact("1")).await.unwrap();
+    assert_eq!(right.pull(&tag, TYPE).await.unwrap().digest, digest);
+    assert!(tokens.requests() >= 2, "a push and a pull token");
+    let err = with("wrong-exchange-pw-1")
+        .pull(&tag, TYPE)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::Unauthorized { .. }), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains(password));
 }

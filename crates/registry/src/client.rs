@@ -121,7 +121,7 @@ impl Client {
             Some(tag) => reference.with_tag(tag)?,
             None => reference.clone(),
         };
-        let context = Context::new(reference, "pushing");
+        let context = Context::new(reference, "pushing", &self.options);
         let oci_ref = target.to_client();
         let client = self.oci_client(reference)?;
         let work = async {
@@ -171,7 +171,7 @@ impl Client {
         reference: &Reference,
         artifact_type: &str,
     ) -> Result<Pulled, RegistryError> {
-        let context = Context::new(reference, "pulling");
+        let context = Context::new(reference, "pulling", &self.options);
         let name = reference.to_string();
         let oci_ref = reference.to_client();
         let client = self.oci_client(reference)?;
@@ -224,7 +224,7 @@ impl Client {
         if let Some(pinned) = reference.digest() {
             return Ok(pinned.clone());
         }
-        let context = Context::new(reference, "resolving");
+        let context = Context::new(reference, "resolving", &self.options);
         let oci_ref = reference.to_client();
         let client = self.oci_client(reference)?;
         let work = async {
@@ -323,13 +323,32 @@ struct Context {
     host: String,
     reference: String,
     during: &'static str,
+    connect_timeout: Duration,
+    timeout: Duration,
 }
 
 impl Context {
-    fn new(reference: &Reference, during: &'static str) -> Context {
+    fn new(reference: &Reference, during: &'static str, options: &Options) -> Context {
         Context {
             host: reference.host().to_owned(),
             reference: reference.to_string(),
+            during,
+            connect_timeout: options.connect_timeout,
+            timeout: options.timeout,
+        }
+    }
+
+    /// The HTTP client's own timeout: connecting, or a read (whose limit
+    /// is the overall one).
+    fn timed_out(&self, connecting: bool) -> RegistryError {
+        let (after, during) = if connecting {
+            (self.connect_timeout, format!("connecting, {}", self.during))
+        } else {
+            (self.timeout, self.during.to_owned())
+        };
+        RegistryError::TimedOut {
+            host: self.host.clone(),
+            after,
             during,
         }
     }
@@ -357,11 +376,7 @@ impl Context {
         match err {
             OciDistributionError::RequestError(e) => {
                 if e.is_timeout() {
-                    RegistryError::TimedOut {
-                        host,
-                        after: Duration::ZERO,
-                        during: format!("{}: {detail}", self.during),
-                    }
+                    self.timed_out(e.is_connect())
                 } else if e.is_connect() {
                     RegistryError::Unreachable { host, detail }
                 } else if let Some(status) = e.status() {
@@ -457,11 +472,7 @@ impl Context {
                     .is_some_and(|r| r.is_timeout())
             });
         if timed_out {
-            RegistryError::TimedOut {
-                host: self.host.clone(),
-                after: Duration::ZERO,
-                during: format!("{}: {detail}", self.during),
-            }
+            self.timed_out(false)
         } else {
             RegistryError::Registry {
                 host: self.host.clone(),

@@ -23,3 +23,7 @@ pub fn example_snapshot(name: &str) -> std::path::PathBuf {
 /// A real Prometheus server (Debian's `prometheus`) on a free loopback
 /// port, and a test exporter with baseline and canary series.
 pub mod prometheus;
+
+/// A real OCI registry (Debian's `docker-registry`) on a free loopback
+/// port, with basic or token auth, and a delaying proxy.
+pub mod registry;

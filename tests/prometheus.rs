@@ -909,6 +909,8 @@ pub struct Reply {
     /// Send only this many bytes of the body (with the full length
     /// announced), then close: an answer cut off.
     pub cut_after: Option<usize>,
+    /// More headers (name, value).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -920,6 +922,7 @@ impl Reply {
             body: body.as_bytes().to_vec(),
             delay: Duration::ZERO,
             cut_after: None,
+            headers: Vec::new(),
         }
     }
 
@@ -1113,8 +1116,13 @@ fn serve(mut stream: TcpStream, handler: &Handler, counters: &Counters) -> std::
         503 => "Service Unavailable",
         _ => "Status",
     };
+    let extra: String = reply
+        .headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let head = format!(
-        "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         reply.status,
         reply.content_type,
         reply.body.len()

@@ -6,8 +6,8 @@
 //! ```text
 //!            shipgate (crates/cli)            [a server crate, later]
 //!             /            \
-//!   shipgate-engine    shipgate-collect
-//!             \            /
+//!   shipgate-engine    shipgate-collect    shipgate-bundle
+//!             \            |              /
 //!            shipgate-core (crates/core)
 //!                   |
 //!            shipgate-model (crates/model)  <-  guest-sdk, policies
@@ -28,6 +28,7 @@ const LAYERS: &[(&str, &str, u8)] = &[
     ("crates/core", "shipgate-core", 1),
     ("crates/engine", "shipgate-engine", 2),
     ("crates/collect", "shipgate-collect", 2),
+    ("crates/bundle", "shipgate-bundle", 2),
     ("crates/cli", "shipgate", 3),
 ];
 

@@ -118,7 +118,7 @@ fn normal_closure(package: &str) -> BTreeSet<String> {
 
 #[test]
 fn the_engine_and_the_core_pull_in_no_cli_async_runtime_or_http_client() {
-    for package in ["shipgate-engine", "shipgate-core"] {
+    for package in ["shipgate-engine", "shipgate-core", "shipgate-bundle"] {
         let closure = normal_closure(package);
         assert!(closure.contains("serde"), "{package}: {closure:?}");
         let found: Vec<&&str> = NOT_IN_THE_ENGINE

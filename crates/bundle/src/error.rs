@@ -247,3 +247,34 @@ pub enum Error {
 
 /// A result of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A short, stable name of the refusal, for scripts (`--format json`'s
+    /// `reason`): `tampered`, `unsigned`, `key-not-allowed`, ….
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::Toml(_) => "invalid-toml",
+            Error::Read { .. } => "read",
+            Error::Write { .. } => "write",
+            Error::SourceFile { .. } => "source-file",
+            Error::Format(_) => "format",
+            Error::Tampered { .. } => "tampered",
+            Error::MissingBlob { .. } => "missing-blob",
+            Error::MissingFile { .. } => "missing-file",
+            Error::ExtraFile { .. } => "extra-file",
+            Error::StatementMismatch { .. } => "statement-mismatch",
+            Error::NoTrustRule { .. } => "no-trust-rule",
+            Error::Unsigned { .. } => "unsigned",
+            Error::BadSignature { .. } => "bad-signature",
+            Error::KeyNotAllowed { .. } => "key-not-allowed",
+            Error::ThresholdNotMet { .. } => "threshold-not-met",
+            Error::Expired { .. } => "expired",
+            Error::RolledBack { .. } => "rolled-back",
+            Error::SequenceReused { .. } => "sequence-reused",
+            Error::ShipgateTooOld { .. } => "shipgate-too-old",
+            Error::Contract { .. } => "contract",
+            Error::Key { .. } => "key",
+            Error::Store { .. } => "store",
+        }
+    }
+}

@@ -93,6 +93,7 @@ pub mod sequence;
 pub mod source;
 pub mod statement;
 pub mod trust;
+pub mod verified;
 pub mod verify;
 
 pub use bundle::{Bundle, SignOutcome};
@@ -100,7 +101,7 @@ pub use error::{Error, Result};
 pub use layout::Layout;
 pub use sequence::SequenceStore;
 pub use trust::Trust;
-pub use verify::Verified;
+pub use verified::Verified;
 
 #[cfg(test)]
 mod tests;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::verify::Verified;
+use crate::verified::Verified;
 
 /// The store's file name in its directory.
 pub const FILE: &str = "accepted.json";

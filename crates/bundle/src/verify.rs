@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::sequence::SequenceStore;
 use crate::statement::Statement;
 use crate::trust::{Trust, Usage};
+use crate::verified::Verified;
 use crate::{compat, dsse, keys, media};
 
 /// An RFC 3339 time.
@@ -23,33 +24,6 @@ pub fn parse_time(text: &str) -> Result<OffsetDateTime, time::error::Parse> {
 /// An RFC 3339 rendering of `t` (for messages).
 pub fn format_time(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
-}
-
-/// What verification established.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Verified {
-    /// The bundle's name.
-    pub name: String,
-    /// Its version.
-    pub version: String,
-    /// Its sequence.
-    pub sequence: u64,
-    /// Its expiry.
-    pub expires: Option<String>,
-    /// Its manifest digest.
-    pub digest: String,
-    /// Its config blob's digest (what the signatures cover).
-    pub config_digest: String,
-    /// The key ids whose valid signatures, by keys trust allows for it,
-    /// counted; sorted.
-    pub signers: Vec<String>,
-    /// Whether trust was configured (else nothing about signers was
-    /// required).
-    pub trusted: bool,
-    /// The rule that applied, its scope.
-    pub scope: Option<String>,
-    /// Its threshold.
-    pub threshold: Option<u32>,
 }
 
 /// One signature, checked.

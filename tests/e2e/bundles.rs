@@ -632,3 +632,62 @@ fn base64_decode(text: &str) -> Vec<u8> {
     }
     out
 }
+
+#[test]
+fn a_bundle_carries_a_real_component_pinned_by_digest() {
+    let mut kit = Kit::new();
+    let src = kit.path("src");
+    copy_dir(&fixture(), &src);
+    std::fs::create_dir_all(src.join("policies")).unwrap();
+    std::fs::copy(
+        shipgate_tests::guests::ERROR_RATIO,
+        src.join("policies/error-ratio.wasm"),
+    )
+    .unwrap();
+    let mut toml = std::fs::read_to_string(src.join("bundle.toml")).unwrap();
+    toml.push_str(
+        "\n[[policies]]\nname = \"error-ratio\"\nsource = \"policies/error-ratio.wasm\"\nstages = [\"canary\"]\nmode = \"advisory\"\n",
+    );
+    std::fs::write(src.join("bundle.toml"), toml).unwrap();
+    kit.build(&src, "x.bundle");
+    let out = kit.ok(&["bundle", "inspect", "x.bundle", "--format", "json"]);
+    let inspected: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let component = std::fs::read(shipgate_tests::guests::ERROR_RATIO).unwrap();
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&component)));
+    let file = inspected["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "policies/error-ratio.wasm")
+        .unwrap();
+    assert_eq!(file["digest"], digest.as_str());
+    assert_eq!(
+        file["media_type"],
+        "application/vnd.shipgate.policy.component.v1+wasm"
+    );
+    let policy = inspected["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "error-ratio")
+        .unwrap();
+    assert_eq!(policy["source"], "policies/error-ratio.wasm");
+    // Its rules come from the component's own `info`.
+    assert!(
+        !policy["rules"].as_array().unwrap().is_empty(),
+        "{inspected}"
+    );
+    // Signed and verified like any other file.
+    for key in ["org", "team"] {
+        kit.ok(&["bundle", "sign", "x.bundle", "--key", &format!("{key}.key")]);
+    }
+    kit.ok(&[
+        "bundle",
+        "verify",
+        "x.bundle",
+        "--trust",
+        "trust.toml",
+        "--now",
+        NOW,
+    ]);
+}

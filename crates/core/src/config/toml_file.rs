@@ -18,7 +18,7 @@
 //!
 //! let text = "name = \"x\"\n[[policies]]\nname = \"p\"\nsource = \"builtin:env\"\nmode = \"loud\"\n";
 //! let file = TomlFile::new("bundle.toml", text);
-//! let err = file.parse_with_policies::<Mine>().unwrap_err();
+//! let err = file.parse_with_policies::<Mine>().err().unwrap();
 //! assert!(err.to_string().starts_with("bundle.toml:5:8: key `policies[0].mode`: unknown variant `loud`"));
 //! ```
 

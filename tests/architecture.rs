@@ -6,8 +6,8 @@
 //! ```text
 //!            shipgate (crates/cli)            [a server crate, later]
 //!             /            \
-//!   shipgate-engine    shipgate-collect    shipgate-registry
-//!             \            |               /
+//!   shipgate-engine  shipgate-collect  shipgate-registry  shipgate-bundle
+//!             \            |               |               /
 //!            shipgate-core (crates/core)
 //!                   |
 //!            shipgate-model (crates/model)  <-  guest-sdk, policies
@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &str, u8)] = &[
     ("crates/engine", "shipgate-engine", 2),
     ("crates/collect", "shipgate-collect", 2),
     ("crates/registry", "shipgate-registry", 2),
+    ("crates/bundle", "shipgate-bundle", 2),
     ("crates/cli", "shipgate", 3),
 ];
 
@@ -118,7 +119,7 @@ fn normal_closure(package: &str) -> BTreeSet<String> {
 
 #[test]
 fn the_engine_and_the_core_pull_in_no_cli_async_runtime_or_http_client() {
-    for package in ["shipgate-engine", "shipgate-core"] {
+    for package in ["shipgate-engine", "shipgate-core", "shipgate-bundle"] {
         let closure = normal_closure(package);
         assert!(closure.contains("serde"), "{package}: {closure:?}");
         let found: Vec<&&str> = NOT_IN_THE_ENGINE

@@ -6,6 +6,7 @@
 
 mod argo;
 mod authoring;
+mod bundles;
 mod cache;
 mod check;
 mod checklist;

@@ -27,8 +27,10 @@ fn main() -> ExitCode {
     let mut out = ScrubWriter::new(std::io::stdout().lock());
     let result = match &cli.command {
         Command::Build(args) => cli::build::run(args, &mut out),
+        Command::Bundle(cmd) => cli::bundle::run(cmd, &mut out),
         Command::Check(args) => cli::check::run(args, &mut out),
         Command::Eval(args) => cli::eval::run(args, &mut out),
+        Command::Keygen(args) => cli::bundle::keygen(args, &mut out),
         Command::New(args) => cli::new::run(args, &mut out),
         Command::Policy(cmd) => cli::policy::run(cmd, &mut out),
         Command::Replay(args) => cli::replay::run(args, &mut out),

@@ -3,6 +3,7 @@
 //! to the writer it is given and returns the process exit code.
 
 pub mod build;
+pub mod bundle;
 pub mod check;
 pub mod collect;
 pub mod eval;
@@ -45,10 +46,15 @@ pub struct Cli {
 pub enum Command {
     /// Build a policy crate into a component and print its sha256.
     Build(build::BuildArgs),
+    /// Policy bundles: build, test, sign, verify, inspect, save, load.
+    #[command(subcommand)]
+    Bundle(bundle::BundleCommand),
     /// Collect a snapshot, evaluate the policies, print the decision and log it.
     Check(check::CheckArgs),
     /// Evaluate the configured policies on a saved snapshot and print the decision.
     Eval(eval::EvalArgs),
+    /// Make an Ed25519 key pair for signing bundles: NAME.key and NAME.pub.
+    Keygen(bundle::KeygenArgs),
     /// Create something to start from: `shipgate new policy NAME`.
     New(new::NewArgs),
     /// Work with policy components.
@@ -98,6 +104,9 @@ pub enum CliError {
         /// What is wrong, with line and column.
         message: String,
     },
+    /// A bundle could not be built, read, signed or verified.
+    #[error(transparent)]
+    Bundle(#[from] shipgate_bundle::Error),
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Write(#[from] std::io::Error),

@@ -55,6 +55,7 @@ mod ranges;
 mod reader;
 pub mod sources;
 mod tables;
+mod toml_file;
 pub mod watch;
 
 use document::Document;
@@ -65,6 +66,7 @@ pub use watch::WatchConfig;
 
 pub use ranges::{MAX_DEADLINE_MS, MAX_FINDINGS, MAX_FUEL, MAX_OUTPUT_BYTES};
 pub use tables::LogConfig;
+pub use toml_file::TomlFile;
 
 /// The help shown for a `source` that is neither a built-in nor a path.
 const SOURCE_HELP: &str = "use `builtin:NAME` or a path to a .wasm component";

@@ -59,7 +59,7 @@ struct File {
 /// One `[[policies]]` entry as the file has it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Policy {
+pub(super) struct Policy {
     #[serde(default, deserialize_with = "checked::policy_name")]
     name: Option<String>,
     #[serde(default, deserialize_with = "checked::source")]
@@ -112,7 +112,7 @@ impl Document<'_> {
 
     /// The policies, with their locations and resolved paths; each has a
     /// name and a source, and no two the same name.
-    fn policies(
+    pub(super) fn policies(
         &self,
         policies: Vec<Policy>,
         base: &Path,

@@ -416,23 +416,7 @@ impl Config {
     /// best effort: the deepest value on `key_path` that the file has, else
     /// no line.
     pub fn key_error(&self, key_path: &str, message: &str) -> ConfigError {
-        let location = Document::parse(&self.file, &self.text)
-            .ok()
-            .and_then(|document| {
-                let first = key_path.split(['.', '[']).next().unwrap_or_default();
-                document.get(first)?;
-                let value = Document::walk(&document.root, key_path);
-                Some(document.location_of(value.span().start))
-            });
-        let (line, column) = location.map_or((0, 0), |l| (l.line, l.column));
-        ConfigError {
-            file: self.file.clone(),
-            line,
-            column,
-            key: Some(key_path.to_owned()),
-            message: message.to_owned(),
-            help: None,
-        }
+        toml_file::TomlFile::new(&self.file, &self.text).key_error(key_path, message)
     }
 
     /// The start of the deepest value on `key_path` inside policy

@@ -8,7 +8,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -109,24 +108,8 @@ impl SequenceStore {
 /// synced, then renamed over it: a reader sees the old file or the new one,
 /// never a part.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let error = |error| Error::Write {
+    shipgate_core::atomic::write(path, bytes).map_err(|error| Error::Write {
         path: path.to_owned(),
         error,
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file = std::fs::File::create(&temp).map_err(error)?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    if let Err(e) = written.and_then(|()| std::fs::rename(&temp, path)) {
-        let _ = std::fs::remove_file(&temp);
-        return Err(error(e));
-    }
-    Ok(())
+    })
 }

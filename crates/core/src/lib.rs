@@ -29,6 +29,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod atomic;
 pub mod bounded;
 pub mod config;
 pub mod escape;

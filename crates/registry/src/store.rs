@@ -14,7 +14,6 @@
 //! last pulled; a pinned reference needs no index.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -184,14 +183,7 @@ impl Store {
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| RegistryError::local(dir, e))?;
-    let mut file =
-        tempfile::NamedTempFile::new_in(dir).map_err(|e| RegistryError::local(dir, e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.as_file().sync_all())
-        .map_err(|e| RegistryError::local(path, e))?;
-    file.persist(path)
-        .map_err(|e| RegistryError::local(path, e.error))?;
-    Ok(())
+    shipgate_core::atomic::write(path, bytes).map_err(|e| RegistryError::local(path, e))
 }
 
 #[cfg(test)]

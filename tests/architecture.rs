@@ -30,7 +30,8 @@ const LAYERS: &[(&str, &str, u8)] = &[
     ("crates/collect", "shipgate-collect", 2),
     ("crates/registry", "shipgate-registry", 2),
     ("crates/bundle", "shipgate-bundle", 2),
-    ("crates/cli", "shipgate", 3),
+    ("crates/fetch", "shipgate-fetch", 3),
+    ("crates/cli", "shipgate", 4),
 ];
 
 /// Tooling any layer above the model may use (building guests).

@@ -14,20 +14,20 @@ use crate::support::{run, shipgate};
 
 const NOW: &str = "2027-01-01T00:00:00Z";
 
-fn fixture() -> PathBuf {
+pub(super) fn fixture() -> PathBuf {
     shipgate_tests::workspace().join("tests/fixtures/bundles/security")
 }
 
 /// A working directory with three keys: `org` and `team` (both trusted for
 /// `acme/*`, threshold 2) and `outsider` (not in the trust file).
-struct Kit {
+pub(super) struct Kit {
     dir: tempfile::TempDir,
     /// Every line any command printed, to check no private key leaked.
     printed: String,
 }
 
 impl Kit {
-    fn new() -> Kit {
+    pub(super) fn new() -> Kit {
         let mut kit = Kit {
             dir: tempfile::tempdir().unwrap(),
             printed: String::new(),
@@ -46,7 +46,7 @@ impl Kit {
         kit
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(super) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
@@ -54,7 +54,7 @@ impl Kit {
         serde_json::from_slice(&std::fs::read(self.path(&format!("{name}.pub"))).unwrap()).unwrap()
     }
 
-    fn key_id(&self, name: &str) -> String {
+    pub(super) fn key_id(&self, name: &str) -> String {
         self.public(name)["keyid"].as_str().unwrap().to_owned()
     }
 
@@ -76,7 +76,7 @@ impl Kit {
     }
 
     /// Runs `shipgate ARGS` in the kit's directory: (code, stdout, stderr).
-    fn run(&mut self, args: &[&str]) -> (i32, String, String) {
+    pub(super) fn run(&mut self, args: &[&str]) -> (i32, String, String) {
         let (code, out, err) = run(shipgate().current_dir(self.dir.path()).args(args));
         self.printed.push_str(&out);
         self.printed.push_str(&err);
@@ -84,27 +84,27 @@ impl Kit {
     }
 
     /// Runs and expects success; returns stdout.
-    fn ok(&mut self, args: &[&str]) -> String {
+    pub(super) fn ok(&mut self, args: &[&str]) -> String {
         let (code, out, err) = self.run(args);
         assert_eq!(code, 0, "shipgate {args:?}\nstdout:\n{out}\nstderr:\n{err}");
         out
     }
 
     /// Runs and expects a refusal (exit 1); returns stderr.
-    fn refused(&mut self, args: &[&str]) -> String {
+    pub(super) fn refused(&mut self, args: &[&str]) -> String {
         let (code, out, err) = self.run(args);
         assert_eq!(code, 1, "shipgate {args:?}\nstdout:\n{out}\nstderr:\n{err}");
         err
     }
 
     /// Builds `source` into `name`.
-    fn build(&mut self, source: &Path, name: &str) -> PathBuf {
+    pub(super) fn build(&mut self, source: &Path, name: &str) -> PathBuf {
         self.ok(&["bundle", "build", source.to_str().unwrap(), "-o", name]);
         self.path(name)
     }
 
     /// The fixture, signed by `keys`, as `name`.
-    fn signed(&mut self, name: &str, keys: &[&str]) -> PathBuf {
+    pub(super) fn signed(&mut self, name: &str, keys: &[&str]) -> PathBuf {
         let path = self.build(&fixture(), name);
         for key in keys {
             self.ok(&["bundle", "sign", name, "--key", &format!("{key}.key")]);
@@ -126,7 +126,7 @@ impl Kit {
         ])
     }
 
-    fn no_private_key_printed(&self) {
+    pub(super) fn no_private_key_printed(&self) {
         for key in ["org", "team", "outsider"] {
             let seed = self.seed(key);
             assert!(
@@ -601,7 +601,7 @@ fn edit_manifest(layout: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(super) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

@@ -7,6 +7,7 @@
 mod argo;
 mod authoring;
 mod bundles;
+mod bundles_registry;
 mod cache;
 mod check;
 mod checklist;

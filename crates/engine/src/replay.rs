@@ -392,6 +392,7 @@ mod tests {
             config: ConfigRef {
                 path: "shipgate.toml".into(),
                 sha256: "c0".into(),
+                bundles: Vec::new(),
             },
             policies: policies
                 .iter()
@@ -531,6 +532,7 @@ mod tests {
         let config = ConfigRef {
             path: "new.toml".into(),
             sha256: "abc".into(),
+            bundles: Vec::new(),
         };
         let text = r.json(Path::new("d.jsonl"), &config, false);
         // Most frequent transition first, in the text itself.

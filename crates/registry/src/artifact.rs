@@ -375,6 +375,35 @@ pub struct Pulled {
 }
 
 impl Pulled {
+    /// An artifact from its manifest's bytes and its blobs by digest (as a
+    /// bundle or an image layout holds them): the manifest parsed under
+    /// `limits`, and everything checked as a pull checks it ([`Pulled::verify`]).
+    /// `name` names the source in errors.
+    pub fn from_parts(
+        manifest_bytes: Vec<u8>,
+        blobs: BTreeMap<Digest, Vec<u8>>,
+        name: &str,
+        limits: &Limits,
+    ) -> Result<Pulled, RegistryError> {
+        if manifest_bytes.len() as u64 > limits.manifest {
+            return Err(RegistryError::TooLarge {
+                reference: name.to_owned(),
+                what: "its manifest".into(),
+                found: Some(manifest_bytes.len() as u64),
+                limit: limits.manifest,
+            });
+        }
+        let manifest = Manifest::parse(&manifest_bytes, name, limits)?;
+        let pulled = Pulled {
+            digest: Digest::of(&manifest_bytes),
+            manifest_bytes,
+            manifest,
+            blobs,
+        };
+        pulled.verify(name)?;
+        Ok(pulled)
+    }
+
     /// The bytes of the blob `digest`.
     pub fn blob(&self, digest: &Digest) -> Option<&[u8]> {
         self.blobs.get(digest).map(Vec::as_slice)

@@ -15,7 +15,9 @@ use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::{DigestError, OciDistributionError, OciErrorCode};
 use oci_client::manifest::OciDescriptor;
 
-use crate::artifact::{Artifact, Descriptor, MANIFEST_MEDIA_TYPE, Manifest, Pulled, check_blob};
+use crate::artifact::{
+    Artifact, Descriptor, Encoded, MANIFEST_MEDIA_TYPE, Manifest, Pulled, check_blob,
+};
 use crate::credentials::{Credentials, Resolved};
 use crate::digest::Digest;
 use crate::error::RegistryError;
@@ -109,6 +111,36 @@ impl Client {
         artifact: &Artifact,
     ) -> Result<Digest, RegistryError> {
         let encoded = artifact.encode(&self.options.limits)?;
+        self.push_encoded(reference, encoded).await
+    }
+
+    /// Pushes an artifact whose manifest bytes are already fixed (a signed
+    /// bundle: its digest is what teams pin, so the manifest goes as it is,
+    /// byte for byte) and returns its digest.
+    pub async fn push_pulled(
+        &self,
+        reference: &Reference,
+        artifact: &Pulled,
+    ) -> Result<Digest, RegistryError> {
+        artifact.verify(&reference.to_string())?;
+        let encoded = Encoded {
+            manifest: artifact.manifest_bytes.clone(),
+            digest: artifact.digest.clone(),
+            blobs: artifact
+                .blobs
+                .iter()
+                .map(|(digest, bytes)| (digest.clone(), bytes.as_slice()))
+                .collect(),
+        };
+        self.push_encoded(reference, encoded).await
+    }
+
+    /// Sends the blobs the registry lacks, then the manifest.
+    async fn push_encoded(
+        &self,
+        reference: &Reference,
+        encoded: Encoded<'_>,
+    ) -> Result<Digest, RegistryError> {
         if let Some(pinned) = reference.digest()
             && *pinned != encoded.digest
         {

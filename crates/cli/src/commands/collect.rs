@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::Args;
 use shipgate_model::{DeployKind, Severity, Snapshot, Stage, Timestamp};
 
-use super::{CliError, load_config};
+use super::{CliError, load_config_with_bundles};
 use shipgate_collect::{Context, DeploymentConfig, ProcessVars, SourcesConfig, Vars};
 use shipgate_core::config::Config;
 
@@ -45,6 +45,10 @@ pub struct CollectArgs {
     /// deploy-window decision; default now.
     #[arg(long, value_name = "TIME")]
     pub now: Option<Timestamp>,
+    /// Use only bundles already in the local store (`[registry] store`);
+    /// never ask a registry.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 impl CollectArgs {
@@ -131,7 +135,7 @@ impl Prepared {
 
 /// Loads the configuration and applies the flags.
 pub fn prepare(args: &CollectArgs, vars: Arc<dyn Vars>) -> Result<Prepared, CliError> {
-    let config = load_config(args.config.as_deref())?;
+    let config = load_config_with_bundles(args.config.as_deref(), args.offline)?;
     let mut sources = config.sources.clone();
     if args.base.is_some() || args.head.is_some() {
         let git = sources.git.get_or_insert_with(Default::default);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use shipgate_model::{Snapshot, Stage};
 
-use super::{CliError, load_config, read};
+use super::{CliError, load_config_with_bundles, read};
 use crate::render;
 use shipgate_core::bounded;
 use shipgate_core::config::Format;
@@ -56,6 +56,10 @@ pub struct EvalArgs {
     /// configuration.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Use only bundles already in the local store (`[registry] store`);
+    /// never ask a registry.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// Reads, parses and validates a snapshot file of at most
@@ -84,7 +88,7 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot, CliError> {
 
 /// Runs `shipgate eval`; returns the decision's exit code.
 pub fn run(args: &EvalArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let config = load_config(args.config.as_deref())?;
+    let config = load_config_with_bundles(args.config.as_deref(), args.offline)?;
     let (snapshot, logged_stage) = match (&args.snapshot, &args.from_log) {
         (Some(path), _) => (read_snapshot(path)?, None),
         (None, Some(log)) => {

@@ -160,6 +160,19 @@ pub fn load_config(explicit: Option<&Path>) -> Result<Config, CliError> {
     }
 }
 
+/// [`load_config`], then the bundles it names (`[[bundles]]`) pinned,
+/// fetched, verified and their policies added ([`shipgate_fetch::resolve`]);
+/// `offline`: only the local store. A bundle that cannot be fetched or
+/// verified is a configuration error naming it.
+pub fn load_config_with_bundles(
+    explicit: Option<&Path>,
+    offline: bool,
+) -> Result<Config, CliError> {
+    let mut config = load_config(explicit)?;
+    shipgate_fetch::resolve(&mut config, offline, time::OffsetDateTime::now_utc())?;
+    Ok(config)
+}
+
 /// The configuration file's name.
 pub const CONFIG_FILE: &str = "shipgate.toml";
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{CliError, load_config};
+use super::CliError;
 use shipgate_engine::policy_set::PolicySet;
 use shipgate_engine::replay::{Log, replay};
 use shipgate_engine::runtime::CacheMode;
@@ -46,6 +46,10 @@ pub struct ReplayArgs {
     /// Compile policies without the on-disk cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Use only bundles already in the local store (`[registry] store`);
+    /// never ask a registry.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// How `shipgate replay` prints its result.
@@ -60,7 +64,7 @@ pub enum ReplayFormat {
 /// Runs `shipgate replay`: 0 when the replay ran, 2 with `--fail-on-change`
 /// when a verdict changed; errors are exit 1.
 pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let config = load_config(args.config.as_deref())?;
+    let config = super::load_config_with_bundles(args.config.as_deref(), args.offline)?;
     let log = Log::read(&args.log).map_err(|e| CliError::Other(e.to_string()))?;
     let cache = if args.no_cache {
         CacheMode::Disabled

@@ -122,6 +122,23 @@ pub(super) fn write_markdown(out: &mut String, report: &Report) -> fmt::Result {
     }
 
     write_md_policies(out, report)?;
+    if !report.bundles.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Bundles")?;
+        writeln!(out)?;
+        writeln!(out, "| Bundle | Version | Digest | Signers |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for b in &report.bundles {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                md_text(&b.name),
+                md_text(&b.version),
+                md_code(&b.digest),
+                md_text(&super::signed_by(b))
+            )?;
+        }
+    }
     write_md_findings(out, report)?;
 
     if !report.requirements.is_empty() {

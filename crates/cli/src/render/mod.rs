@@ -130,6 +130,16 @@ pub(super) fn policy_counts(report: &Report) -> String {
     }
 }
 
+/// Who signed a bundle, for a report: the verified key ids, or that its
+/// signatures were not checked (no trust file).
+pub(super) fn signed_by(bundle: &shipgate_core::config::BundleOrigin) -> String {
+    if bundle.signers.is_empty() {
+        "signatures not checked: no [trust] file".to_owned()
+    } else {
+        format!("signed by {}", bundle.signers.join(", "))
+    }
+}
+
 /// `850 µs`, `12.4 ms`, `1.20 s`.
 pub(super) fn duration(micros: u64) -> String {
     if micros < 1_000 {
@@ -205,6 +215,7 @@ mod tests {
             verdict: Some(d.verdict),
             outcome: PolicyOutcome::Decided(d),
             usage: Usage { fuel, micros },
+            bundle: None,
         }
     }
 
@@ -254,6 +265,7 @@ mod tests {
             requirements,
             policies,
             gaps,
+            bundles: Vec::new(),
         }
     }
 
@@ -306,6 +318,7 @@ mod tests {
                 fuel: 48_000_000,
                 micros: 250_431,
             },
+            bundle: None,
         };
         let canary_health = PolicyReport {
             name: "canary-health".into(),
@@ -316,6 +329,7 @@ mod tests {
             verdict: None,
             counted: false,
             usage: Usage::default(),
+            bundle: None,
         };
         report(
             Stage::Gate,

@@ -106,6 +106,20 @@ pub(super) fn write_text(out: &mut String, report: &Report, p: Paint) -> fmt::Re
     )?;
 
     write_text_policies(out, report, p)?;
+    if !report.bundles.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", p.paint(BOLD, "Bundles"))?;
+        for b in &report.bundles {
+            writeln!(
+                out,
+                "  {} {}  {}  {}",
+                escape_line(&b.name),
+                escape_line(&b.version),
+                escape_line(&b.digest),
+                p.paint(DIM, &super::signed_by(b))
+            )?;
+        }
+    }
     write_text_findings(out, report, p)?;
 
     if !report.requirements.is_empty() {

@@ -47,6 +47,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use shipgate_model::{Stage, wire_enum};
 
+pub mod bundles;
 mod checked;
 mod document;
 mod duration;
@@ -60,6 +61,7 @@ pub mod watch;
 
 use document::Document;
 
+pub use bundles::{BundleOrigin, BundleSource, RegistryConfig, TrustConfig};
 pub use duration::Duration;
 pub use sources::{DeploymentConfig, SourcesConfig};
 pub use watch::WatchConfig;
@@ -93,6 +95,14 @@ pub struct Config {
     pub log: LogConfig,
     /// How `shipgate watch` drives a rollout (`[watch]`).
     pub watch: WatchConfig,
+    /// The bundles whose policies run before `policies` (`[[bundles]]`).
+    /// Once they are fetched (`shipgate-fetch`), their policies are in
+    /// `policies`, each naming its bundle.
+    pub bundles: Vec<BundleSource>,
+    /// What bundles are verified against (`[trust]`).
+    pub trust: TrustConfig,
+    /// How bundles are fetched and kept (`[registry]`).
+    pub registry: RegistryConfig,
     /// The name errors report the file as.
     file: String,
     /// The source text, to locate keys in later errors.
@@ -199,8 +209,11 @@ pub struct PolicyConfig {
     /// The policy's own `config` table as a JSON object (`{}` when absent);
     /// TOML datetimes become strings.
     pub config: serde_json::Value,
-    /// Where this policy's table starts in the file.
+    /// Where this policy's table starts in the file (for a bundle's
+    /// policy, where its `[[bundles]]` entry starts).
     pub location: Location,
+    /// The bundle it came from; `None` for the file's own `[[policies]]`.
+    pub bundle: Option<BundleOrigin>,
 }
 
 /// Where a policy's component comes from.
@@ -388,6 +401,11 @@ impl Config {
     ///
     /// The location is best effort, as for [`Config::policy_key_error`].
     pub fn policy_error(&self, policy_index: usize, key_path: &str, message: &str) -> ConfigError {
+        if let Some(policy) = self.policies.get(policy_index)
+            && let Some(origin) = &policy.bundle
+        {
+            return self.bundle_policy_error(policy, origin, key_path, message);
+        }
         let mut key = format!("policies[{policy_index}]");
         if !key_path.is_empty() {
             if !key_path.starts_with('[') {
@@ -409,6 +427,34 @@ impl Config {
             message: message.to_owned(),
             help: None,
         }
+    }
+
+    /// An error about a bundle's policy: at its `[[bundles]]` entry (the
+    /// file has no table for it), naming the bundle, the policy and the key.
+    fn bundle_policy_error(
+        &self,
+        policy: &PolicyConfig,
+        origin: &BundleOrigin,
+        key_path: &str,
+        message: &str,
+    ) -> ConfigError {
+        let key = self
+            .bundles
+            .iter()
+            .position(|b| b.location == policy.location)
+            .map_or_else(|| "bundles".to_owned(), |i| format!("bundles[{i}]"));
+        let what = if key_path.is_empty() {
+            String::new()
+        } else {
+            format!(", key `{key_path}`")
+        };
+        self.key_error(
+            &key,
+            &format!(
+                "bundle `{}` {} ({}), policy `{}`{what}: {message}",
+                origin.name, origin.version, origin.digest, policy.name
+            ),
+        )
     }
 
     /// An error about a key outside `[[policies]]` (`sources.prometheus.metrics`),
@@ -543,6 +589,7 @@ sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
                     sha256: None,
                     config: json!({ "max_ratio": 2.0, "min_baseline": 0.001 }),
                     location: Location { line: 9, column: 1 },
+                    bundle: None,
                 },
                 PolicyConfig {
                     name: "team-rule".into(),
@@ -558,6 +605,7 @@ sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
                         line: 19,
                         column: 1
                     },
+                    bundle: None,
                 },
             ]
         );

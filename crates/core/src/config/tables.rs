@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use shipgate_model::Stage;
 
+use super::bundles::{BundleEntry, BundleSource, RegistryConfig, TrustConfig};
 use super::checked;
 use super::document::Document;
 use super::{
@@ -54,6 +55,12 @@ struct File {
     log: LogConfig,
     #[serde(deserialize_with = "checked::table")]
     watch: WatchConfig,
+    #[serde(deserialize_with = "bundles")]
+    bundles: Vec<BundleEntry>,
+    #[serde(deserialize_with = "checked::table")]
+    trust: TrustConfig,
+    #[serde(deserialize_with = "checked::table")]
+    registry: RegistryConfig,
 }
 
 /// One `[[policies]]` entry as the file has it.
@@ -80,6 +87,13 @@ fn empty_object() -> serde_json::Value {
     serde_json::Value::Object(serde_json::Map::new())
 }
 
+/// `bundles`: an array of tables.
+fn bundles<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<BundleEntry>, D::Error> {
+    checked::array_of_tables(deserializer, "write each bundle as a `[[bundles]]` table")
+}
+
 /// `policies`: an array of tables.
 fn policies<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Policy>, D::Error> {
     checked::array_of_tables(deserializer, "write each policy as a `[[policies]]` table")
@@ -96,10 +110,17 @@ impl Document<'_> {
         if let Some(watch) = self.get("watch") {
             self.watch_ranges(watch, &file.watch)?;
         }
+        if let Some((key, message)) = file.registry.credentials_problem() {
+            let at = self.get(key).map_or(0, |value| value.span().start);
+            return Err(self.error(at, Some(key.to_owned()), message));
+        }
         Ok(Config {
             path: None,
             limits: file.limits,
             output: file.output,
+            bundles: self.bundles(file.bundles)?,
+            trust: file.trust,
+            registry: file.registry,
             policies: self.policies(file.policies, base)?,
             deployment: file.deployment,
             sources: file.sources,
@@ -108,6 +129,35 @@ impl Document<'_> {
             file: self.file.clone(),
             text: self.text.to_owned(),
         })
+    }
+
+    /// The bundles, with their locations; each has a source, and no two
+    /// the same.
+    fn bundles(&self, bundles: Vec<BundleEntry>) -> Result<Vec<BundleSource>, ConfigError> {
+        let mut checked: Vec<BundleSource> = Vec::with_capacity(bundles.len());
+        for (index, entry) in bundles.into_iter().enumerate() {
+            let path = format!("bundles[{index}]");
+            let start = self.get(&path).map_or(0, |table| table.span().start);
+            let Some(source) = entry.source else {
+                let mut error = self.error(start, Some(path), "missing required key `source`");
+                error.help = Some("add `source = \"oci://HOST/REPOSITORY@sha256:DIGEST\"`".into());
+                return Err(error);
+            };
+            if let Some(first) = checked.iter().position(|b| b.source == source) {
+                let key = format!("{path}.source");
+                let at = self.get(&key).map_or(start, |value| value.span().start);
+                return Err(self.error(
+                    at,
+                    Some(key),
+                    format!("`{source}` is already `bundles[{first}]`"),
+                ));
+            }
+            checked.push(BundleSource {
+                source,
+                location: self.location_of(start),
+            });
+        }
+        Ok(checked)
     }
 
     /// The policies, with their locations and resolved paths; each has a
@@ -173,6 +223,7 @@ impl Document<'_> {
                 sha256: policy.sha256,
                 config: policy.config,
                 location: self.location_of(start),
+                bundle: None,
             });
         }
         Ok(checked)
@@ -225,6 +276,52 @@ path = "decisions.jsonl"
         assert!(config.sources.git.is_none());
         assert_eq!(config.log.path, Path::new("decisions.jsonl"));
         assert!(config.log.enabled);
+    }
+
+    #[test]
+    fn bundles_trust_and_registry_parse() {
+        let config = Config::parse(
+            "[trust]\nfile = \"trust.toml\"\n\n[registry]\ntoken_env = \"REG_TOKEN\"\nplain_http = [\"registry.internal:5000\"]\n\n[[bundles]]\nsource = \"oci://registry.internal:5000/acme/security:1.4.0\"\n",
+            Path::new("deploy/shipgate.toml"),
+        )
+        .unwrap();
+        assert_eq!(config.bundles.len(), 1);
+        assert_eq!(
+            config.bundles[0].source,
+            "oci://registry.internal:5000/acme/security:1.4.0"
+        );
+        assert_eq!(config.bundles[0].location.line, 8);
+        assert_eq!(config.trust.file.as_deref(), Some(Path::new("trust.toml")));
+        assert_eq!(config.registry.token_env.as_deref(), Some("REG_TOKEN"));
+        assert_eq!(config.registry.store, Path::new(".shipgate/bundles"));
+        let none = Config::parse("", Path::new("shipgate.toml")).unwrap();
+        assert!(none.bundles.is_empty() && none.trust.file.is_none());
+    }
+
+    #[test]
+    fn bundle_errors_are_located() {
+        let bad = error("[[bundles]]\nsource = \"registry.example/acme/security:1\"\n");
+        assert!(bad.starts_with("shipgate.toml:2:10: key `bundles[0].source`: `registry.example/acme/security:1` is not a bundle reference"), "{bad}");
+        assert!(
+            bad.contains("help: write `oci://HOST/REPOSITORY@sha256:DIGEST`"),
+            "{bad}"
+        );
+        let missing = error("[[bundles]]\nsourc = \"oci://h/a:1\"\n");
+        assert!(
+            missing.contains("key `bundles[0].sourc`: unknown key `sourc`"),
+            "{missing}"
+        );
+        assert!(missing.contains("did you mean `source`?"), "{missing}");
+        let twice =
+            error("[[bundles]]\nsource = \"oci://h/a:1\"\n[[bundles]]\nsource = \"oci://h/a:1\"\n");
+        assert!(
+            twice.starts_with(
+                "shipgate.toml:4:10: key `bundles[1].source`: `oci://h/a:1` is already `bundles[0]`"
+            ),
+            "{twice}"
+        );
+        let half = error("[registry]\nusername_env = \"U\"\n");
+        assert!(half.starts_with("shipgate.toml:2:16: key `registry.username_env`: `username_env` needs `password_env`"), "{half}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use shipgate_model::{Snapshot, Stage, Timestamp, Verdict};
 
 use shipgate_core::bounded;
 
-use crate::config::Config;
+use crate::config::{BundleOrigin, Config};
 use crate::report::Report;
 
 mod hooks;
@@ -67,6 +67,10 @@ pub struct ConfigRef {
     pub path: String,
     /// sha256 of its text.
     pub sha256: String,
+    /// The bundles whose policies it ran (`[[bundles]]`, fetched): name,
+    /// version, digest, signers and the pinned source.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bundles: Vec<BundleOrigin>,
 }
 
 impl ConfigRef {
@@ -77,9 +81,16 @@ impl ConfigRef {
             || config.file_name().to_owned(),
             |p| p.display().to_string(),
         );
+        let mut bundles: Vec<BundleOrigin> = Vec::new();
+        for origin in config.policies.iter().filter_map(|p| p.bundle.as_ref()) {
+            if !bundles.contains(origin) {
+                bundles.push(origin.clone());
+            }
+        }
         ConfigRef {
             path,
             sha256: config.sha256(),
+            bundles,
         }
     }
 }
@@ -507,6 +518,7 @@ mod tests {
             config: ConfigRef {
                 path: "shipgate.toml".into(),
                 sha256: "0".repeat(64),
+                bundles: Vec::new(),
             },
             policies: Vec::new(),
             snapshot_sha256: snapshot_sha256(&snapshot),

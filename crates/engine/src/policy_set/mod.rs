@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use shipgate_model::{Finding, Snapshot, Stage, Verdict};
 
 use crate::builtin;
-use crate::config::{Config, ConfigError, Mode, OnError, PolicyConfig, PolicySource};
+use crate::config::{BundleOrigin, Config, ConfigError, Mode, OnError, PolicyConfig, PolicySource};
 use crate::report::{
     Failure, PolicyOutcome, PolicyReport, Report, ReportedFinding, Subject, Usage,
 };
@@ -355,6 +355,7 @@ fn evaluate_entry(entry: &Entry, stage: Stage, question: &Question) -> PolicyRep
         outcome,
         verdict,
         usage,
+        bundle: cfg.bundle.clone(),
     }
 }
 
@@ -450,6 +451,12 @@ pub fn aggregate(stage: Stage, snapshot: &Snapshot, policies: Vec<PolicyReport>)
             }
         }
     }
+    let mut bundles: Vec<BundleOrigin> = Vec::new();
+    for origin in policies.iter().filter_map(|p| p.bundle.as_ref()) {
+        if !bundles.contains(origin) {
+            bundles.push(origin.clone());
+        }
+    }
     Report {
         stage,
         verdict,
@@ -459,6 +466,7 @@ pub fn aggregate(stage: Stage, snapshot: &Snapshot, policies: Vec<PolicyReport>)
         requirements,
         policies,
         gaps: snapshot.gaps.clone(),
+        bundles,
     }
 }
 
@@ -489,6 +497,7 @@ mod tests {
             outcome,
             verdict,
             usage: Usage::default(),
+            bundle: None,
         }
     }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use shipgate_model::{Requirement, RiskLevel, Stage, Verdict};
 
 use super::{PolicyOutcome, PolicyReport, Report};
-use crate::config::{Mode, OnError};
+use crate::config::{BundleOrigin, Mode, OnError};
 use crate::exit::ExitCode;
 
 /// Renders a report as one pretty-printed JSON object, with a trailing
@@ -43,6 +43,9 @@ struct JsonReport<'a> {
     requirements: Vec<JsonRequirement>,
     policies: Vec<JsonPolicy<'a>>,
     gaps: Vec<JsonGap<'a>>,
+    /// The bundles the policies came from (absent when none did).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    bundles: &'a [BundleOrigin],
 }
 
 #[derive(Serialize)]
@@ -83,6 +86,9 @@ struct JsonPolicy<'a> {
     on_error: &'a OnError,
     counted: bool,
     sha256: &'a str,
+    /// The bundle it came from, by name (absent for the configuration's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle: Option<&'a str>,
     failure: Option<JsonFailure<'a>>,
     risk: Option<RiskLevel>,
     fuel: u64,
@@ -144,6 +150,7 @@ impl<'a> JsonReport<'a> {
                     reason: &g.reason,
                 })
                 .collect(),
+            bundles: &r.bundles,
         }
     }
 }
@@ -169,6 +176,7 @@ impl<'a> JsonPolicy<'a> {
             on_error: &p.on_error,
             counted: p.counted,
             sha256: &p.sha256,
+            bundle: p.bundle.as_ref().map(|b| b.name.as_str()),
             failure,
             risk,
             fuel: p.usage.fuel,

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use shipgate_model::{Decision, Gap, Requirement, RiskLevel, Snapshot, Stage, Verdict};
 
-use crate::config::{Mode, OnError};
+use crate::config::{BundleOrigin, Mode, OnError};
 use crate::exit::ExitCode;
 
 mod interval;
@@ -110,6 +110,8 @@ pub struct PolicyReport {
     pub counted: bool,
     /// The resources it used.
     pub usage: Usage,
+    /// The bundle it came from; `None` for the configuration's own.
+    pub bundle: Option<BundleOrigin>,
 }
 
 impl PolicyReport {
@@ -182,6 +184,10 @@ pub struct Report {
     pub policies: Vec<PolicyReport>,
     /// Sources the host could not read (copied from the snapshot).
     pub gaps: Vec<Gap>,
+    /// The bundles the policies came from, each once, in policy order:
+    /// name, version, digest and signers, so that a replay can fetch
+    /// exactly what decided.
+    pub bundles: Vec<BundleOrigin>,
 }
 
 impl Report {

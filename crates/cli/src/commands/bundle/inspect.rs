@@ -18,7 +18,7 @@ use crate::commands::CliError;
 /// Arguments of `shipgate bundle inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The `.bundle` file (or an image-layout directory).
+    /// The `.bundle` file, an image-layout directory, or `oci://…`.
     pub bundle: PathBuf,
     /// Check each signature against this trust file (valid, invalid,
     /// unknown key, not allowed).

@@ -6,6 +6,7 @@ mod build;
 mod inspect;
 mod keygen;
 mod layout;
+mod remote;
 mod sign;
 mod test;
 mod verify;
@@ -43,6 +44,15 @@ pub enum BundleCommand {
     Save(layout::SaveArgs),
     /// Read an OCI image-layout directory back into a `.bundle` file.
     Load(layout::LoadArgs),
+    /// Push a bundle to an OCI registry, byte for byte (its digest is the
+    /// one signed), and print the pinned reference for `[[bundles]]`.
+    Push(remote::PushArgs),
+    /// Pull a bundle from an OCI registry, verify it against the trust
+    /// file and keep it in the local store (for `--offline`).
+    Pull(remote::PullArgs),
+    /// Resolve the tags of the configuration's `[[bundles]]` to digests,
+    /// verify them, and record them in `shipgate.lock`.
+    Lock(remote::LockArgs),
 }
 
 /// Runs `shipgate bundle …`.
@@ -55,6 +65,9 @@ pub fn run(command: &BundleCommand, out: &mut dyn Write) -> Result<ExitCode, Cli
         BundleCommand::Inspect(args) => inspect::run(args, out),
         BundleCommand::Save(args) => layout::save(args, out),
         BundleCommand::Load(args) => layout::load(args, out),
+        BundleCommand::Push(args) => remote::push(args, out),
+        BundleCommand::Pull(args) => remote::pull(args, out),
+        BundleCommand::Lock(args) => remote::lock(args, out),
     }
 }
 
@@ -66,10 +79,28 @@ pub struct FormatArg {
     pub format: Format,
 }
 
-/// Reads a `.bundle` file, or an OCI image-layout directory (`bundle
-/// save`'s), naming it in errors.
+/// Reads a `.bundle` file, an OCI image-layout directory (`bundle
+/// save`'s), or `oci://…` from the local store or the registry (not
+/// verified: the caller does), naming it in errors.
 fn open(path: &Path) -> Result<Bundle, CliError> {
+    if let Some(text) = oci(path) {
+        let reference = remote::reference(text)?;
+        let registry = remote::RegistryArgs {
+            config: None,
+            offline: false,
+        };
+        let (bundle, _) = registry
+            .fetcher(None)?
+            .bundle(&reference)
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        return Ok(bundle);
+    }
     read_any(path).map_err(|e| in_file(path, e))
+}
+
+/// The reference, when `path` is an `oci://` one.
+fn oci(path: &Path) -> Option<&str> {
+    path.to_str().filter(|text| text.starts_with("oci://"))
 }
 
 /// Reads a `.bundle` file or an image-layout directory.

@@ -20,7 +20,7 @@ use crate::commands::CliError;
 /// Arguments of `shipgate bundle test`.
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// The `.bundle` file (or an image-layout directory).
+    /// The `.bundle` file, an image-layout directory, or `oci://…`.
     pub bundle: PathBuf,
     /// List every case, not only the ones that need attention.
     #[arg(long, short = 'v')]

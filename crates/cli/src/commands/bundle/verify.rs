@@ -14,7 +14,7 @@ use crate::commands::CliError;
 /// Arguments of `shipgate bundle verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The `.bundle` file (or an image-layout directory).
+    /// The `.bundle` file, an image-layout directory, or `oci://…`.
     pub bundle: PathBuf,
     /// The trust file: the keys allowed per bundle name and the threshold.
     #[arg(long, value_name = "FILE")]
@@ -79,7 +79,10 @@ impl From<CliError> for Refusal {
 fn verify(args: &VerifyArgs) -> Result<String, Refusal> {
     let now = super::now(args.now.as_deref())?;
     let trust = Trust::load(&args.trust)?;
-    let bundle = super::read_any(&args.bundle)?;
+    let bundle = match super::oci(&args.bundle) {
+        Some(_) => super::open(&args.bundle)?,
+        None => super::read_any(&args.bundle)?,
+    };
     let mut store = if args.no_record {
         SequenceStore::in_memory()
     } else {

@@ -393,3 +393,90 @@ fn an_unsigned_a_wrongly_signed_an_expired_and_a_rolled_back_bundle_are_refused(
     );
     kit.no_private_key_printed();
 }
+
+#[test]
+fn registry_credentials_come_from_the_environment_and_never_show() {
+    const PASSWORD: &str = "bundl3-pa55-e2e-Zq7";
+    let registry = RegistryServer::start(Auth::Basic {
+        user: "ci-bot".into(),
+        password: PASSWORD.into(),
+    });
+    let mut kit = Kit::new();
+    kit.signed("security.bundle", &["org", "team"]);
+    let reference = registry.reference("acme/security:1.4.0");
+    let home = kit.path("");
+    let with = |user: &str, password: &str, args: &[&str]| {
+        crate::support::run(
+            crate::support::shipgate()
+                .current_dir(&home)
+                .env("SHIPGATE_REGISTRY_USERNAME", user)
+                .env("SHIPGATE_REGISTRY_PASSWORD", password)
+                .args(args),
+        )
+    };
+
+    // No credentials: the registry's refusal, said plainly.
+    let (code, _, err) = kit.run(&["bundle", "push", "security.bundle", &reference]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("unauthorized") || err.contains("401"), "{err}");
+    // A wrong password: refused, and not printed.
+    let wrong = "wrong-pa55-e2e-Xy9";
+    let (code, out, err) = with(
+        "ci-bot",
+        wrong,
+        &["bundle", "push", "security.bundle", &reference],
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(!out.contains(wrong) && !err.contains(wrong), "{err}");
+    // The right one, from the default variables.
+    let (code, out, err) = with(
+        "ci-bot",
+        PASSWORD,
+        &[
+            "bundle",
+            "push",
+            "security.bundle",
+            &reference,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let pin = serde_json::from_str::<serde_json::Value>(&out).unwrap()["pin"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A team names its own variables in `[registry]`.
+    let dir = team(&kit, "team", &[&pin]);
+    let toml = std::fs::read_to_string(dir.join("shipgate.toml")).unwrap();
+    std::fs::write(
+        dir.join("shipgate.toml"),
+        format!("[registry]\nusername_env = \"TEAM_REG_USER\"\npassword_env = \"TEAM_REG_PASS\"\n\n{toml}"),
+    )
+    .unwrap();
+    let log = dir.join("decisions.jsonl");
+    let snapshot = hotfix_snapshot();
+    let config = dir.join("shipgate.toml");
+    let eval = |password: &str| {
+        crate::support::run(
+            crate::support::shipgate()
+                .current_dir(&dir)
+                .env("TEAM_REG_USER", "ci-bot")
+                .env("TEAM_REG_PASS", password)
+                .args(["eval", "--snapshot", snapshot.to_str().unwrap()])
+                .args(["--config", config.to_str().unwrap()])
+                .args(["--log", log.to_str().unwrap()]),
+        )
+    };
+    let (code, out, err) = eval(wrong);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("key `bundles[0].source`"), "{err}");
+    assert!(!err.contains(wrong), "{err}");
+    let (code, out, err) = eval(PASSWORD);
+    assert_eq!(code, 2, "{out}\n{err}");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    for text in [&out, &err, &logged] {
+        assert!(!text.contains(PASSWORD), "the password leaked:\n{text}");
+    }
+}

@@ -401,7 +401,10 @@ fn load_set(
 ) -> Result<PolicySet, String> {
     match policies {
         Policies::Config(path) => {
-            let config = Config::load(path).map_err(|e| e.to_string())?;
+            let mut config = Config::load(path).map_err(|e| e.to_string())?;
+            // A team's configuration runs its bundles' policies too.
+            shipgate_fetch::resolve(&mut config, false, time::OffsetDateTime::now_utc())
+                .map_err(|e| e.to_string())?;
             PolicySet::load(&config, cache).map_err(|e| e.to_string())
         }
         Policies::Crate(table) => {

@@ -188,8 +188,14 @@ fn build_test_sign_push_pin_and_decide_with_the_bundles_policies() {
     let empty = team(&kit, "team-empty", &[&pin]);
     let (code, _, err) = eval(&mut kit, &empty, &["--offline"]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("is not in the local store"), "{err}");
+    assert!(err.contains("not in the local store"), "{err}");
     assert!(err.contains("`--offline` forbids the registry"), "{err}");
+    // Online, a registry that is down is the same: a located error naming
+    // the bundle, never a decision without its policies.
+    let (code, _, err) = eval(&mut kit, &empty, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("key `bundles[0].source`"), "{err}");
+    assert!(err.contains(&format!("bundle `{pin}`")), "{err}");
     kit.no_private_key_printed();
 }
 

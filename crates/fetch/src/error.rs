@@ -27,7 +27,7 @@ pub enum Error {
     },
     /// Offline, and the store does not have it.
     #[error(
-        "`{reference}` is not in the local store `{}` and `--offline` forbids the registry; pull it first (`shipgate bundle pull {reference}`)",
+        "not in the local store `{}`, and `--offline` forbids the registry: pull it first (`shipgate bundle pull {reference}`)",
         store.display()
     )]
     Offline {

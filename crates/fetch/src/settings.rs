@@ -80,7 +80,7 @@ pub fn options(registry: &RegistryConfig, lookup: &dyn Fn(&str) -> Option<String
 
 /// `dir` joined to `path` unless `path` is absolute.
 fn under(dir: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
+    if path.is_absolute() || dir == Path::new(".") {
         path.to_owned()
     } else {
         dir.join(path)

@@ -221,7 +221,12 @@ fn a_tag_runs_only_through_the_lock() {
     let lock = std::fs::read_to_string(dir.join("shipgate.lock")).unwrap();
     let digest = pin.rsplit('@').next().unwrap();
     assert!(lock.contains(&format!("digest = \"{digest}\"")), "{lock}");
-    let (code, out, err) = eval(&mut kit, &dir, &["--format", "json"]);
+    let log = dir.join("decisions.jsonl");
+    let (code, out, err) = eval(
+        &mut kit,
+        &dir,
+        &["--format", "json", "--log", log.to_str().unwrap()],
+    );
     assert_eq!(code, 2, "{out}\n{err}");
     assert!(out.contains(digest), "{out}");
 
@@ -258,6 +263,22 @@ fn a_tag_runs_only_through_the_lock() {
     let (_, out, _) = eval(&mut kit, &dir, &["--format", "json"]);
     assert!(out.contains(newer_digest), "{out}");
     assert!(out.contains("\"version\": \"1.5.0\""), "{out}");
+    // The logged decision was made with 1.4.0: evaluating it again says so,
+    // and what to pin to decide exactly as it did.
+    let (code, _, err) = kit.run(&[
+        "eval",
+        "--from-log",
+        log.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "the record was decided with bundles this configuration does not run: acme/security 1.4.0 ({digest})"
+        )),
+        "{err}"
+    );
 }
 
 #[test]

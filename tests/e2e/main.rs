@@ -20,6 +20,7 @@ mod failclosed;
 mod fuzz_corpus;
 mod hostile;
 mod http_probes;
+mod layers;
 mod migrations;
 mod preflight;
 mod prometheus;

@@ -3,7 +3,10 @@
 //! contract versions it needs), the policies it defines, and every file's
 //! title and digest.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+use shipgate_core::config::layering::Direction;
 use shipgate_core::config::{Mode, OnError};
 use shipgate_model::Stage;
 
@@ -36,6 +39,10 @@ pub struct BundleConfig {
     /// A line for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Its layer: `org`, or a group `org/NAME`; `None`: no layer (a
+    /// library a team adds itself; every policy may be overridden).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
     /// The policies, in `bundle.toml`'s order.
     pub policies: Vec<BundlePolicy>,
     /// Every file, sorted by path.
@@ -59,6 +66,14 @@ pub struct BundlePolicy {
     pub on_error: OnError,
     /// The path (title) of its configuration file in the bundle.
     pub config: String,
+    /// In a layer: whether a lower layer may only tighten it (else it may
+    /// override it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// The `config` keys a lower layer may tighten, and which way is
+    /// stricter.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stricter: BTreeMap<String, Direction>,
 }
 
 impl BundlePolicy {

@@ -35,9 +35,11 @@
 //! Every file of `cases/` goes into the bundle (`.toml` cases and their
 //! reviewed decisions, `.json` snapshots; nothing else).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use shipgate_core::config::layering::{self, Direction};
 use shipgate_core::config::{PolicyConfig, PolicySource, TomlFile};
 
 use crate::bundle::Bundle;
@@ -66,6 +68,12 @@ struct Head {
     contract: Option<String>,
     #[serde(default)]
     description: Option<String>,
+    #[serde(default)]
+    layer: Option<String>,
+    #[serde(default)]
+    defaults: Vec<String>,
+    #[serde(default)]
+    stricter: BTreeMap<String, BTreeMap<String, Direction>>,
     #[serde(default)]
     #[allow(dead_code)]
     policies: serde::de::IgnoredAny,
@@ -134,6 +142,7 @@ pub fn build(dir: &Path) -> Result<Bundle> {
         error.help = Some(format!("add `{key} = {example}`"));
         error
     };
+    check_layer(&file, &head, &policies)?;
     let name = head
         .name
         .ok_or_else(|| missing("name", "\"acme/security\""))?;
@@ -151,7 +160,10 @@ pub fn build(dir: &Path) -> Result<Bundle> {
     let mut files: Vec<(String, &'static str, Vec<u8>)> = Vec::new();
     let mut bundle_policies = Vec::new();
     for (index, policy) in policies.iter().enumerate() {
-        bundle_policies.push(policy_entry(dir, &file, index, policy, &mut files)?);
+        let mut entry = policy_entry(dir, &file, index, policy, &mut files)?;
+        entry.required = head.layer.is_some() && !head.defaults.contains(&policy.name);
+        entry.stricter = head.stricter.get(&policy.name).cloned().unwrap_or_default();
+        bundle_policies.push(entry);
     }
     let cases = dir.join("cases");
     if cases.is_dir() {
@@ -176,10 +188,73 @@ pub fn build(dir: &Path) -> Result<Bundle> {
         min_shipgate: head.min_shipgate,
         contract: head.contract,
         description: head.description,
+        layer: head.layer,
         policies: bundle_policies,
         files: Vec::new(),
     };
     Bundle::assemble(config, files)
+}
+
+/// `layer`, `defaults` and `[stricter.POLICY]`: a known layer; names of
+/// the bundle's own policies; each key a number the policy's `config` sets
+/// (a tighter value is checked against it).
+fn check_layer(file: &TomlFile<'_>, head: &Head, policies: &[PolicyConfig]) -> Result<()> {
+    let policy = |name: &str| policies.iter().find(|p| p.name == name);
+    if let Some(layer) = &head.layer
+        && !layering::is_valid_layer(layer)
+    {
+        let mut error = file.key_error("layer", &format!("`{layer}` is not a layer"));
+        error.help = Some("write `org`, or a group such as `org/payments`".into());
+        return Err(error.into());
+    }
+    let needs_layer = |key: &str| {
+        let mut error = file.key_error(
+            key,
+            &format!("`{key}` is about a layer, and the bundle has none"),
+        );
+        error.help = Some("add `layer = \"org\"` (or a group such as `org/payments`)".into());
+        error
+    };
+    if head.layer.is_none() && !head.defaults.is_empty() {
+        return Err(needs_layer("defaults").into());
+    }
+    if head.layer.is_none() && !head.stricter.is_empty() {
+        return Err(needs_layer("stricter").into());
+    }
+    for (index, name) in head.defaults.iter().enumerate() {
+        if policy(name).is_none() {
+            return Err(file
+                .key_error(
+                    &format!("defaults[{index}]"),
+                    &format!("the bundle defines no policy `{name}`"),
+                )
+                .into());
+        }
+    }
+    for (name, keys) in &head.stricter {
+        let Some(p) = policy(name) else {
+            return Err(file
+                .key_error(
+                    &format!("stricter.{name}"),
+                    &format!("the bundle defines no policy `{name}`"),
+                )
+                .into());
+        };
+        for key in keys.keys() {
+            let value = key.split('.').try_fold(&p.config, |v, k| v.get(k));
+            if !value.is_some_and(serde_json::Value::is_number) {
+                let mut error = file.key_error(
+                    &format!("stricter.{name}"),
+                    &format!(
+                        "policy `{name}`'s config sets no number at `{key}`, so a tighter value could not be checked"
+                    ),
+                );
+                error.help = Some(format!("set `{key}` in its `[policies.config]`"));
+                return Err(error.into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One policy: its component (read, checked) and its configuration file.
@@ -240,6 +315,8 @@ fn policy_entry(
         mode: policy.mode,
         on_error: policy.on_error,
         config,
+        required: false,
+        stricter: BTreeMap::new(),
     })
 }
 

@@ -27,5 +27,5 @@ pub mod settings;
 pub use error::Error;
 pub use fetcher::{Fetched, Fetcher};
 pub use lock::{Lock, Locked};
-pub use resolve::{Resolved, resolve};
+pub use resolve::{Options, Resolved, resolve};
 pub use settings::Settings;

@@ -11,7 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use shipgate_bundle::Bundle;
-use shipgate_core::config::{BundleOrigin, Config, ConfigError};
+use shipgate_core::config::layering::{self, LayerRule};
+use shipgate_core::config::{BundleOrigin, Config, ConfigError, Overridden, PolicyConfig};
 use shipgate_registry::{Digest, Reference};
 use time::OffsetDateTime;
 
@@ -27,29 +28,67 @@ pub struct Resolved {
     pub bundles: Vec<BundleOrigin>,
 }
 
-/// Fetches and verifies `config`'s bundles and appends their policies to
-/// `config.policies`. `offline`: only the local store. `now`: the clock
-/// expiry is checked against. A configuration without `[[bundles]]` is left
-/// as it is, and nothing is read or written.
-pub fn resolve(
-    config: &mut Config,
-    offline: bool,
-    now: OffsetDateTime,
-) -> Result<Resolved, ConfigError> {
-    if config.bundles.is_empty() {
+/// What [`resolve`] runs with.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// The org file (`--org`, `$SHIPGATE_ORG`): bundles every configuration
+    /// runs, and the trust file they and the configuration's own bundles
+    /// are verified against. A team cannot leave it out or weaken it.
+    pub org: Option<&'a Config>,
+    /// Only the local store; never a registry.
+    pub offline: bool,
+    /// The clock expiry is checked against.
+    pub now: OffsetDateTime,
+}
+
+/// Fetches and verifies the org file's and `config`'s bundles, merges
+/// their policies by layer, applies `config`'s own tables to them (a
+/// required policy only tightened), and appends the rest to
+/// `config.policies`. A configuration without bundles and without an org
+/// file is left as it is, and nothing is read or written.
+pub fn resolve(config: &mut Config, options: Options<'_>) -> Result<Resolved, ConfigError> {
+    let org_bundles = options.org.map_or(0, |org| org.bundles.len());
+    if config.bundles.is_empty() && org_bundles == 0 {
         return Ok(Resolved::default());
     }
-    let settings = Settings::of(config, offline);
-    let mut fetcher = Fetcher::open(settings).map_err(|e| setup_error(config, &e))?;
+    let mut settings = Settings::of(config, options.offline);
+    if let Some(org) = options.org {
+        let Some(file) = &org.trust.file else {
+            return Err(org.key_error(
+                "trust",
+                "an org file needs `[trust] file`: its bundles, and every team's, are verified against it",
+            ));
+        };
+        if config.trust.file.is_some() {
+            tracing::warn!(
+                "`[trust]` of `{}` is not used: the org file `{}` names the trust file",
+                config.file_name(),
+                org.file_name()
+            );
+        }
+        settings.trust_file = Some(org.base_dir().join(file));
+    }
+    let mut fetcher =
+        Fetcher::open(settings).map_err(|e| setup_error(options.org.unwrap_or(config), &e))?;
     let lock = Lock::load(&config.base_dir())?;
     let mut resolved = Resolved::default();
-    let mut added = Vec::new();
-    for index in 0..config.bundles.len() {
-        let source = config.bundles[index].source.clone();
-        let at = |message: String| config.key_error(&format!("bundles[{index}].source"), &message);
+    // Every bundle's policies, fetched first, then merged highest layer
+    // first (org, groups, then bundles without a layer; the org file's
+    // before the configuration's, each in file order).
+    let mut fetched_sets: Vec<(usize, u8, Vec<PolicyConfig>)> = Vec::new();
+    let entries: Vec<(&Config, usize)> = options
+        .org
+        .into_iter()
+        .flat_map(|org| (0..org.bundles.len()).map(move |i| (org, i)))
+        .chain((0..config.bundles.len()).map(|i| (&*config, i)))
+        .collect();
+    for (order, &(file, index)) in entries.iter().enumerate() {
+        let from_org = order < org_bundles;
+        let source = file.bundles[index].source.clone();
+        let at = |message: String| file.key_error(&format!("bundles[{index}].source"), &message);
         let reference = pinned(&source, &lock).map_err(at)?;
         let fetched = fetcher
-            .fetch(&reference, now)
+            .fetch(&reference, options.now)
             .map_err(|e| at(format!("bundle `{source}`: {e}")))?;
         if !fetcher.has_trust() {
             tracing::warn!(
@@ -65,30 +104,145 @@ pub fn resolve(
             .map_err(|e| at(format!("bundle `{source}`: {e}")))?;
         let own = Config::parse(&text, &dir.join("shipgate.toml"))
             .map_err(|e| at(format!("bundle `{source}`: its policies: {e}")))?;
-        for mut policy in own.policies {
-            if let Some(clash) = config
-                .policies
-                .iter()
-                .chain(added.iter())
-                .find(|p| p.name == policy.name)
-            {
-                let other = match &clash.bundle {
-                    Some(b) => format!("bundle `{}`", b.name),
-                    None => format!("`[[policies]]` on line {}", clash.location.line),
-                };
-                return Err(at(format!(
-                    "bundle `{source}` defines policy `{}`, and so does {other}: policy names must be unique",
-                    policy.name
-                )));
-            }
-            policy.location = config.bundles[index].location;
-            policy.bundle = Some(origin.clone());
-            added.push(policy);
+        let blob = fetched.bundle.config();
+        let mut policies = Vec::new();
+        if from_org && blob.layer.is_none() {
+            return Err(at(format!(
+                "bundle `{source}` declares no layer; the org file runs layers (`layer = \"org\"` or a group such as `org/payments` in its bundle.toml)"
+            )));
         }
+        for mut policy in own.policies {
+            policy.location = file.bundles[index].location;
+            policy.bundle = Some(origin.clone());
+            policy.layer = blob.layer.as_ref().map(|layer| {
+                let declared = blob.policies.iter().find(|p| p.name == policy.name);
+                LayerRule {
+                    layer: layer.clone(),
+                    required: declared.is_some_and(|p| p.required),
+                    stricter: declared.map(|p| p.stricter.clone()).unwrap_or_default(),
+                }
+            });
+            policies.push(policy);
+        }
+        fetched_sets.push((order, layering::rank(blob.layer.as_deref()), policies));
         resolved.bundles.push(origin);
     }
-    config.policies.extend(added);
+    fetched_sets.sort_by_key(|(index, rank, _)| (*rank, *index));
+    let mut layered: Vec<PolicyConfig> = Vec::new();
+    for (order, _, policies) in fetched_sets {
+        let (file, index) = entries[order];
+        for policy in policies {
+            let Some(k) = layered.iter().position(|p| p.name == policy.name) else {
+                layered.push(policy);
+                continue;
+            };
+            let base = &layered[k];
+            let at =
+                |message: String| file.key_error(&format!("bundles[{index}].source"), &message);
+            let same_rank = layering::rank(base.layer.as_ref().map(|l| l.layer.as_str()))
+                == layering::rank(policy.layer.as_ref().map(|l| l.layer.as_str()));
+            if same_rank {
+                return Err(at(format!(
+                    "bundle `{}` defines policy `{}`, and so does bundle `{}` of the same layer: policy names must be unique",
+                    name_of(&policy),
+                    policy.name,
+                    name_of(base)
+                )));
+            }
+            let merged = apply_layer(base, &policy, policy.location).map_err(|problems| {
+                at(format!(
+                    "bundle `{}`: {}",
+                    name_of(&policy),
+                    weakening_message(base, &problems)
+                ))
+            })?;
+            layered[k] = merged;
+        }
+    }
+    for index in 0..config.policies.len() {
+        let name = config.policies[index].name.clone();
+        let Some(k) = layered.iter().position(|p| p.name == name) else {
+            continue;
+        };
+        let base = layered.remove(k);
+        let own = &config.policies[index];
+        match apply_layer(&base, own, own.location) {
+            Ok(merged) => config.policies[index] = merged,
+            Err(problems) => {
+                let first = &problems[0];
+                let mut error = config.policy_error(
+                    index,
+                    &first.key,
+                    &weakening_message(&base, &problems[..1]),
+                );
+                if problems.len() > 1 {
+                    error.help = Some(format!(
+                        "it also: {}",
+                        problems[1..]
+                            .iter()
+                            .map(|p| format!("`{}`: {}", p.key, p.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ));
+                }
+                return Err(error);
+            }
+        }
+    }
+    config.policies.extend(layered);
     Ok(resolved)
+}
+
+/// `over` applied to `base` by the layering rules: tightened (a required
+/// `base`) or replaced (a default one, or one outside any layer).
+fn apply_layer(
+    base: &PolicyConfig,
+    over: &PolicyConfig,
+    at: shipgate_core::config::Location,
+) -> Result<PolicyConfig, Vec<layering::Weakening>> {
+    let rule = base.layer.clone().unwrap_or(LayerRule {
+        layer: String::new(),
+        required: false,
+        stricter: Default::default(),
+    });
+    let (mut merged, changed) = layering::apply(base, &rule, over)?;
+    if !rule.required {
+        // The lower table runs as it is, still shown as the layer's.
+        merged.bundle = base.bundle.clone();
+        merged.layer = base.layer.clone();
+    }
+    merged.overridden = Some(Overridden {
+        location: at,
+        changed,
+        replaced: !rule.required,
+    });
+    Ok(merged)
+}
+
+/// The bundle a policy came from, by name.
+fn name_of(policy: &PolicyConfig) -> &str {
+    policy.bundle.as_ref().map_or("", |b| b.name.as_str())
+}
+
+/// "policy `x` is required by layer `org` (bundle …): it …; a required
+/// policy may only be tightened".
+fn weakening_message(base: &PolicyConfig, problems: &[layering::Weakening]) -> String {
+    let by = match (&base.layer, &base.bundle) {
+        (Some(rule), Some(b)) => format!(
+            "layer `{}` (bundle `{}` {}, {})",
+            rule.layer, b.name, b.version, b.digest
+        ),
+        _ => "its layer".to_owned(),
+    };
+    format!(
+        "policy `{}` is required by {by}: {}; a required policy may only be tightened",
+        base.name,
+        problems
+            .iter()
+            .map(|p| p.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
 }
 
 /// The reference `source` runs: pinned by its own digest, else by the lock.
@@ -116,6 +270,7 @@ pub fn origin_of(fetched: &Fetched) -> BundleOrigin {
         digest: fetched.verified.digest.clone(),
         signers: fetched.verified.signers.clone(),
         source: fetched.reference.to_string(),
+        layer: fetched.bundle.config().layer.clone(),
     }
 }
 

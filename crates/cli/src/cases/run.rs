@@ -403,8 +403,15 @@ fn load_set(
         Policies::Config(path) => {
             let mut config = Config::load(path).map_err(|e| e.to_string())?;
             // A team's configuration runs its bundles' policies too.
-            shipgate_fetch::resolve(&mut config, false, time::OffsetDateTime::now_utc())
-                .map_err(|e| e.to_string())?;
+            shipgate_fetch::resolve(
+                &mut config,
+                shipgate_fetch::Options {
+                    org: None,
+                    offline: false,
+                    now: time::OffsetDateTime::now_utc(),
+                },
+            )
+            .map_err(|e| e.to_string())?;
             PolicySet::load(&config, cache).map_err(|e| e.to_string())
         }
         Policies::Crate(table) => {

@@ -45,10 +45,9 @@ pub struct CollectArgs {
     /// deploy-window decision; default now.
     #[arg(long, value_name = "TIME")]
     pub now: Option<Timestamp>,
-    /// Use only bundles already in the local store (`[registry] store`);
-    /// never ask a registry.
-    #[arg(long)]
-    pub offline: bool,
+    /// Where bundles come from.
+    #[command(flatten)]
+    pub bundles: super::BundleArgs,
 }
 
 impl CollectArgs {
@@ -135,7 +134,7 @@ impl Prepared {
 
 /// Loads the configuration and applies the flags.
 pub fn prepare(args: &CollectArgs, vars: Arc<dyn Vars>) -> Result<Prepared, CliError> {
-    let config = load_config_with_bundles(args.config.as_deref(), args.offline)?;
+    let config = load_config_with_bundles(args.config.as_deref(), &args.bundles)?;
     let mut sources = config.sources.clone();
     if args.base.is_some() || args.head.is_some() {
         let git = sources.git.get_or_insert_with(Default::default);

@@ -56,10 +56,9 @@ pub struct EvalArgs {
     /// configuration.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
-    /// Use only bundles already in the local store (`[registry] store`);
-    /// never ask a registry.
-    #[arg(long)]
-    pub offline: bool,
+    /// Where bundles come from.
+    #[command(flatten)]
+    pub bundles: super::BundleArgs,
 }
 
 /// Reads, parses and validates a snapshot file of at most
@@ -88,7 +87,7 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot, CliError> {
 
 /// Runs `shipgate eval`; returns the decision's exit code.
 pub fn run(args: &EvalArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let config = load_config_with_bundles(args.config.as_deref(), args.offline)?;
+    let config = load_config_with_bundles(args.config.as_deref(), &args.bundles)?;
     let (snapshot, logged_stage) = match (&args.snapshot, &args.from_log) {
         (Some(path), _) => (read_snapshot(path)?, None),
         (None, Some(log)) => {
@@ -100,6 +99,16 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
                      the decision may differ",
                     record.config.path,
                     record.config.sha256
+                );
+            }
+            let missing = record
+                .config
+                .bundles_not_in(&decision_log::ConfigRef::of(&config));
+            if !missing.is_empty() {
+                tracing::warn!(
+                    "the record was decided with bundles this configuration does not run: {}; \
+                     pin them by digest in `[[bundles]]` to decide exactly as it did",
+                    missing.join(", ")
                 );
             }
             (record.snapshot, Some(record.stage))

@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod check;
 pub mod collect;
 pub mod eval;
+pub mod explain;
 pub mod new;
 pub mod policy;
 pub mod replay;
@@ -160,16 +161,57 @@ pub fn load_config(explicit: Option<&Path>) -> Result<Config, CliError> {
     }
 }
 
-/// [`load_config`], then the bundles it names (`[[bundles]]`) pinned,
-/// fetched, verified and their policies added ([`shipgate_fetch::resolve`]);
-/// `offline`: only the local store. A bundle that cannot be fetched or
-/// verified is a configuration error naming it.
+/// Where bundles come from: `--offline` and the org file.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BundleArgs {
+    /// Use only bundles already in the local store (`[registry] store`);
+    /// never ask a registry.
+    #[arg(long)]
+    pub offline: bool,
+    /// The org file: the bundles (org and group layers) every team runs,
+    /// and the trust file for all bundles. A team's configuration can only
+    /// tighten their required policies.
+    #[arg(long, value_name = "FILE", env = "SHIPGATE_ORG")]
+    pub org: Option<PathBuf>,
+}
+
+impl BundleArgs {
+    /// The org file, read and checked: only `[trust]`, `[registry]` and
+    /// `[[bundles]]` (its rules are in its bundles).
+    pub fn org(&self) -> Result<Option<Config>, CliError> {
+        let Some(path) = &self.org else {
+            return Ok(None);
+        };
+        let org = Config::load(path)?;
+        if !org.policies.is_empty() {
+            return Err(CliError::Config(org.key_error(
+                "policies",
+                "an org file runs bundles, not `[[policies]]` of its own: put them in a bundle with `layer = \"org\"`",
+            )));
+        }
+        Ok(Some(org))
+    }
+}
+
+/// [`load_config`], then the org file's and its own bundles pinned,
+/// fetched, verified, merged by layer, and their policies added
+/// ([`shipgate_fetch::resolve`]). A bundle that cannot be fetched or
+/// verified, or a table that weakens a required policy, is a
+/// configuration error naming it.
 pub fn load_config_with_bundles(
     explicit: Option<&Path>,
-    offline: bool,
+    bundles: &BundleArgs,
 ) -> Result<Config, CliError> {
     let mut config = load_config(explicit)?;
-    shipgate_fetch::resolve(&mut config, offline, time::OffsetDateTime::now_utc())?;
+    let org = bundles.org()?;
+    shipgate_fetch::resolve(
+        &mut config,
+        shipgate_fetch::Options {
+            org: org.as_ref(),
+            offline: bundles.offline,
+            now: time::OffsetDateTime::now_utc(),
+        },
+    )?;
     Ok(config)
 }
 

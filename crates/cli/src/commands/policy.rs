@@ -19,6 +19,9 @@ pub enum PolicyCommand {
     /// Print a component's info (with the rules it declares), sha256, imports
     /// and exports.
     Inspect(InspectArgs),
+    /// Print the effective policy set of a configuration: every policy, its
+    /// layer, whether it is required, and where each setting comes from.
+    Explain(super::explain::ExplainArgs),
 }
 
 /// Arguments of `shipgate policy inspect`.
@@ -139,6 +142,7 @@ fn text(i: &Inspection) -> String {
 /// loads as a policy, 1 when it does not.
 pub fn run(command: &PolicyCommand, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     match command {
+        PolicyCommand::Explain(args) => super::explain::run(args, out),
         PolicyCommand::Inspect(args) => {
             let i = inspect(&args.file)?;
             let body = match args.format {

@@ -46,10 +46,9 @@ pub struct ReplayArgs {
     /// Compile policies without the on-disk cache.
     #[arg(long)]
     pub no_cache: bool,
-    /// Use only bundles already in the local store (`[registry] store`);
-    /// never ask a registry.
-    #[arg(long)]
-    pub offline: bool,
+    /// Where bundles come from.
+    #[command(flatten)]
+    pub bundles: super::BundleArgs,
 }
 
 /// How `shipgate replay` prints its result.
@@ -64,7 +63,7 @@ pub enum ReplayFormat {
 /// Runs `shipgate replay`: 0 when the replay ran, 2 with `--fail-on-change`
 /// when a verdict changed; errors are exit 1.
 pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let config = super::load_config_with_bundles(args.config.as_deref(), args.offline)?;
+    let config = super::load_config_with_bundles(args.config.as_deref(), &args.bundles)?;
     let log = Log::read(&args.log).map_err(|e| CliError::Other(e.to_string()))?;
     let cache = if args.no_cache {
         CacheMode::Disabled

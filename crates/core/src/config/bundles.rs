@@ -144,4 +144,7 @@ pub struct BundleOrigin {
     pub signers: Vec<String>,
     /// Where it was fetched from, pinned (`oci://HOST/REPOSITORY@sha256:…`).
     pub source: String,
+    /// Its layer (`org`, `org/GROUP`); `None` for a bundle without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
 }

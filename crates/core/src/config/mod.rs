@@ -51,6 +51,7 @@ pub mod bundles;
 mod checked;
 mod document;
 mod duration;
+pub mod layering;
 mod names;
 mod ranges;
 mod reader;
@@ -214,6 +215,24 @@ pub struct PolicyConfig {
     pub location: Location,
     /// The bundle it came from; `None` for the file's own `[[policies]]`.
     pub bundle: Option<BundleOrigin>,
+    /// What its bundle's layer says about it (required or default, what a
+    /// lower layer may tighten); `None` outside a layer.
+    pub layer: Option<layering::LayerRule>,
+    /// The file's own table that tightened (a required policy) or replaced
+    /// (a default one) it, and the `config` keys it changed.
+    pub overridden: Option<Overridden>,
+}
+
+/// A lower layer's table applied to a layer's policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overridden {
+    /// Where the table starts in the file.
+    pub location: Location,
+    /// The `config` keys (dotted) it changed.
+    pub changed: Vec<String>,
+    /// Whether it replaced the policy (a default one) rather than tightened
+    /// it (a required one).
+    pub replaced: bool,
 }
 
 /// Where a policy's component comes from.
@@ -403,6 +422,7 @@ impl Config {
     pub fn policy_error(&self, policy_index: usize, key_path: &str, message: &str) -> ConfigError {
         if let Some(policy) = self.policies.get(policy_index)
             && let Some(origin) = &policy.bundle
+            && !policy.overridden.as_ref().is_some_and(|o| o.replaced)
         {
             return self.bundle_policy_error(policy, origin, key_path, message);
         }
@@ -590,6 +610,8 @@ sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
                     config: json!({ "max_ratio": 2.0, "min_baseline": 0.001 }),
                     location: Location { line: 9, column: 1 },
                     bundle: None,
+                    layer: None,
+                    overridden: None,
                 },
                 PolicyConfig {
                     name: "team-rule".into(),
@@ -606,6 +628,8 @@ sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
                         column: 1
                     },
                     bundle: None,
+                    layer: None,
+                    overridden: None,
                 },
             ]
         );

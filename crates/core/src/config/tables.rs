@@ -224,6 +224,8 @@ impl Document<'_> {
                 config: policy.config,
                 location: self.location_of(start),
                 bundle: None,
+                layer: None,
+                overridden: None,
             });
         }
         Ok(checked)

@@ -74,6 +74,17 @@ pub struct ConfigRef {
 }
 
 impl ConfigRef {
+    /// The bundles `self` (a record's) was decided with that `now` does not
+    /// run at the same digest, each as `name version (digest) from source`:
+    /// what to pin to decide exactly as the record did.
+    pub fn bundles_not_in(&self, now: &ConfigRef) -> Vec<String> {
+        self.bundles
+            .iter()
+            .filter(|b| !now.bundles.iter().any(|n| n.digest == b.digest))
+            .map(|b| format!("{} {} ({}) from {}", b.name, b.version, b.digest, b.source))
+            .collect()
+    }
+
     /// How a record names `config`: its path (or the built-in default's
     /// name) and the sha256 of its text.
     pub fn of(config: &Config) -> ConfigRef {

@@ -16,6 +16,7 @@ mod decisions;
 mod differential;
 mod durability;
 mod escapes;
+mod exceptions;
 mod failclosed;
 mod fuzz_corpus;
 mod hostile;

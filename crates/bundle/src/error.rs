@@ -9,7 +9,7 @@ use shipgate_core::config::ConfigError;
 /// An error of this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// `bundle.toml` or `trust.toml` is wrong (located: file, line, column, key).
+    /// `bundle.toml`, `trust.toml` or `exception.toml` is wrong (located: file, line, column, key).
     #[error(transparent)]
     Toml(#[from] ConfigError),
     /// A file could not be read, or is larger than its cap.
@@ -243,6 +243,120 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// A signed exception is not well formed (its envelope, payload type,
+    /// payload or fields).
+    #[error("{file}: not a valid signed exception: {message}")]
+    ExceptionFormat {
+        /// The file (or what stood for it).
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The trust file has no `[exceptions]` table (or there is no trust
+    /// file): no exception is accepted.
+    #[error(
+        "{exception} is refused: the trust file allows no exception signers (it has no `[exceptions]` table)\n  help: add `[exceptions]` with `keys = [...]`, keys whose `usage` includes \"exceptions\""
+    )]
+    ExceptionsNotTrusted {
+        /// The exception, for people (ticket, policy, rule).
+        exception: String,
+    },
+    /// An exception without any signature.
+    #[error(
+        "{exception} is unsigned, and the trust file requires {threshold} signature(s) by {allowed} for an exception\n  help: sign it with `shipgate exception sign FILE --key KEY`"
+    )]
+    ExceptionUnsigned {
+        /// The exception.
+        exception: String,
+        /// Signatures required.
+        threshold: u32,
+        /// The allowed key ids, listed.
+        allowed: String,
+    },
+    /// A signature by a key allowed for exceptions does not verify.
+    #[error(
+        "{exception}: the signature by {keyid} is invalid (it does not verify against that key's public key: the exception was changed after signing, or the signature is forged)"
+    )]
+    ExceptionBadSignature {
+        /// The exception.
+        exception: String,
+        /// The signer.
+        keyid: String,
+    },
+    /// Signed, but by no key the trust file allows to sign exceptions.
+    #[error(
+        "{exception} is signed by {signers}, and the trust file allows only {allowed} to sign exceptions"
+    )]
+    ExceptionKeyNotAllowed {
+        /// The exception.
+        exception: String,
+        /// The key ids that signed it, each with why it does not count.
+        signers: String,
+        /// The allowed key ids.
+        allowed: String,
+    },
+    /// Fewer valid signatures by allowed keys than `[exceptions] threshold`.
+    #[error(
+        "{exception} has {valid} valid signature(s) by allowed keys ({signers}); the trust file requires {threshold} of {allowed} for an exception"
+    )]
+    ExceptionThresholdNotMet {
+        /// The exception.
+        exception: String,
+        /// Valid signatures by allowed keys.
+        valid: usize,
+        /// The threshold.
+        threshold: u32,
+        /// Who signed validly.
+        signers: String,
+        /// The allowed key ids.
+        allowed: String,
+    },
+    /// Its `issued` is in the future (beyond the allowed clock skew).
+    #[error("{exception} is not valid yet: it is issued at {issued} (now is {now})")]
+    ExceptionNotYetValid {
+        /// The exception.
+        exception: String,
+        /// When it starts.
+        issued: String,
+        /// The clock's time.
+        now: String,
+    },
+    /// Its `expires` is past.
+    #[error(
+        "{exception} expired at {expires} (now is {now})\n  help: an exception is never extended: issue a new one, with a new `issued` and `expires`, and sign it"
+    )]
+    ExceptionExpired {
+        /// The exception.
+        exception: String,
+        /// When it expired.
+        expires: String,
+        /// The clock's time.
+        now: String,
+    },
+    /// `expires - issued` is longer than `[exceptions] max_days`.
+    #[error(
+        "{exception} runs for {length} ({issued} to {expires}), longer than the {max_days} day(s) the trust file allows for an exception"
+    )]
+    ExceptionTooLong {
+        /// The exception.
+        exception: String,
+        /// How long it runs, for people.
+        length: String,
+        /// When it starts.
+        issued: String,
+        /// When it ends.
+        expires: String,
+        /// `[exceptions] max_days`.
+        max_days: u32,
+    },
+    /// A verified exception whose scope is not this deployment's.
+    #[error("{exception} does not apply to this deployment: {why}")]
+    ExceptionOutOfScope {
+        /// The exception.
+        exception: String,
+        /// Why not, in words (`OutOfScope`'s message).
+        why: String,
+    },
 }
 
 /// A result of this crate.
@@ -275,6 +389,16 @@ impl Error {
             Error::Contract { .. } => "contract",
             Error::Key { .. } => "key",
             Error::Store { .. } => "store",
+            Error::ExceptionFormat { .. } => "exception-format",
+            Error::ExceptionsNotTrusted { .. } => "exceptions-not-trusted",
+            Error::ExceptionUnsigned { .. } => "exception-unsigned",
+            Error::ExceptionBadSignature { .. } => "exception-bad-signature",
+            Error::ExceptionKeyNotAllowed { .. } => "exception-key-not-allowed",
+            Error::ExceptionThresholdNotMet { .. } => "exception-threshold-not-met",
+            Error::ExceptionNotYetValid { .. } => "exception-not-yet-valid",
+            Error::ExceptionExpired { .. } => "exception-expired",
+            Error::ExceptionTooLong { .. } => "exception-too-long",
+            Error::ExceptionOutOfScope { .. } => "exception-out-of-scope",
         }
     }
 }

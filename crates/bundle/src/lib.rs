@@ -24,6 +24,14 @@
 //!   from the statement, a missing or extra file, a key not allowed, too
 //!   few signatures, an expired bundle, a rollback (a sequence below the
 //!   accepted one), a bundle for a newer Shipgate or another contract.
+//! - **Exceptions** ([`exception`]): the only way to loosen an org policy.
+//!   An `exception.toml` names a policy (or one rule), a scope (service,
+//!   environment), a reason, a ticket and a short validity; signed as a
+//!   DSSE envelope (`NAME.exception`) by keys the trust file's
+//!   `[exceptions]` table allows, it is verified by
+//!   [`exception::SignedException::verify`], which refuses, each with its
+//!   own [`Error`], an unsigned, wrongly signed, not yet valid, expired or
+//!   over-long exception.
 //!
 //! # For a transport (a registry client)
 //!
@@ -84,6 +92,7 @@ pub mod config_blob;
 pub mod digest;
 pub mod dsse;
 mod error;
+pub mod exception;
 pub mod keys;
 pub mod layout;
 pub mod media;

@@ -16,6 +16,8 @@ pub const SNAPSHOT: &str = "application/vnd.shipgate.snapshot.v1+json";
 pub const SIGNATURE: &str = "application/vnd.shipgate.bundle.signature.v1+json";
 /// The DSSE `payloadType` of the signed statement.
 pub const STATEMENT: &str = "application/vnd.shipgate.statement.v1+json";
+/// The DSSE `payloadType` of a signed exception (`NAME.exception`).
+pub const EXCEPTION: &str = "application/vnd.shipgate.exception.v1+json";
 /// An OCI image manifest.
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 /// An OCI image index.

@@ -19,13 +19,31 @@
 //! enough valid signatures by its rule's keys (an unsigned bundle never
 //! loads once trust is configured).
 //!
-//! Room for later, refused today as unknown keys: a key's `usage` already
-//! takes `"exceptions"` (the org layer's signed exceptions will accept only
-//! keys whose usage has it, and bundles only keys whose usage has
-//! `"bundles"`); keyless signing will be a `[[keyless]]` table of Sigstore
-//! identities (`issuer`, `subject`, a Rekor/Fulcio trust root) that rules
-//! name beside key ids (`keyless = ["release-workflow"]`), counted towards
-//! the same threshold.
+//! Signed exceptions (the `exception` module) are accepted only when the
+//! file has an `[exceptions]` table, and only when signed by the keys it
+//! names:
+//!
+//! ```toml
+//! [[keys]]
+//! id = "sha256:5e1f0a2b3c4d5e6f"
+//! public = "…"
+//! name = "platform-oncall"
+//! usage = ["exceptions"]                 # a key signs exceptions only if its usage says so
+//!
+//! [exceptions]
+//! keys = ["sha256:5e1f0a2b3c4d5e6f"]     # each with `"exceptions"` in its usage
+//! threshold = 1                          # M of the N keys above; default 1
+//! max_days = 30                          # the longest `expires - issued`; default 30, 1..=365
+//! ```
+//!
+//! Without `[exceptions]` no exception is accepted. A key's `usage`
+//! separates the two: bundles accept only keys whose usage has `"bundles"`
+//! (the default), exceptions only keys whose usage has `"exceptions"`.
+//!
+//! Room for later, refused today as an unknown key: keyless signing will be
+//! a `[[keyless]]` table of Sigstore identities (`issuer`, `subject`, a
+//! Rekor/Fulcio trust root) that rules name beside key ids (`keyless =
+//! ["release-workflow"]`), counted towards the same threshold.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -43,7 +61,7 @@ use crate::keys;
 pub enum Usage {
     /// Policy bundles.
     Bundles,
-    /// Exceptions (the org layer's; not used by bundles).
+    /// Signed exceptions (the `[exceptions]` table; not bundles).
     Exceptions,
 }
 
@@ -54,6 +72,18 @@ struct File {
     keys: Vec<KeyTable>,
     #[serde(default)]
     bundles: Vec<RuleTable>,
+    #[serde(default)]
+    exceptions: Option<ExceptionsTable>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExceptionsTable {
+    keys: Vec<String>,
+    #[serde(default)]
+    threshold: Option<u32>,
+    #[serde(default)]
+    max_days: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,12 +145,30 @@ impl Rule {
     }
 }
 
+/// The default of `[exceptions] max_days`.
+pub const DEFAULT_MAX_DAYS: u32 = 30;
+/// The highest `[exceptions] max_days` allowed.
+pub const MAX_MAX_DAYS: u32 = 365;
+
+/// Which keys may sign exceptions, how many must, and for how long an
+/// exception may run: the `[exceptions]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionRule {
+    /// The allowed key ids (each with `"exceptions"` in its usage), sorted.
+    pub keys: Vec<String>,
+    /// How many of them must sign.
+    pub threshold: u32,
+    /// The longest `expires - issued`, in days.
+    pub max_days: u32,
+}
+
 /// The trust a site places in keys.
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
     configured: bool,
     keys: BTreeMap<String, TrustedKey>,
     rules: Vec<Rule>,
+    exceptions: Option<ExceptionRule>,
 }
 
 impl Trust {
@@ -268,11 +316,22 @@ impl Trust {
                 threshold,
             });
         }
+        let exceptions = parsed
+            .exceptions
+            .map(|table| exception_rule(&toml, &keys, table))
+            .transpose()?;
         Ok(Trust {
             configured: true,
             keys,
             rules,
+            exceptions,
         })
+    }
+
+    /// The `[exceptions]` rule, or `None` when the file has none (then no
+    /// exception is accepted).
+    pub fn exceptions(&self) -> Option<&ExceptionRule> {
+        self.exceptions.as_ref()
     }
 
     /// The rule for bundle `name`: an exact scope, else the longest glob
@@ -290,6 +349,71 @@ impl Trust {
     pub fn key(&self, id: &str) -> Option<&TrustedKey> {
         self.keys.get(id)
     }
+}
+
+/// Checks the `[exceptions]` table against the keys.
+fn exception_rule(
+    toml: &TomlFile<'_>,
+    keys: &BTreeMap<String, TrustedKey>,
+    table: ExceptionsTable,
+) -> Result<ExceptionRule> {
+    if table.keys.is_empty() {
+        let mut error = toml.key_error("exceptions.keys", "no key may sign exceptions");
+        error.help = Some(
+            "list the ids of the keys allowed to sign exceptions, or remove `[exceptions]` to accept none"
+                .into(),
+        );
+        return Err(error.into());
+    }
+    for (k, id) in table.keys.iter().enumerate() {
+        let at = format!("exceptions.keys[{k}]");
+        match keys.get(id) {
+            None => {
+                let mut error = toml.key_error(&at, &format!("key `{id}` is not in `[[keys]]`"));
+                error.help = Some("add it as a `[[keys]]` table with its public key".into());
+                return Err(error.into());
+            }
+            Some(key) if !key.usage.contains(&Usage::Exceptions) => {
+                let mut error = toml.key_error(
+                    &at,
+                    &format!("key `{id}` may not sign exceptions (its usage has no `exceptions`)"),
+                );
+                error.help = Some(
+                    "add `\"exceptions\"` to the key's `usage`, such as `usage = [\"exceptions\"]`"
+                        .into(),
+                );
+                return Err(error.into());
+            }
+            Some(_) => {}
+        }
+    }
+    let distinct: BTreeSet<&String> = table.keys.iter().collect();
+    let threshold = table.threshold.unwrap_or(1);
+    if threshold == 0 || threshold as usize > distinct.len() {
+        let mut error = toml.key_error(
+            "exceptions.threshold",
+            &format!(
+                "threshold {threshold} is not between 1 and the {} key(s) of `[exceptions]`",
+                distinct.len()
+            ),
+        );
+        error.help = Some("an M-of-N rule needs 1 <= M <= N distinct keys".into());
+        return Err(error.into());
+    }
+    let max_days = table.max_days.unwrap_or(DEFAULT_MAX_DAYS);
+    if !(1..=MAX_MAX_DAYS).contains(&max_days) {
+        let mut error = toml.key_error(
+            "exceptions.max_days",
+            &format!("{max_days} days is not between 1 and {MAX_MAX_DAYS}"),
+        );
+        error.help = Some("an exception is short-lived by design: fix the cause instead".into());
+        return Err(error.into());
+    }
+    Ok(ExceptionRule {
+        keys: distinct.into_iter().cloned().collect(),
+        threshold,
+        max_days,
+    })
 }
 
 #[cfg(test)]
@@ -382,5 +506,101 @@ mod tests {
             e.contains("key `keys[0].public`: an Ed25519 public key is 32 bytes"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_exceptions_table() {
+        let a = PrivateKey::generate().unwrap();
+        let b = PrivateKey::generate().unwrap();
+        let keys = format!(
+            "{}{}",
+            key_table(&a, "usage = [\"exceptions\"]"),
+            key_table(&b, "")
+        );
+        let parse = |table: &str| Trust::parse(&format!("{keys}{table}"), "trust.toml");
+        let err = |table: &str| parse(table).unwrap_err().to_string();
+
+        let none = parse("").unwrap();
+        assert!(none.exceptions().is_none());
+        assert!(Trust::unconfigured().exceptions().is_none());
+        let rule = parse(&format!("[exceptions]\nkeys = [\"{}\"]\n", a.id())).unwrap();
+        assert_eq!(
+            rule.exceptions(),
+            Some(&ExceptionRule {
+                keys: vec![a.id().to_owned()],
+                threshold: 1,
+                max_days: DEFAULT_MAX_DAYS,
+            })
+        );
+        let rule = parse(&format!(
+            "[exceptions]\nkeys = [\"{}\"]\nmax_days = 365\n",
+            a.id()
+        ))
+        .unwrap();
+        assert_eq!(rule.exceptions().map(|r| r.max_days), Some(365));
+
+        // Located: the key only for bundles, an unknown key, the threshold,
+        // max_days, an empty list, an unknown field.
+        let e = err(&format!("[exceptions]\nkeys = [\"{}\"]\n", b.id()));
+        assert!(
+            e.starts_with(&format!(
+                "trust.toml:10:9: key `exceptions.keys[0]`: key `{}` may not sign exceptions (its usage has no `exceptions`)",
+                b.id()
+            )),
+            "{e}"
+        );
+        assert!(
+            e.contains("help: add `\"exceptions\"` to the key's `usage`"),
+            "{e}"
+        );
+        let e = err("[exceptions]\nkeys = [\"sha256:1111111111111111\"]\n");
+        assert!(
+            e.starts_with("trust.toml:10:9: key `exceptions.keys[0]`: key `sha256:1111111111111111` is not in `[[keys]]`"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "[exceptions]\nkeys = [\"{}\"]\nthreshold = 2\n",
+            a.id()
+        ));
+        assert!(
+            e.starts_with("trust.toml:11:13: key `exceptions.threshold`: threshold 2 is not between 1 and the 1 key(s)"),
+            "{e}"
+        );
+        for days in ["0", "366"] {
+            let e = err(&format!(
+                "[exceptions]\nkeys = [\"{}\"]\nmax_days = {days}\n",
+                a.id()
+            ));
+            assert!(
+                e.starts_with(&format!(
+                    "trust.toml:11:12: key `exceptions.max_days`: {days} days is not between 1 and 365"
+                )),
+                "{e}"
+            );
+        }
+        let e = err("[exceptions]\nkeys = []\n");
+        assert!(
+            e.starts_with("trust.toml:10:8: key `exceptions.keys`: no key may sign exceptions"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "[exceptions]\nkeys = [\"{}\"]\nmax_day = 3\n",
+            a.id()
+        ));
+        assert!(
+            e.contains("key `exceptions.max_day`: unknown key `max_day`"),
+            "{e}"
+        );
+        // A key may serve both, and bundles still refuse an exceptions-only key.
+        let both = Trust::parse(
+            &format!(
+                "{}[exceptions]\nkeys = [\"{id}\"]\n[[bundles]]\nscope = \"acme/*\"\nkeys = [\"{id}\"]\n",
+                key_table(&a, "usage = [\"bundles\", \"exceptions\"]"),
+                id = a.id()
+            ),
+            "trust.toml",
+        )
+        .unwrap();
+        assert!(both.exceptions().is_some() && both.rule_for("acme/x").is_some());
     }
 }

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Bundle(cmd) => cli::bundle::run(cmd, &mut out),
         Command::Check(args) => cli::check::run(args, &mut out),
         Command::Eval(args) => cli::eval::run(args, &mut out),
+        Command::Exception(cmd) => cli::exception::run(cmd, &mut out),
         Command::Keygen(args) => cli::bundle::keygen(args, &mut out),
         Command::New(args) => cli::new::run(args, &mut out),
         Command::Policy(cmd) => cli::policy::run(cmd, &mut out),

@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod check;
 pub mod collect;
 pub mod eval;
+pub mod exception;
 pub mod explain;
 pub mod new;
 pub mod policy;
@@ -54,6 +55,10 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Evaluate the configured policies on a saved snapshot and print the decision.
     Eval(eval::EvalArgs),
+    /// Signed exceptions, the only way to loosen an org policy: sign,
+    /// verify, inspect.
+    #[command(subcommand)]
+    Exception(exception::ExceptionCommand),
     /// Make an Ed25519 key pair for signing bundles: NAME.key and NAME.pub.
     Keygen(bundle::KeygenArgs),
     /// Create something to start from: `shipgate new policy NAME`.

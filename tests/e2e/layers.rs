@@ -353,3 +353,263 @@ fn digests_masked(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// An RFC 3339 time `days` from now (negative: ago), whole seconds.
+fn days_from_now(days: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+    let t = t.replace_nanosecond(0).unwrap();
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// The fixture's unreviewed hotfix, deployed now to `service` in staging
+/// (no approval floor there): the group's `payments-hotfix` says no-go.
+fn hotfix_now(kit: &Kit, service: &str) -> PathBuf {
+    let path = shipgate_tests::workspace()
+        .join("tests/fixtures/bundles/security/cases/snapshots/unreviewed-hotfix.json");
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    snapshot["deployment"]["environment"] = "staging".into();
+    snapshot["deployment"]["service"] = service.into();
+    snapshot["deployment"]["requested_at"] = days_from_now(0).into();
+    let out = kit.path(&format!("hotfix-{service}.json"));
+    std::fs::write(&out, serde_json::to_string_pretty(&snapshot).unwrap()).unwrap();
+    out
+}
+
+/// Signs an exception of the group's hotfix rule for `checkout` in staging,
+/// valid from `issued` to `expires` days from now, with `key`: the file.
+fn exception(kit: &mut Kit, ticket: &str, issued: i64, expires: i64, key: &str) -> PathBuf {
+    let source = kit.path(&format!("{ticket}.toml"));
+    std::fs::write(
+        &source,
+        format!(
+            "policy = \"payments-hotfix\"\nrule = \"payments.hotfix-unreviewed\"\nservice = \"checkout\"\nenvironment = \"staging\"\nreason = \"the reviewer is on leave; reviewed after the deploy\"\nticket = \"{ticket}\"\nissued = {}\nexpires = {}\n",
+            days_from_now(issued),
+            days_from_now(expires)
+        ),
+    )
+    .unwrap();
+    let out = kit.path(&format!("{ticket}.exception"));
+    kit.ok(&[
+        "exception",
+        "sign",
+        source.to_str().unwrap(),
+        "--key",
+        &format!("{key}.key"),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    out
+}
+
+#[test]
+fn an_exception_applies_is_shown_and_logged_and_is_refused_expired_or_out_of_scope() {
+    let (_registry, mut kit, org) = org_setup();
+    // The org's trust file lets an on-call key sign exceptions, 30 days at
+    // most.
+    kit.ok(&["keygen", "oncall"]);
+    let public: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(kit.path("oncall.pub")).unwrap()).unwrap();
+    let trust = org.with_file_name("trust.toml");
+    let mut text = std::fs::read_to_string(&trust).unwrap();
+    text.push_str(&format!(
+        "\n[[keys]]\nid = \"{id}\"\npublic = \"{}\"\nname = \"oncall\"\nusage = [\"exceptions\"]\n\n[exceptions]\nkeys = [\"{id}\"]\nmax_days = 30\n",
+        public["public"].as_str().unwrap(),
+        id = public["keyid"].as_str().unwrap(),
+    ));
+    std::fs::write(&trust, text).unwrap();
+
+    let base =
+        "[[policies]]\nname = \"window\"\nsource = \"builtin:window\"\nmode = \"advisory\"\n";
+    let with = |file: &Path| format!("{base}\n[[exceptions]]\nfile = \"{}\"\n", file.display());
+    let checkout = hotfix_now(&kit, "checkout");
+    let run = |kit: &mut Kit, dir: &Path, snapshot: &Path, log: &Path| {
+        let config = dir.join("shipgate.toml");
+        kit.run(&[
+            "eval",
+            "--snapshot",
+            snapshot.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--org",
+            org.to_str().unwrap(),
+            "--format",
+            "json",
+            "--log",
+            log.to_str().unwrap(),
+        ])
+    };
+
+    // Without an exception, the group's rule blocks.
+    let plain = team(&kit, "plain", base);
+    let (code, out, err) = run(&mut kit, &plain, &checkout, &plain.join("log.jsonl"));
+    assert_eq!(code, 2, "{out}\n{err}");
+
+    // With it: the rule counts as advisory, the report shows the
+    // exception, and the log keeps its digest.
+    let valid = exception(&mut kit, "OPS-77", -1, 10, "oncall");
+    let dir = team(&kit, "team", &with(&valid));
+    let log = dir.join("log.jsonl");
+    let (code, out, err) = run(&mut kit, &dir, &checkout, &log);
+    assert_eq!(code, 0, "go expected\n{out}\n{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let applied = &report["exceptions"][0];
+    assert_eq!(applied["ticket"], "OPS-77");
+    assert_eq!(applied["applied"], true);
+    let digest = applied["digest"].as_str().unwrap().to_owned();
+    assert!(digest.starts_with("sha256:"), "{applied}");
+    let waived = finding(&report, "payments.hotfix-unreviewed");
+    assert_eq!(waived["verdict"], "no-go");
+    assert_eq!(waived["advisory"], true);
+    let record: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["report"]["exceptions"][0]["digest"], digest.as_str());
+    let config = dir.join("shipgate.toml");
+    let snapshot = checkout.to_str().unwrap();
+    let (_, text, _) = kit.run(&[
+        "eval",
+        "--snapshot",
+        snapshot,
+        "--config",
+        config.to_str().unwrap(),
+        "--org",
+        org.to_str().unwrap(),
+    ]);
+    assert!(text.contains("Exceptions\n  OPS-77  policy payments-hotfix, rule payments.hotfix-unreviewed, service checkout, in staging  applied"), "{text}");
+
+    // Another service: shown, not applied, and the rule blocks again.
+    let payments = hotfix_now(&kit, "payments");
+    let (code, out, _) = run(&mut kit, &dir, &payments, &log);
+    assert_eq!(code, 2, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["exceptions"][0]["applied"], false);
+    assert_eq!(
+        report["exceptions"][0]["not_applied"],
+        "its service is `checkout`, this deployment's is `payments`"
+    );
+
+    // Expired, over-long, or signed by a key not allowed for exceptions:
+    // refused at load, each with its own message.
+    let refusals = [
+        (
+            exception(&mut kit, "OPS-78", -20, -1, "oncall"),
+            "expired at",
+        ),
+        (
+            exception(&mut kit, "OPS-79", -1, 44, "oncall"),
+            "longer than the 30 day(s) the trust file allows for an exception",
+        ),
+        (
+            exception(&mut kit, "OPS-80", -1, 10, "org"),
+            "(trusted for bundles only), and the trust file allows only",
+        ),
+    ];
+    for (file, message) in refusals {
+        let dir = team(&kit, "refused", &with(&file));
+        let (code, out, err) = run(&mut kit, &dir, &checkout, &dir.join("log.jsonl"));
+        assert_eq!(code, 1, "{out}\n{err}");
+        assert!(err.contains("key `exceptions[0].file`"), "{err}");
+        assert!(err.contains(message), "{message}: {err}");
+    }
+}
+
+#[test]
+fn a_floor_holds_the_whole_decision() {
+    let (_registry, mut kit, org) = org_setup();
+    // A team's own policy says fail-open; the org's floor makes it
+    // fail-closed, and production needs an approval whatever the
+    // policies say.
+    let dir = team(
+        &kit,
+        "team",
+        "[[policies]]\nname = \"window\"\nsource = \"builtin:window\"\nmode = \"advisory\"\n\n[[policies]]\nname = \"mine\"\nsource = \"builtin:rules\"\non_error = \"fail-open\"\n[[policies.config.rules]]\nid = \"mine.ok\"\nstages = [\"gate\"]\nwhen = \"false\"\nverdict = \"hold\"\nmessage = \"never\"\n",
+    );
+    let config = dir.join("shipgate.toml");
+    let explained = kit.ok(&[
+        "policy",
+        "explain",
+        "--config",
+        config.to_str().unwrap(),
+        "--org",
+        org.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let explained: serde_json::Value = serde_json::from_str(&explained).unwrap();
+    let mine = explained["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "mine")
+        .unwrap();
+    let on_error = mine["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "on_error")
+        .unwrap();
+    assert_eq!(on_error["value"], "fail-closed", "{mine}");
+    assert_eq!(explained["floors"]["approval"][0], "production");
+
+    // A clean regular deploy to production without a human approval.
+    let path = shipgate_tests::workspace()
+        .join("tests/fixtures/bundles/security/cases/snapshots/all-clear.json");
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    snapshot["ci"]["approvals"] = serde_json::json!([]);
+    let no_review = kit.path("no-review.json");
+    std::fs::write(&no_review, snapshot.to_string()).unwrap();
+    let (code, out, err) = kit.run(&[
+        "eval",
+        "--snapshot",
+        no_review.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--org",
+        org.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let floor = finding(&report, "shipgate.floor.approval");
+    assert_eq!(floor["verdict"], "no-go");
+    assert!(
+        floor["message"]
+            .as_str()
+            .unwrap()
+            .contains("the floor of acme/org 2.0.0 needs one in `production`"),
+        "{floor}"
+    );
+    // Data missing at the gate: at least a hold, though every policy says go.
+    snapshot["ci"]["approvals"] = serde_json::json!([{"reviewer": "alice", "state": "approved"}]);
+    snapshot["gaps"] = serde_json::json!([{"source": "github", "reason": "timed out"}]);
+    let gap = kit.path("gap.json");
+    std::fs::write(&gap, snapshot.to_string()).unwrap();
+    let (code, out, err) = kit.run(&[
+        "eval",
+        "--snapshot",
+        gap.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--org",
+        org.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}\n{err}"));
+    assert_eq!(report["verdict"], "hold", "{out}");
+    assert_eq!(code, 4);
+    assert_eq!(
+        finding(&report, "shipgate.floor.missing-data")["verdict"],
+        "hold"
+    );
+}

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use shipgate_core::config::layering::Direction;
+use shipgate_core::config::layering::{Direction, Floors};
 use shipgate_core::config::{Mode, OnError};
 use shipgate_model::Stage;
 
@@ -43,6 +43,9 @@ pub struct BundleConfig {
     /// library a team adds itself; every policy may be overridden).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
+    /// The floors its layer sets for the whole decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floors: Option<Floors>,
     /// The policies, in `bundle.toml`'s order.
     pub policies: Vec<BundlePolicy>,
     /// Every file, sorted by path.

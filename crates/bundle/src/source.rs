@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use shipgate_core::config::layering::{self, Direction};
+use shipgate_core::config::layering::{self, Direction, Floors};
 use shipgate_core::config::{PolicyConfig, PolicySource, TomlFile};
 
 use crate::bundle::Bundle;
@@ -74,6 +74,8 @@ struct Head {
     defaults: Vec<String>,
     #[serde(default)]
     stricter: BTreeMap<String, BTreeMap<String, Direction>>,
+    #[serde(default)]
+    floors: Option<Floors>,
     #[serde(default)]
     #[allow(dead_code)]
     policies: serde::de::IgnoredAny,
@@ -189,6 +191,7 @@ pub fn build(dir: &Path) -> Result<Bundle> {
         contract: head.contract,
         description: head.description,
         layer: head.layer,
+        floors: head.floors.filter(|f| !f.is_empty()),
         policies: bundle_policies,
         files: Vec::new(),
     };
@@ -220,6 +223,24 @@ fn check_layer(file: &TomlFile<'_>, head: &Head, policies: &[PolicyConfig]) -> R
     }
     if head.layer.is_none() && !head.stricter.is_empty() {
         return Err(needs_layer("stricter").into());
+    }
+    if let Some(floors) = &head.floors {
+        if head.layer.is_none() {
+            return Err(needs_layer("floors").into());
+        }
+        if let Some(v) = floors.missing_data
+            && !matches!(
+                v,
+                shipgate_model::Verdict::Hold | shipgate_model::Verdict::NoGo
+            )
+        {
+            let mut error = file.key_error(
+                "floors.missing_data",
+                &format!("`{v}` is not a floor for missing data at the gate"),
+            );
+            error.help = Some("use `hold` or `no-go`".into());
+            return Err(error.into());
+        }
     }
     for (index, name) in head.defaults.iter().enumerate() {
         if policy(name).is_none() {

@@ -74,6 +74,12 @@ impl Fetcher {
         self.trust.is_configured()
     }
 
+    /// The trust file in use (bundles and exceptions are verified against
+    /// it).
+    pub fn trust(&self) -> &Trust {
+        &self.trust
+    }
+
     /// The store's directory.
     pub fn store_dir(&self) -> &Path {
         self.store.root()

@@ -11,8 +11,11 @@
 use std::path::{Path, PathBuf};
 
 use shipgate_bundle::Bundle;
+use shipgate_bundle::exception::SignedException;
 use shipgate_core::config::layering::{self, LayerRule};
-use shipgate_core::config::{BundleOrigin, Config, ConfigError, Overridden, PolicyConfig};
+use shipgate_core::config::waivers::Waiver;
+use shipgate_core::config::{BundleOrigin, Config, ConfigError, OnError, Overridden, PolicyConfig};
+use shipgate_model::Timestamp;
 use shipgate_registry::{Digest, Reference};
 use time::OffsetDateTime;
 
@@ -48,7 +51,7 @@ pub struct Options<'a> {
 /// file is left as it is, and nothing is read or written.
 pub fn resolve(config: &mut Config, options: Options<'_>) -> Result<Resolved, ConfigError> {
     let org_bundles = options.org.map_or(0, |org| org.bundles.len());
-    if config.bundles.is_empty() && org_bundles == 0 {
+    if config.bundles.is_empty() && org_bundles == 0 && config.exceptions.is_empty() {
         return Ok(Resolved::default());
     }
     let mut settings = Settings::of(config, options.offline);
@@ -76,6 +79,7 @@ pub fn resolve(config: &mut Config, options: Options<'_>) -> Result<Resolved, Co
     // first (org, groups, then bundles without a layer; the org file's
     // before the configuration's, each in file order).
     let mut fetched_sets: Vec<(usize, u8, Vec<PolicyConfig>)> = Vec::new();
+    let mut config_floors = layering::Floors::default();
     let entries: Vec<(&Config, usize)> = options
         .org
         .into_iter()
@@ -123,6 +127,9 @@ pub fn resolve(config: &mut Config, options: Options<'_>) -> Result<Resolved, Co
                 }
             });
             policies.push(policy);
+        }
+        if let Some(floors) = &blob.floors {
+            config_floors.raise(floors, &format!("{} {}", blob.name, blob.version));
         }
         fetched_sets.push((order, layering::rank(blob.layer.as_deref()), policies));
         resolved.bundles.push(origin);
@@ -190,7 +197,58 @@ pub fn resolve(config: &mut Config, options: Options<'_>) -> Result<Resolved, Co
         }
     }
     config.policies.extend(layered);
+    if config_floors.fail_closed {
+        for policy in &mut config.policies {
+            if policy.on_error == OnError::FailOpen {
+                tracing::warn!(
+                    "policy `{}`: `on_error = \"fail-open\"` counts as fail-closed: the floor of {} says a failed policy is always fail-closed",
+                    policy.name,
+                    config_floors.set_by.join(", ")
+                );
+                policy.on_error = OnError::FailClosed;
+            }
+        }
+    }
+    config.floors = config_floors;
+    config.waivers = waivers(config, fetcher.trust(), options.now)?;
     Ok(resolved)
+}
+
+/// The configuration's `[[exceptions]]`, each read and verified against
+/// the trust file's `[exceptions]` keys at `now`, and naming a policy the
+/// configuration runs; any refusal is an error at its entry.
+fn waivers(
+    config: &Config,
+    trust: &shipgate_bundle::Trust,
+    now: OffsetDateTime,
+) -> Result<Vec<Waiver>, ConfigError> {
+    let mut out = Vec::new();
+    for (index, source) in config.exceptions.iter().enumerate() {
+        let at = |message: String| config.key_error(&format!("exceptions[{index}].file"), &message);
+        let signed = SignedException::read(&source.file).map_err(|e| at(e.to_string()))?;
+        let v = signed.verify(trust, now).map_err(|e| at(e.to_string()))?;
+        if !config.policies.iter().any(|p| p.name == v.policy) {
+            return Err(at(format!(
+                "{} names policy `{}`, which this configuration does not run",
+                v.label(),
+                v.policy
+            )));
+        }
+        let ms = |t: OffsetDateTime| Timestamp((t.unix_timestamp_nanos() / 1_000_000) as i64);
+        out.push(Waiver {
+            policy: v.policy,
+            rule: v.rule,
+            service: v.service,
+            environment: v.environment,
+            reason: v.reason,
+            ticket: v.ticket,
+            issued: ms(v.issued),
+            expires: ms(v.expires),
+            digest: v.digest,
+            signers: v.signers,
+        });
+    }
+    Ok(out)
 }
 
 /// `over` applied to `base` by the layering rules: tightened (a required

@@ -73,6 +73,9 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
             "config": config.file_name(),
             "org": org,
             "policies": policies,
+            "floors": &config.floors,
+            "floors_set_by": &config.floors.set_by,
+            "exceptions": &config.waivers,
             "bundles": bundles(&config),
         }))?,
         Format::Text | Format::Markdown => render(&config, org.as_deref(), &policies),
@@ -265,6 +268,40 @@ fn render(config: &Config, org: Option<&str>, policies: &[Explained]) -> String 
         }
         if !p.may_tighten.is_empty() {
             out.push_str(&format!("  may tighten: {}\n", p.may_tighten.join(", ")));
+        }
+    }
+    let floors = &config.floors;
+    if !floors.is_empty() {
+        out.push_str(&format!("\nfloors (set by {})\n", floors.set_by.join(", ")));
+        if let Some(v) = floors.missing_data {
+            out.push_str(&format!("  data missing at the gate: at least {v}\n"));
+        }
+        if floors.fail_closed {
+            out.push_str("  a failed policy: always fail-closed\n");
+        }
+        if !floors.approval.is_empty() {
+            out.push_str(&format!(
+                "  an approving human review at the gate in: {}\n",
+                floors.approval.join(", ")
+            ));
+        }
+    }
+    if !config.waivers.is_empty() {
+        out.push_str("\nexceptions\n");
+        for w in &config.waivers {
+            out.push_str(&format!(
+                "  {}  policy {}{}  for {} in {}  until {}  {}\n",
+                w.ticket,
+                w.policy,
+                w.rule
+                    .as_ref()
+                    .map(|r| format!(", rule {r}"))
+                    .unwrap_or_default(),
+                w.service.as_deref().unwrap_or("any service"),
+                w.environment.as_deref().unwrap_or("any environment"),
+                w.expires,
+                w.digest
+            ));
         }
     }
     let bundles = bundles(config);

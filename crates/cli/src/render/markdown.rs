@@ -139,6 +139,31 @@ pub(super) fn write_markdown(out: &mut String, report: &Report) -> fmt::Result {
             )?;
         }
     }
+    if !report.exceptions.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Exceptions")?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "| Ticket | Loosens | Status | Until | Reason | Digest |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|")?;
+        for e in &report.exceptions {
+            let status = match &e.not_applied {
+                None => "**applied**".to_owned(),
+                Some(why) => format!("not applied: {}", md_text(why)),
+            };
+            writeln!(
+                out,
+                "| {} | {} | {status} | {} | {} | {} |",
+                md_text(&e.waiver.ticket),
+                md_text(&super::waived(&e.waiver)),
+                e.waiver.expires,
+                md_text(&e.waiver.reason),
+                md_code(&e.waiver.digest)
+            )?;
+        }
+    }
     write_md_findings(out, report)?;
 
     if !report.requirements.is_empty() {

@@ -130,6 +130,22 @@ pub(super) fn policy_counts(report: &Report) -> String {
     }
 }
 
+/// What an exception loosens, in words: `policy canary, rule canary.error-rate`,
+/// for service `checkout` in `production`.
+pub(super) fn waived(w: &shipgate_core::config::waivers::Waiver) -> String {
+    let mut text = format!("policy {}", w.policy);
+    if let Some(rule) = &w.rule {
+        text.push_str(&format!(", rule {rule}"));
+    }
+    if let Some(service) = &w.service {
+        text.push_str(&format!(", service {service}"));
+    }
+    if let Some(environment) = &w.environment {
+        text.push_str(&format!(", in {environment}"));
+    }
+    text
+}
+
 /// Who signed a bundle, for a report: the verified key ids, or that its
 /// signatures were not checked (no trust file).
 pub(super) fn signed_by(bundle: &shipgate_core::config::BundleOrigin) -> String {
@@ -266,6 +282,7 @@ mod tests {
             policies,
             gaps,
             bundles: Vec::new(),
+            exceptions: Vec::new(),
         }
     }
 

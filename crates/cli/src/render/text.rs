@@ -120,6 +120,36 @@ pub(super) fn write_text(out: &mut String, report: &Report, p: Paint) -> fmt::Re
             )?;
         }
     }
+    if !report.exceptions.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", p.paint(BOLD, "Exceptions"))?;
+        for e in &report.exceptions {
+            let status = match &e.not_applied {
+                None => p.paint(YELLOW, "applied"),
+                Some(why) => p.paint(DIM, &format!("not applied: {why}")),
+            };
+            writeln!(
+                out,
+                "  {}  {}  {status}",
+                escape_line(&e.waiver.ticket),
+                escape_line(&super::waived(&e.waiver)),
+            )?;
+            writeln!(
+                out,
+                "    {}",
+                p.paint(
+                    DIM,
+                    &escape_line(&format!(
+                        "{} · until {} · {} · signed by {}",
+                        e.waiver.reason,
+                        e.waiver.expires,
+                        e.waiver.digest,
+                        e.waiver.signers.join(", ")
+                    ))
+                )
+            )?;
+        }
+    }
     write_text_findings(out, report, p)?;
 
     if !report.requirements.is_empty() {

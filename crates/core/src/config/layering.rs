@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use shipgate_model::wire_enum;
+use shipgate_model::{Verdict, wire_enum};
 
 use super::{Mode, OnError, PolicyConfig};
 
@@ -40,6 +40,51 @@ pub struct LayerRule {
     /// The `config` keys (dotted paths) a lower layer may tighten, and
     /// which way is stricter for each.
     pub stricter: BTreeMap<String, Direction>,
+}
+
+/// Minimums an org (or group) layer sets for the whole decision, whatever
+/// the policies say (`[floors]` in its `bundle.toml`). Several layers'
+/// floors add up to the strictest of each.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Floors {
+    /// At the gate, a decision made with data missing (the snapshot has a
+    /// gap) is at least this verdict: `hold` or `no-go`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_data: Option<Verdict>,
+    /// Every policy's failure counts as fail-closed, whatever its
+    /// `on_error` says.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fail_closed: bool,
+    /// Environments whose gate needs at least one approving human review
+    /// (`no-go` without one; `hold` when reviews were not collected).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approval: Vec<String>,
+    /// The bundles that set them (not read from a file).
+    #[serde(skip)]
+    pub set_by: Vec<String>,
+}
+
+impl Floors {
+    /// Whether no floor is set.
+    pub fn is_empty(&self) -> bool {
+        self.missing_data.is_none() && !self.fail_closed && self.approval.is_empty()
+    }
+
+    /// Adds `other`'s floors (set by `by`): the strictest of each.
+    pub fn raise(&mut self, other: &Floors, by: &str) {
+        if other.is_empty() {
+            return;
+        }
+        self.missing_data = self.missing_data.max(other.missing_data);
+        self.fail_closed |= other.fail_closed;
+        for env in &other.approval {
+            if !self.approval.contains(env) {
+                self.approval.push(env.clone());
+            }
+        }
+        self.set_by.push(by.to_owned());
+    }
 }
 
 /// How far down a layer is: `org` 0, a group 1, anything else (a team) 2.
@@ -378,6 +423,34 @@ mod tests {
             changed,
             ["thresholds.error_rate", "thresholds.min_requests"]
         );
+    }
+
+    #[test]
+    fn floors_add_up_to_the_strictest() {
+        let mut floors = Floors::default();
+        assert!(floors.is_empty());
+        floors.raise(
+            &Floors {
+                missing_data: Some(Verdict::Hold),
+                approval: vec!["production".into()],
+                ..Floors::default()
+            },
+            "acme/org 1.0.0",
+        );
+        floors.raise(
+            &Floors {
+                missing_data: Some(Verdict::NoGo),
+                fail_closed: true,
+                approval: vec!["production".into(), "staging".into()],
+                ..Floors::default()
+            },
+            "acme/payments 1.0.0",
+        );
+        floors.raise(&Floors::default(), "acme/empty 1.0.0");
+        assert_eq!(floors.missing_data, Some(Verdict::NoGo));
+        assert!(floors.fail_closed);
+        assert_eq!(floors.approval, ["production", "staging"]);
+        assert_eq!(floors.set_by, ["acme/org 1.0.0", "acme/payments 1.0.0"]);
     }
 
     #[test]

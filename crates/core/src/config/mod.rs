@@ -58,6 +58,7 @@ mod reader;
 pub mod sources;
 mod tables;
 mod toml_file;
+pub mod waivers;
 pub mod watch;
 
 use document::Document;
@@ -104,6 +105,12 @@ pub struct Config {
     pub trust: TrustConfig,
     /// How bundles are fetched and kept (`[registry]`).
     pub registry: RegistryConfig,
+    /// The floors the bundles' layers set (filled when they are fetched).
+    pub floors: layering::Floors,
+    /// The signed exceptions it names (`[[exceptions]]`).
+    pub exceptions: Vec<waivers::ExceptionSource>,
+    /// The exceptions, verified (filled when they are checked).
+    pub waivers: Vec<waivers::Waiver>,
     /// The name errors report the file as.
     file: String,
     /// The source text, to locate keys in later errors.

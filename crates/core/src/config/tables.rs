@@ -12,6 +12,7 @@ use shipgate_model::Stage;
 use super::bundles::{BundleEntry, BundleSource, RegistryConfig, TrustConfig};
 use super::checked;
 use super::document::Document;
+use super::waivers::{ExceptionEntry, ExceptionSource};
 use super::{
     Config, ConfigError, DeploymentConfig, Limits, Mode, OnError, Output, PolicyConfig,
     PolicySource, SourcesConfig, WatchConfig,
@@ -61,6 +62,8 @@ struct File {
     trust: TrustConfig,
     #[serde(deserialize_with = "checked::table")]
     registry: RegistryConfig,
+    #[serde(deserialize_with = "exceptions")]
+    exceptions: Vec<ExceptionEntry>,
 }
 
 /// One `[[policies]]` entry as the file has it.
@@ -94,6 +97,16 @@ fn bundles<'de, D: serde::Deserializer<'de>>(
     checked::array_of_tables(deserializer, "write each bundle as a `[[bundles]]` table")
 }
 
+/// `exceptions`: an array of tables.
+fn exceptions<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<ExceptionEntry>, D::Error> {
+    checked::array_of_tables(
+        deserializer,
+        "write each exception as an `[[exceptions]]` table",
+    )
+}
+
 /// `policies`: an array of tables.
 fn policies<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Policy>, D::Error> {
     checked::array_of_tables(deserializer, "write each policy as a `[[policies]]` table")
@@ -121,6 +134,9 @@ impl Document<'_> {
             bundles: self.bundles(file.bundles)?,
             trust: file.trust,
             registry: file.registry,
+            floors: Default::default(),
+            exceptions: self.exceptions(file.exceptions, base)?,
+            waivers: Vec::new(),
             policies: self.policies(file.policies, base)?,
             deployment: file.deployment,
             sources: file.sources,
@@ -154,6 +170,34 @@ impl Document<'_> {
             }
             checked.push(BundleSource {
                 source,
+                location: self.location_of(start),
+            });
+        }
+        Ok(checked)
+    }
+
+    /// The exception files, with their locations, resolved against `base`.
+    fn exceptions(
+        &self,
+        entries: Vec<ExceptionEntry>,
+        base: &Path,
+    ) -> Result<Vec<ExceptionSource>, ConfigError> {
+        let mut checked = Vec::with_capacity(entries.len());
+        for (index, entry) in entries.into_iter().enumerate() {
+            let path = format!("exceptions[{index}]");
+            let start = self.get(&path).map_or(0, |table| table.span().start);
+            let Some(file) = entry.file else {
+                let mut error = self.error(start, Some(path), "missing required key `file`");
+                error.help = Some("add `file = \"exceptions/TICKET.exception\"` (`shipgate exception sign` writes it)".into());
+                return Err(error);
+            };
+            let file = if file.is_absolute() || base.as_os_str().is_empty() {
+                file
+            } else {
+                base.join(file)
+            };
+            checked.push(ExceptionSource {
+                file,
                 location: self.location_of(start),
             });
         }

@@ -14,8 +14,10 @@
 //! [`UNDECIDED_RULE`] finding naming the stage. A configuration with no
 //! policy at all cannot decide anything and is refused at load.
 
+pub mod floors;
 pub mod preflight;
 pub mod rules_stages;
+pub mod waivers;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -65,6 +67,10 @@ pub const HOST_FINDINGS: &str = "shipgate";
 pub struct PolicySet {
     runtime: Runtime,
     entries: Vec<Entry>,
+    /// The floors of the configuration's layers.
+    floors: crate::config::layering::Floors,
+    /// The configuration's verified exceptions.
+    waivers: Vec<crate::config::waivers::Waiver>,
     /// The stages already warned about as undecided (one bit per stage), so
     /// that a watch warns once, not every interval.
     warned: AtomicU8,
@@ -119,6 +125,8 @@ impl PolicySet {
         let set = PolicySet {
             runtime,
             entries,
+            floors: config.floors.clone(),
+            waivers: config.waivers.clone(),
             warned: AtomicU8::new(0),
         };
         preflight::check(config, &set)?;
@@ -202,7 +210,13 @@ impl PolicySet {
                 }
             })
             .collect();
-        let report = aggregate(stage, snapshot, policies);
+        let exceptions = waivers::judge(&self.waivers, snapshot);
+        let mut policies = policies;
+        waivers::loosen(&mut policies, &exceptions);
+        let mut report = aggregate(stage, snapshot, policies);
+        waivers::mark(&mut report, &exceptions);
+        report.exceptions = exceptions;
+        floors::apply(&mut report, &self.floors, snapshot);
         self.warn_once_if_undecided(&report);
         report
     }
@@ -467,6 +481,7 @@ pub fn aggregate(stage: Stage, snapshot: &Snapshot, policies: Vec<PolicyReport>)
         policies,
         gaps: snapshot.gaps.clone(),
         bundles,
+        exceptions: Vec::new(),
     }
 }
 

@@ -46,6 +46,9 @@ struct JsonReport<'a> {
     /// The bundles the policies came from (absent when none did).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     bundles: &'a [BundleOrigin],
+    /// The signed exceptions, applied or not (absent when there are none).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    exceptions: &'a [crate::policy_set::waivers::ExceptionReport],
 }
 
 #[derive(Serialize)]
@@ -151,6 +154,7 @@ impl<'a> JsonReport<'a> {
                 })
                 .collect(),
             bundles: &r.bundles,
+            exceptions: &r.exceptions,
         }
     }
 }

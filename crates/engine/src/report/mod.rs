@@ -188,6 +188,9 @@ pub struct Report {
     /// name, version, digest and signers, so that a replay can fetch
     /// exactly what decided.
     pub bundles: Vec<BundleOrigin>,
+    /// The configuration's signed exceptions: each applied to this
+    /// deployment or not, and why not.
+    pub exceptions: Vec<crate::policy_set::waivers::ExceptionReport>,
 }
 
 impl Report {

@@ -154,9 +154,8 @@ fn explain(config: &Config, index: usize, policy: &PolicyConfig) -> Explained {
         .overridden
         .as_ref()
         .map_or(&[], |o| o.changed.as_slice());
-    let mut leaves = Vec::new();
-    leaves_of(&policy.config, "", &mut leaves);
-    for (key, value) in leaves {
+    for (key, value) in shipgate_core::config::layering::leaves(&policy.config) {
+        let value = value.to_string();
         let from = if !replaced && changed.contains(&key) {
             format!("{} (tightened)", own(&format!("config.{key}")))
         } else {
@@ -198,24 +197,6 @@ fn explain(config: &Config, index: usize, policy: &PolicyConfig) -> Explained {
                     .collect()
             })
             .unwrap_or_default(),
-    }
-}
-
-/// Every leaf of a JSON object with its dotted path, the value as TOML
-/// would write it.
-fn leaves_of(value: &serde_json::Value, prefix: &str, out: &mut Vec<(String, String)>) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                let path = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                leaves_of(v, &path, out);
-            }
-        }
-        leaf => out.push((prefix.to_owned(), leaf.to_string())),
     }
 }
 

@@ -257,6 +257,14 @@ fn number(value: &serde_json::Value) -> Option<f64> {
     value.as_f64()
 }
 
+/// Every leaf (a value that is not an object) of a policy's `config`,
+/// with its dotted path (`thresholds.error_rate`), in key order.
+pub fn leaves(value: &serde_json::Value) -> Vec<(String, &serde_json::Value)> {
+    let mut out = Vec::new();
+    collect_leaves(value, "", &mut out);
+    out
+}
+
 /// Every leaf (a value that is not an object) of `value`, with its dotted
 /// path.
 fn collect_leaves<'a>(

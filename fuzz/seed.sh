@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Seeds fuzz/corpus/<target>/ from the repository's real fixtures and the
 # captured answers in fuzz/seeds/, with the leading choice byte some targets
-# read (see host/src/fuzzing.rs). Run from fuzz/, then minimise:
+# read (see crates/cli/src/fuzzing.rs). `./seed.sh TARGET...` seeds only
+# those targets' corpora. Run from fuzz/, then minimise:
 #   for t in $(cargo fuzz list); do cargo fuzz cmin --dev -s none "$t"; done
 # (snapshot_canary shares corpus/snapshot and needs no cmin of its own).
 set -euo pipefail
@@ -9,8 +10,13 @@ cd "$(dirname "$0")"
 root=..
 corpus=corpus
 
+only=" $* "
 add() { # add TARGET NAME [PREFIX_BYTE] < data
     local target=$1 name=$2 prefix=${3:-}
+    if [ "$only" != "  " ] && [[ $only != *" $target "* ]]; then
+        cat >/dev/null
+        return
+    fi
     mkdir -p "$corpus/$target"
     {
         if [ -n "$prefix" ]; then printf "\\x$(printf %02x "$prefix")"; fi
@@ -27,7 +33,7 @@ done
 # Configurations: the profiles and their rules twins, the examples, the
 # built-in default.
 for f in "$root"/examples/profiles/*.toml "$root"/examples/shipgate.toml \
-    "$root"/examples/watch/shipgate.toml "$root"/host/src/default.toml; do
+    "$root"/examples/watch/shipgate.toml "$root"/crates/engine/src/default.toml; do
     add config "$(basename "$(dirname "$f")")-$(basename "$f")" < "$f"
 done
 
@@ -94,4 +100,48 @@ for f in seeds/dotenv/*; do
         declared*) n=0 ;; present-dotenv*) n=1 ;; names*) n=2 ;; *) n=0 ;;
     esac
     add dotenv "$name" "$n" < "$f"
+done
+
+# Bundles: the e2e fixtures' sources, and what `shipgate` makes of them with
+# two fresh keys (a built and a signed `.bundle`, a trust file, signed
+# exceptions from seeds/exception/).
+for f in "$root"/tests/fixtures/bundles/*/bundle.toml; do
+    add bundle_toml "$(basename "$(dirname "$f")")" < "$f"
+done
+work=$(mktemp -d)
+keygen() { # keygen NAME: makes NAME.key in $work; prints its [[keys]] table
+    (cd "$work" && "$bin" keygen "$1") | sed -n '/^\[\[keys\]\]/,$p'
+}
+release=$(keygen org-release)
+oncall=$(keygen oncall)
+id() { printf '%s\n' "$1" | sed -n 's/^id = //p'; }
+for b in payments org; do
+    "$bin" bundle build "$root/tests/fixtures/bundles/$b" -o "$work/$b.bundle" >/dev/null
+done
+add bundle_file payments.bundle < "$work/payments.bundle"
+"$bin" bundle sign "$work/org.bundle" --key "$work/org-release.key" >/dev/null
+add bundle_file org-signed.bundle < "$work/org.bundle"
+
+# Trust files: one key for bundles; two keys, a 2-of-2 rule and an
+# [exceptions] table.
+printf '%s\n[[bundles]]\nscope = "acme/*"\nkeys = [%s]\n' "$release" "$(id "$release")" |
+    add trust_toml bundles
+printf '%s\nusage = ["bundles", "exceptions"]\n\n%s\nusage = ["exceptions"]\n\n[[bundles]]\nscope = "acme/security"\nkeys = [%s]\nthreshold = 1\n\n[[bundles]]\nscope = "acme/**"\nkeys = [%s]\n\n[exceptions]\nkeys = [%s, %s]\nthreshold = 2\nmax_days = 14\n' \
+    "$release" "$oncall" "$(id "$release")" "$(id "$release")" "$(id "$release")" "$(id "$oncall")" |
+    add trust_toml bundles-and-exceptions
+
+# Exceptions: the sources, and each signed (the second by both keys).
+for f in seeds/exception/*.toml; do
+    add exception_toml "$(basename "$f")" < "$f"
+done
+"$bin" exception sign seeds/exception/canary-rule.toml --key "$work/oncall.key" -o "$work/one.exception" >/dev/null
+add exception_envelope one-signature.exception < "$work/one.exception"
+"$bin" exception sign seeds/exception/service-glob.toml --key "$work/oncall.key" -o "$work/two.exception" >/dev/null
+"$bin" exception sign "$work/two.exception" --key "$work/org-release.key" >/dev/null
+add exception_envelope two-signatures.exception < "$work/two.exception"
+rm -rf "$work"
+
+# Lock files (as `shipgate bundle lock` writes them).
+for f in seeds/lock/*; do
+    add lock_file "$(basename "$f")" < "$f"
 done

@@ -3,7 +3,8 @@
 //! (`shipgate::fuzzing`), with their invariants:
 //!
 //! - no input panics, and each keeps [`fuzzing::check`] (output at most
-//!   linear in the input; a source's error is one line);
+//!   linear in the input; a source's error is one line; a bundle target's
+//!   error names its file or bundle, and what it accepts round-trips);
 //! - memory stays bounded: the replay runs in a child process (this test
 //!   binary again) whose address space is capped with `ulimit -v`, on a
 //!   test thread's 2 MiB stack, so an input that allocates without bound
@@ -194,6 +195,140 @@ fn stress(target: Target) -> Vec<(String, Vec<u8>)> {
                 choice(6, "<a>; rel=next,".repeat(DEPTH).into_bytes()),
             ),
         ],
+        Target::BundleToml => {
+            let head = "name = \"acme/x\"\nversion = \"1.0.0\"\nsequence = 1\n";
+            let policy = format!("{head}[[policies]]\nname = \"p\"\nsource = \"builtin:env\"\n");
+            vec![
+                (
+                    "deep-config".into(),
+                    deep("[", "]", &format!("{policy}[policies.config]\nb = "), "\n"),
+                ),
+                (
+                    "deep-description".into(),
+                    deep("{a=", "}", &format!("{head}description = "), "\n"),
+                ),
+                (
+                    "many-policies".into(),
+                    (0..2000).fold(head.to_owned(), |text, i| {
+                        text + &format!("[[policies]]\nname = \"p{i}\"\nsource = \"builtin:env\"\n")
+                    })
+                    .into_bytes(),
+                ),
+                (
+                    "long-name".into(),
+                    format!("name = \"{}\"\n", "a/".repeat(DEPTH)).into_bytes(),
+                ),
+            ]
+        }
+        Target::BundleFile => {
+            let layout: &[u8] = b"{\"imageLayoutVersion\":\"1.0.0\"}";
+            let deep_manifest = deep("{\"a\":", "}", "", "");
+            let index = format!(
+                "{{\"schemaVersion\":2,\"manifests\":[{{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:{}\",\"size\":{}}}]}}",
+                sha256_hex(&deep_manifest),
+                deep_manifest.len()
+            );
+            let many: Vec<(String, Vec<u8>)> = (0..20_000u32)
+                .map(|i| (format!("blobs/sha256/{}", sha256_hex(&i.to_le_bytes())), Vec::new()))
+                .chain([
+                    ("oci-layout".to_owned(), layout.to_vec()),
+                    ("index.json".to_owned(), b"{\"schemaVersion\":2,\"manifests\":[]}".to_vec()),
+                ])
+                .collect();
+            vec![
+                (
+                    "deep-index".into(),
+                    tar(&[
+                        ("oci-layout", layout),
+                        (
+                            "index.json",
+                            &deep("[", "]", "{\"schemaVersion\":2,\"manifests\":[],\"x\":", "}"),
+                        ),
+                    ]),
+                ),
+                (
+                    "deep-manifest".into(),
+                    tar(&[
+                        ("oci-layout", layout),
+                        ("index.json", index.as_bytes()),
+                        (
+                            &format!("blobs/sha256/{}", sha256_hex(&deep_manifest)),
+                            &deep_manifest,
+                        ),
+                    ]),
+                ),
+                (
+                    "many-entries".into(),
+                    tar(&many
+                        .iter()
+                        .map(|(path, data)| (path.as_str(), data.as_slice()))
+                        .collect::<Vec<_>>()),
+                ),
+            ]
+        }
+        Target::TrustToml => vec![
+            ("deep-array".into(), deep("[", "]", "keys = ", "\n")),
+            ("deep-inline-table".into(), deep("{a=", "}", "[exceptions]\nkeys = ", "\n")),
+            (
+                "many-keys".into(),
+                "[[keys]]\nid = \"sha256:00\"\npublic = \"AAAA\"\n"
+                    .repeat(DEPTH / 4)
+                    .into_bytes(),
+            ),
+            (
+                "long-scope".into(),
+                format!(
+                    "[[bundles]]\nscope = \"{}\"\nkeys = []\n",
+                    "a\\n".repeat(DEPTH)
+                )
+                .into_bytes(),
+            ),
+        ],
+        Target::ExceptionToml => vec![
+            ("deep-array".into(), deep("[", "]", "reason = ", "\n")),
+            ("deep-inline-table".into(), deep("{a=", "}", "policy = ", "\n")),
+            (
+                "long-reason".into(),
+                format!(
+                    "policy = \"canary\"\nenvironment = \"production\"\nreason = \"{}\"\nticket = \"OPS-1\"\nissued = 2027-01-01T00:00:00Z\nexpires = 2027-01-15T00:00:00Z\n",
+                    "\\u001b[2K\\n".repeat(DEPTH)
+                )
+                .into_bytes(),
+            ),
+        ],
+        // Under the 64 KiB a signed exception may have, so that the parser
+        // reads them.
+        Target::ExceptionEnvelope => vec![
+            ("deep-array".into(), "[".repeat(30_000).into_bytes()),
+            (
+                "deep-payload-type".into(),
+                format!("{{\"payloadType\":{}", "{\"a\":".repeat(10_000)).into_bytes(),
+            ),
+            (
+                "many-signatures".into(),
+                format!(
+                    "{{\"payloadType\":\"application/vnd.shipgate.exception.v1+json\",\"payload\":\"e30=\",\"signatures\":[{}{{}}]}}",
+                    "{\"keyid\":\"k\",\"sig\":\"AA==\"},".repeat(2_000)
+                )
+                .into_bytes(),
+            ),
+            (
+                "long-payload-type".into(),
+                format!("{{\"payloadType\":\"{}\"}}", "\\u001b[2K\\n".repeat(5_000)).into_bytes(),
+            ),
+        ],
+        Target::LockFile => vec![
+            ("deep-array".into(), deep("[", "]", "version = 1\nbundles = ", "\n")),
+            (
+                "many-bundles".into(),
+                format!(
+                    "version = 1\n{}",
+                    "[[bundles]]\nsource = \"oci://h/a:1\"\ndigest = \"sha256:aa\"\nname = \"a\"\nversion = \"1\"\n"
+                        .repeat(DEPTH / 10)
+                )
+                .into_bytes(),
+            ),
+        ],
         Target::Dotenv => vec![
             (
                 "unclosed-quote".into(),
@@ -205,6 +340,38 @@ fn stress(target: Target) -> Vec<(String, Vec<u8>)> {
             ),
         ],
     }
+}
+
+/// `sha256` of `data`, in hex.
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+/// A ustar archive of regular files, as a `.bundle` file is one.
+fn tar(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (path, data) in entries {
+        let mut header = [0u8; 512];
+        let mut put = |at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
+        put(0, path.as_bytes());
+        put(100, b"0000644\0");
+        put(108, b"0000000\0");
+        put(116, b"0000000\0");
+        put(124, format!("{:011o}\0", data.len()).as_bytes());
+        put(136, b"00000000000\0");
+        put(148, b"        ");
+        put(156, b"0");
+        put(257, b"ustar\0");
+        put(263, b"00");
+        let sum: u32 = header.iter().map(|b| u32::from(*b)).sum();
+        header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(data);
+        out.resize(out.len().next_multiple_of(512), 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
 }
 
 fn replay() {
@@ -268,4 +435,33 @@ fn snapshots_lacking_canary_data_are_never_promoted() {
     // canary data were promoted (and so had something to lose).
     assert!(read >= 10, "only {read} corpus snapshots could be read");
     assert!(promoted > 0, "no corpus snapshot was promoted");
+}
+
+#[test]
+fn the_bundle_targets_checks_bite() {
+    let data = b"x = 1\n";
+    let fails =
+        |target: Target, parsed: fuzzing::Parsed| fuzzing::check(target, data, &parsed).is_err();
+    assert!(!fails(
+        Target::TrustToml,
+        Err("trust.toml:1:1: key `x`: unknown key `x`".into())
+    ));
+    assert!(fails(Target::TrustToml, Err("unknown key `x`".into())));
+    assert!(fails(
+        Target::LockFile,
+        Err("/tmp/elsewhere/shipgate.lock:1:1: oops".into())
+    ));
+    assert!(fails(
+        Target::BundleFile,
+        Err(format!("{}bundle sha256:aa", fuzzing::ROUND_TRIP_BROKEN))
+    ));
+    assert!(fails(
+        Target::ExceptionToml,
+        Err(format!(
+            "exception.toml: {}",
+            "x".repeat(fuzzing::ERROR_SLACK + 64)
+        ))
+    ));
+    // The other targets keep their own rules.
+    assert!(!fails(Target::Config, Err("anything\ngoes".into())));
 }

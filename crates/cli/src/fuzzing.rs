@@ -21,6 +21,14 @@
 //! | `github` | `check-runs`, `status`, `pull`, `compare`, `reviews`, `event`, `link` | the body (or the `Link` header) |
 //! | `dotenv` | `declared`, `present_dotenv`, `present_names` | the file |
 //!
+//! The bundle targets (`bundle_toml`, `bundle_file`, `trust_toml`,
+//! `exception_toml`, `exception_envelope`, `lock_file`) read what a
+//! platform team, a registry or a repository hands Shipgate: a bundle's
+//! source, a `.bundle` file, a trust file, an exception's source and its
+//! signed envelope, and `shipgate.lock`. Those that write something back
+//! also check, for an accepted input, that what they write reads back the
+//! same (see [`ROUND_TRIP_BROKEN`]).
+//!
 //! [`check`] holds the invariants every input must keep besides not
 //! panicking; [`CanaryCheck`] the one for snapshots at the canary stage.
 
@@ -29,10 +37,13 @@ use std::sync::Arc;
 
 use shipgate_model::{Gap, Measurement, Snapshot, Stage, StaleValue, Timestamp, Verdict};
 
+use shipgate_bundle::exception::{Exception, SignedException};
+use shipgate_bundle::{Bundle, Layout, Trust, layout, source};
 use shipgate_collect::{Context, MapVars, coverage, environment, git, github, junit, prometheus};
 use shipgate_core::config::Config;
 use shipgate_engine::policy_set::PolicySet;
 use shipgate_engine::runtime::CacheMode;
+use shipgate_fetch::lock::{self, Lock};
 
 /// A parser of outside bytes that has a fuzz target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,11 +68,23 @@ pub enum Target {
     Github,
     /// A dotenv or names file of the `environment` source.
     Dotenv,
+    /// A bundle source's `bundle.toml`, as `shipgate bundle build` reads it.
+    BundleToml,
+    /// A `.bundle` file (tar, OCI image layout, manifest, config).
+    BundleFile,
+    /// A `trust.toml`.
+    TrustToml,
+    /// An exception's source, `exception.toml`.
+    ExceptionToml,
+    /// A signed exception, `NAME.exception` (a DSSE envelope).
+    ExceptionEnvelope,
+    /// A `shipgate.lock`.
+    LockFile,
 }
 
 impl Target {
     /// Every target.
-    pub const ALL: [Target; 10] = [
+    pub const ALL: [Target; 16] = [
         Target::Snapshot,
         Target::Config,
         Target::DecisionLog,
@@ -72,6 +95,12 @@ impl Target {
         Target::Prometheus,
         Target::Github,
         Target::Dotenv,
+        Target::BundleToml,
+        Target::BundleFile,
+        Target::TrustToml,
+        Target::ExceptionToml,
+        Target::ExceptionEnvelope,
+        Target::LockFile,
     ];
 
     /// The fuzz target's name, also its corpus folder's.
@@ -87,16 +116,46 @@ impl Target {
             Target::Prometheus => "prometheus",
             Target::Github => "github",
             Target::Dotenv => "dotenv",
+            Target::BundleToml => "bundle_toml",
+            Target::BundleFile => "bundle_file",
+            Target::TrustToml => "trust_toml",
+            Target::ExceptionToml => "exception_toml",
+            Target::ExceptionEnvelope => "exception_envelope",
+            Target::LockFile => "lock_file",
         }
     }
 
     /// Whether an error of this target becomes a source's gap, whose reason
     /// is one line.
     fn is_source(self) -> bool {
-        !matches!(
+        matches!(
             self,
-            Target::Snapshot | Target::Config | Target::DecisionLog
+            Target::Junit
+                | Target::Cobertura
+                | Target::Lcov
+                | Target::Lockfile
+                | Target::Prometheus
+                | Target::Github
+                | Target::Dotenv
         )
+    }
+
+    /// How an error of this target must begin: it names the file it is
+    /// about (located, `FILE:LINE:COLUMN:`, when it is about a place), or
+    /// for a `.bundle` file says it is not a valid bundle or names the
+    /// bundle. `None`: no such rule.
+    fn error_prefixes(self) -> Option<&'static [&'static str]> {
+        match self {
+            // A component `source` names is named in a read error; the
+            // source directory in an error about all its files.
+            Target::BundleToml => Some(&["bundle.toml:", "cannot read `", "bundle-src: "]),
+            Target::BundleFile => Some(&["not a valid bundle: ", "bundle `"]),
+            Target::TrustToml => Some(&["trust.toml:"]),
+            Target::ExceptionToml => Some(&["exception.toml:"]),
+            Target::ExceptionEnvelope => Some(&["x.exception: "]),
+            Target::LockFile => Some(&["shipgate.lock:"]),
+            _ => None,
+        }
     }
 }
 
@@ -132,6 +191,25 @@ pub type Parsed = Result<String, String>;
 pub const OUTPUT_PER_INPUT_BYTE: usize = 64;
 /// See [`OUTPUT_PER_INPUT_BYTE`].
 pub const OUTPUT_SLACK: usize = 16 * 1024;
+
+/// The scratch directory's subdirectory the `bundle_toml` target builds,
+/// as its errors call it.
+const BUNDLE_SOURCE: &str = "bundle-src";
+/// The scratch directory's subdirectory the `lock_file` target writes
+/// `shipgate.lock` to.
+const LOCK_DIR: &str = "lock";
+
+/// The most an error of a bundle target (`bundle_toml` … `lock_file`) may
+/// be per byte of input, plus [`ERROR_SLACK`]: it may quote what it is
+/// about, escaped, but never the input over and over.
+pub const ERROR_PER_INPUT_BYTE: usize = 8;
+/// See [`ERROR_PER_INPUT_BYTE`].
+pub const ERROR_SLACK: usize = 2 * 1024;
+
+/// How [`Scratch::run`] reports that an accepted input broke its round
+/// trip (what Shipgate writes of it does not read back the same); [`check`]
+/// fails on it. No parser's error begins so: theirs name a file or a bundle.
+pub const ROUND_TRIP_BROKEN: &str = "round trip broken: ";
 
 /// A scratch directory the file-reading targets write their input to,
 /// removed when dropped.
@@ -242,7 +320,88 @@ impl Scratch {
                     .map(|e| format!("{e:?}"))
                     .map_err(|e| e.0)
             }
+            Target::BundleToml => self.bundle_toml(data),
+            Target::BundleFile => {
+                let bundle = read_bundle(data)?;
+                bundle_round_trip(&bundle)?;
+                Ok(describe(&bundle))
+            }
+            Target::TrustToml => Trust::parse(&String::from_utf8_lossy(data), "trust.toml")
+                .map(|t| format!("{t:?}"))
+                .map_err(|e| e.to_string()),
+            Target::ExceptionToml => {
+                let exception = Exception::parse(&String::from_utf8_lossy(data), "exception.toml")
+                    .map_err(|e| e.to_string())?;
+                let payload = exception.to_payload();
+                match Exception::from_payload(&payload) {
+                    Ok(again) if again == exception => Ok(format!("{exception:?}")),
+                    Ok(again) => Err(format!(
+                        "{ROUND_TRIP_BROKEN}{exception:?} reads back from its payload as {again:?}"
+                    )),
+                    Err(e) => Err(format!(
+                        "{ROUND_TRIP_BROKEN}{exception:?}: its payload is refused: {e}"
+                    )),
+                }
+            }
+            Target::ExceptionEnvelope => {
+                let signed =
+                    SignedException::from_bytes(data, "x.exception").map_err(|e| e.to_string())?;
+                let digest = signed.digest();
+                match SignedException::from_bytes(&signed.to_bytes(), "x.exception") {
+                    Ok(again) if again.digest() == digest && again == signed => {
+                        Ok(format!("{signed:?}"))
+                    }
+                    Ok(again) => Err(format!(
+                        "{ROUND_TRIP_BROKEN}{digest} written and read back is {} ({again:?})",
+                        again.digest()
+                    )),
+                    Err(e) => Err(format!(
+                        "{ROUND_TRIP_BROKEN}{digest} written is refused: {e}"
+                    )),
+                }
+            }
+            Target::LockFile => {
+                let dir = self.subdir(LOCK_DIR)?;
+                std::fs::write(dir.join(lock::FILE), data)
+                    .map_err(|e| format!("scratch file: {e}"))?;
+                let load =
+                    || Lock::load(&dir).map_err(|e| relative(&e.to_string(), &dir, LOCK_DIR));
+                let locked = load()?;
+                std::fs::write(dir.join(lock::FILE), locked.to_text())
+                    .map_err(|e| format!("scratch file: {e}"))?;
+                match load() {
+                    Ok(again) if again == locked => {
+                        Ok(relative(&format!("{locked:?}"), &dir, LOCK_DIR))
+                    }
+                    Ok(again) => Err(format!(
+                        "{ROUND_TRIP_BROKEN}{locked:?} written and read back is {again:?}"
+                    )),
+                    Err(e) => Err(format!(
+                        "{ROUND_TRIP_BROKEN}the lock written is refused: {e}"
+                    )),
+                }
+            }
         }
+    }
+
+    /// `name` in the scratch directory, made if missing.
+    fn subdir(&self, name: &str) -> Result<PathBuf, String> {
+        let dir = self.dir.path().join(name);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("scratch directory: {e}"))?;
+        Ok(dir)
+    }
+
+    /// `data` as a bundle source's `bundle.toml` (in a directory of its own,
+    /// with no components and no `cases/`), built as `shipgate bundle build`
+    /// builds it; a bundle built reads back from its `.bundle` bytes.
+    fn bundle_toml(&self, data: &[u8]) -> Parsed {
+        let dir = self.subdir(BUNDLE_SOURCE)?;
+        std::fs::write(dir.join(source::BUNDLE_TOML), data)
+            .map_err(|e| format!("scratch file: {e}"))?;
+        let bundle =
+            source::build(&dir).map_err(|e| relative(&e.to_string(), &dir, BUNDLE_SOURCE))?;
+        bundle_round_trip(&bundle)?;
+        Ok(describe(&bundle))
     }
 
     /// `data` read as `shipgate eval --snapshot FILE` reads it.
@@ -264,6 +423,39 @@ impl Scratch {
     }
 }
 
+/// `text` with the scratch subdirectory `dir` left out of the paths it
+/// names (`…/shipgate-fuzz-XXXX/bundle-src/bundle.toml` is `bundle.toml`),
+/// and `dir` itself called by its `name` (`bundle-src`).
+fn relative(text: &str, dir: &std::path::Path, name: &str) -> String {
+    let dir = dir.display().to_string();
+    text.replace(&format!("{dir}/"), "").replace(&dir, name)
+}
+
+/// `data` read as a `.bundle` file.
+fn read_bundle(data: &[u8]) -> Result<Bundle, String> {
+    layout::read_bundle(data).map_err(|e| e.to_string())
+}
+
+/// What a bundle read or built is: its digest and config.
+fn describe(bundle: &Bundle) -> String {
+    format!("{} {:?}", bundle.digest(), bundle.config())
+}
+
+/// `bundle` written as a `.bundle` file reads back with the same digest.
+fn bundle_round_trip(bundle: &Bundle) -> Result<(), String> {
+    let digest = bundle.digest();
+    match read_bundle(&Layout::of(bundle).to_tar()) {
+        Ok(again) if again.digest() == digest => Ok(()),
+        Ok(again) => Err(format!(
+            "{ROUND_TRIP_BROKEN}bundle {digest} written as a `.bundle` file reads back as {}",
+            again.digest()
+        )),
+        Err(e) => Err(format!(
+            "{ROUND_TRIP_BROKEN}bundle {digest} written as a `.bundle` file is refused: {e}"
+        )),
+    }
+}
+
 /// The first byte (as a choice) and the rest.
 fn split_choice(data: &[u8]) -> (usize, &[u8]) {
     match data.split_first() {
@@ -274,7 +466,10 @@ fn split_choice(data: &[u8]) -> (usize, &[u8]) {
 
 /// The invariants what an input gave must keep besides not panicking: its
 /// output grows at most linearly with the input ([`OUTPUT_PER_INPUT_BYTE`]),
-/// and a source's error, which becomes a gap's reason, is one line.
+/// and a source's error, which becomes a gap's reason, is one line. For
+/// the bundle targets: an accepted input keeps its round trip (no
+/// [`ROUND_TRIP_BROKEN`]), and an error names the file it is about (or the
+/// bundle) and is at most [`ERROR_PER_INPUT_BYTE`] per byte of input.
 pub fn check(target: Target, data: &[u8], parsed: &Parsed) -> Result<(), String> {
     let text = match parsed {
         Ok(text) | Err(text) => text,
@@ -298,6 +493,31 @@ pub fn check(target: Target, data: &[u8], parsed: &Parsed) -> Result<(), String>
             "{}: a source's error is not one line: {error:?}",
             target.name()
         ));
+    }
+    if let Err(error) = parsed
+        && error.starts_with(ROUND_TRIP_BROKEN)
+    {
+        return Err(format!("{}: {error}", target.name()));
+    }
+    if let (Some(prefixes), Err(error)) = (target.error_prefixes(), parsed) {
+        if !prefixes.iter().any(|p| error.starts_with(p)) {
+            return Err(format!(
+                "{}: the error names neither its file nor its bundle (it begins with none of {prefixes:?}): {error:?}",
+                target.name()
+            ));
+        }
+        let bound = data
+            .len()
+            .saturating_mul(ERROR_PER_INPUT_BYTE)
+            .saturating_add(ERROR_SLACK);
+        if error.len() > bound {
+            return Err(format!(
+                "{}: {} bytes of input gave an error of {} bytes (bound {bound})",
+                target.name(),
+                data.len(),
+                error.len()
+            ));
+        }
     }
     Ok(())
 }

@@ -4,24 +4,10 @@
 //! as advisory. Every exception is reported, applied or not and why, with
 //! its digest.
 
-use serde::Serialize;
 use shipgate_model::{Snapshot, Verdict};
 
 use crate::config::waivers::Waiver;
-use crate::report::{PolicyOutcome, PolicyReport, Report};
-
-/// One exception in a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ExceptionReport {
-    /// The exception.
-    #[serde(flatten)]
-    pub waiver: Waiver,
-    /// Whether it applied to this deployment.
-    pub applied: bool,
-    /// Why it did not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_applied: Option<String>,
-}
+use crate::report::{ExceptionReport, PolicyOutcome, PolicyReport, Report};
 
 /// Which of `waivers` apply to `snapshot`'s deployment.
 pub fn judge(waivers: &[Waiver], snapshot: &Snapshot) -> Vec<ExceptionReport> {

@@ -48,7 +48,7 @@ struct JsonReport<'a> {
     bundles: &'a [BundleOrigin],
     /// The signed exceptions, applied or not (absent when there are none).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    exceptions: &'a [crate::policy_set::waivers::ExceptionReport],
+    exceptions: &'a [super::ExceptionReport],
 }
 
 #[derive(Serialize)]

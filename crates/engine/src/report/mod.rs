@@ -89,6 +89,19 @@ pub struct Usage {
     pub micros: u64,
 }
 
+/// One exception in a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExceptionReport {
+    /// The exception.
+    #[serde(flatten)]
+    pub waiver: crate::config::waivers::Waiver,
+    /// Whether it applied to this deployment.
+    pub applied: bool,
+    /// Why it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_applied: Option<String>,
+}
+
 /// One policy's part in a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PolicyReport {
@@ -190,7 +203,7 @@ pub struct Report {
     pub bundles: Vec<BundleOrigin>,
     /// The configuration's signed exceptions: each applied to this
     /// deployment or not, and why not.
-    pub exceptions: Vec<crate::policy_set::waivers::ExceptionReport>,
+    pub exceptions: Vec<ExceptionReport>,
 }
 
 impl Report {

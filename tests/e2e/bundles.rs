@@ -106,10 +106,15 @@ impl Kit {
     /// The fixture, signed by `keys`, as `name`.
     pub(super) fn signed(&mut self, name: &str, keys: &[&str]) -> PathBuf {
         let path = self.build(&fixture(), name);
+        self.sign(name, keys);
+        path
+    }
+
+    /// Signs the bundle file `name` with each of `keys` (`KEY.key`).
+    pub(super) fn sign(&mut self, name: &str, keys: &[&str]) {
         for key in keys {
             self.ok(&["bundle", "sign", name, "--key", &format!("{key}.key")]);
         }
-        path
     }
 
     /// `bundle verify NAME` against the kit's trust file, at [`NOW`], with
@@ -411,15 +416,7 @@ fn a_rolled_back_bundle_is_refused() {
     )
     .unwrap();
     kit.build(&newer, "new.bundle");
-    for key in ["org", "team"] {
-        kit.ok(&[
-            "bundle",
-            "sign",
-            "new.bundle",
-            "--key",
-            &format!("{key}.key"),
-        ]);
-    }
+    kit.sign("new.bundle", &["org", "team"]);
     kit.signed("old.bundle", &["org", "team"]);
     // The old one verifies while nothing newer was accepted.
     kit.ok(&[
@@ -678,9 +675,7 @@ fn a_bundle_carries_a_real_component_pinned_by_digest() {
         "{inspected}"
     );
     // Signed and verified like any other file.
-    for key in ["org", "team"] {
-        kit.ok(&["bundle", "sign", "x.bundle", "--key", &format!("{key}.key")]);
-    }
+    kit.sign("x.bundle", &["org", "team"]);
     kit.ok(&[
         "bundle",
         "verify",

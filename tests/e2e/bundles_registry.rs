@@ -82,15 +82,7 @@ fn build_test_sign_push_pin_and_decide_with_the_bundles_policies() {
     kit.build(&fixture(), "security.bundle");
     let tested = kit.ok(&["bundle", "test", "security.bundle"]);
     assert!(tested.contains("2 passed"), "{tested}");
-    for key in ["org", "team"] {
-        kit.ok(&[
-            "bundle",
-            "sign",
-            "security.bundle",
-            "--key",
-            &format!("{key}.key"),
-        ]);
-    }
+    kit.sign("security.bundle", &["org", "team"]);
     let pin = push(
         &mut kit,
         "security.bundle",
@@ -237,15 +229,7 @@ fn a_tag_runs_only_through_the_lock() {
             .replace("\"1.4.0\"", "\"1.5.0\"")
     });
     kit.build(&newer, "newer.bundle");
-    for key in ["org", "team"] {
-        kit.ok(&[
-            "bundle",
-            "sign",
-            "newer.bundle",
-            "--key",
-            &format!("{key}.key"),
-        ]);
-    }
+    kit.sign("newer.bundle", &["org", "team"]);
     let newer_pin = push(&mut kit, "newer.bundle", &tag);
     let newer_digest = newer_pin.rsplit('@').next().unwrap();
     assert_ne!(newer_digest, digest);
@@ -358,15 +342,7 @@ fn an_unsigned_a_wrongly_signed_an_expired_and_a_rolled_back_bundle_are_refused(
         )
     });
     kit.build(&expired_src, "expired.bundle");
-    for key in ["org", "team"] {
-        kit.ok(&[
-            "bundle",
-            "sign",
-            "expired.bundle",
-            "--key",
-            &format!("{key}.key"),
-        ]);
-    }
+    kit.sign("expired.bundle", &["org", "team"]);
     let expired = push(
         &mut kit,
         "expired.bundle",
@@ -386,15 +362,7 @@ fn an_unsigned_a_wrongly_signed_an_expired_and_a_rolled_back_bundle_are_refused(
             .replace("\"1.4.0\"", "\"1.5.0\"")
     });
     kit.build(&newer_src, "newer.bundle");
-    for key in ["org", "team"] {
-        kit.ok(&[
-            "bundle",
-            "sign",
-            "newer.bundle",
-            "--key",
-            &format!("{key}.key"),
-        ]);
-    }
+    kit.sign("newer.bundle", &["org", "team"]);
     kit.signed("older.bundle", &["org", "team"]);
     let newer = push(
         &mut kit,

@@ -36,9 +36,7 @@ fn org_setup() -> (RegistryServer, Kit, PathBuf) {
     ] {
         let file = format!("{name}.bundle");
         kit.build(&fixture(name), &file);
-        for key in ["org", "team"] {
-            kit.ok(&["bundle", "sign", &file, "--key", &format!("{key}.key")]);
-        }
+        kit.sign(&file, &["org", "team"]);
         let out = kit.ok(&[
             "bundle",
             "push",
@@ -76,8 +74,18 @@ fn team(kit: &Kit, name: &str, toml: &str) -> PathBuf {
 /// `eval` of the canary error spike (2.41% errors) in `dir` with the org
 /// file: (code, stdout, stderr).
 fn eval(kit: &mut Kit, dir: &Path, org: &Path, extra: &[&str]) -> (i32, String, String) {
+    eval_on(kit, dir, org, &spike(), extra)
+}
+
+/// `eval` of `snapshot` in `dir` with the org file: (code, stdout, stderr).
+fn eval_on(
+    kit: &mut Kit,
+    dir: &Path,
+    org: &Path,
+    snapshot: &Path,
+    extra: &[&str],
+) -> (i32, String, String) {
     let config = dir.join("shipgate.toml");
-    let snapshot = spike();
     let mut args = vec![
         "eval",
         "--snapshot",
@@ -566,17 +574,7 @@ fn a_floor_holds_the_whole_decision() {
     snapshot["ci"]["approvals"] = serde_json::json!([]);
     let no_review = kit.path("no-review.json");
     std::fs::write(&no_review, snapshot.to_string()).unwrap();
-    let (code, out, err) = kit.run(&[
-        "eval",
-        "--snapshot",
-        no_review.to_str().unwrap(),
-        "--config",
-        config.to_str().unwrap(),
-        "--org",
-        org.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let (code, out, err) = eval_on(&mut kit, &dir, &org, &no_review, &["--format", "json"]);
     assert_eq!(code, 2, "{out}\n{err}");
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     let floor = finding(&report, "shipgate.floor.approval");
@@ -593,17 +591,7 @@ fn a_floor_holds_the_whole_decision() {
     snapshot["gaps"] = serde_json::json!([{"source": "github", "reason": "timed out"}]);
     let gap = kit.path("gap.json");
     std::fs::write(&gap, snapshot.to_string()).unwrap();
-    let (code, out, err) = kit.run(&[
-        "eval",
-        "--snapshot",
-        gap.to_str().unwrap(),
-        "--config",
-        config.to_str().unwrap(),
-        "--org",
-        org.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let (code, out, err) = eval_on(&mut kit, &dir, &org, &gap, &["--format", "json"]);
     let report: serde_json::Value =
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}\n{err}"));
     assert_eq!(report["verdict"], "hold", "{out}");

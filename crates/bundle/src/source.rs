@@ -262,7 +262,7 @@ fn check_layer(file: &TomlFile<'_>, head: &Head, policies: &[PolicyConfig]) -> R
                 .into());
         };
         for key in keys.keys() {
-            let value = key.split('.').try_fold(&p.config, |v, k| v.get(k));
+            let value = layering::lookup(&p.config, key);
             if !value.is_some_and(serde_json::Value::is_number) {
                 let mut error = file.key_error(
                     &format!("stricter.{name}"),

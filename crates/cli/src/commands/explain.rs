@@ -76,23 +76,12 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
             "floors": &config.floors,
             "floors_set_by": &config.floors.set_by,
             "exceptions": &config.waivers,
-            "bundles": bundles(&config),
+            "bundles": config.bundle_origins(),
         }))?,
         Format::Text | Format::Markdown => render(&config, org.as_deref(), &policies),
     };
     out.write_all(text.as_bytes())?;
     Ok(ExitCode::Success)
-}
-
-/// The bundles the policies came from, each once.
-fn bundles(config: &Config) -> Vec<&shipgate_core::config::BundleOrigin> {
-    let mut seen: Vec<&shipgate_core::config::BundleOrigin> = Vec::new();
-    for b in config.policies.iter().filter_map(|p| p.bundle.as_ref()) {
-        if !seen.contains(&b) {
-            seen.push(b);
-        }
-    }
-    seen
 }
 
 fn explain(config: &Config, index: usize, policy: &PolicyConfig) -> Explained {
@@ -285,7 +274,7 @@ fn render(config: &Config, org: Option<&str>, policies: &[Explained]) -> String 
             ));
         }
     }
-    let bundles = bundles(config);
+    let bundles = config.bundle_origins();
     if !bundles.is_empty() {
         out.push_str("\nbundles\n");
         for b in bundles {

@@ -287,8 +287,9 @@ fn collect_leaves<'a>(
     }
 }
 
-/// The value at a dotted path.
-fn lookup<'a>(value: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+/// The value at a dotted path (`thresholds.error_rate`) of a policy's
+/// `config`.
+pub fn lookup<'a>(value: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
     path.split('.').try_fold(value, |v, k| v.get(k))
 }
 

@@ -377,6 +377,17 @@ impl Config {
         hex::encode(sha2::Sha256::digest(self.text.as_bytes()))
     }
 
+    /// The bundles its policies came from, each once, in policy order.
+    pub fn bundle_origins(&self) -> Vec<&BundleOrigin> {
+        let mut origins: Vec<&BundleOrigin> = Vec::new();
+        for origin in self.policies.iter().filter_map(|p| p.bundle.as_ref()) {
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        origins
+    }
+
     /// The name errors report the file as (its path, or the built-in
     /// default's name).
     pub fn file_name(&self) -> &str {

@@ -92,16 +92,10 @@ impl ConfigRef {
             || config.file_name().to_owned(),
             |p| p.display().to_string(),
         );
-        let mut bundles: Vec<BundleOrigin> = Vec::new();
-        for origin in config.policies.iter().filter_map(|p| p.bundle.as_ref()) {
-            if !bundles.contains(origin) {
-                bundles.push(origin.clone());
-            }
-        }
         ConfigRef {
             path,
             sha256: config.sha256(),
-            bundles,
+            bundles: config.bundle_origins().into_iter().cloned().collect(),
         }
     }
 }
